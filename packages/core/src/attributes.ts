@@ -1,0 +1,311 @@
+/**
+ * Every attribute, event and metric name Telltale writes, in one place.
+ *
+ * Standard names come from the OpenTelemetry semantic conventions (`gen_ai.*` from the GenAI conventions,
+ * `error.type`, `server.*`, `http.*`, `messaging.*`) and are re-exported here so that the rest of the code base
+ * imports every name from this one module. Telltale's own names live under `telltale.` and exist only where no
+ * convention covers the signal (retries inside one call, step manifests, budgets, late work, idempotency).
+ *
+ * Nothing outside this module may spell an attribute name as a string literal.
+ */
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_EXCEPTION_MESSAGE,
+  ATTR_EXCEPTION_TYPE,
+  ATTR_HTTP_REQUEST_RESEND_COUNT,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+} from "@opentelemetry/semantic-conventions";
+import {
+  ATTR_GEN_AI_AGENT_NAME,
+  ATTR_GEN_AI_CONVERSATION_ID,
+  ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_STREAM,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
+  ATTR_GEN_AI_TOKEN_TYPE,
+  ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+  ATTR_GEN_AI_TOOL_CALL_ID,
+  ATTR_GEN_AI_TOOL_CALL_RESULT,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_TOOL_TYPE,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_GEN_AI_WORKFLOW_NAME,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  GEN_AI_OPERATION_NAME_VALUE_CHAT,
+  GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS,
+  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+  GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
+  GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
+  GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+} from "@opentelemetry/semantic-conventions/incubating";
+
+// ---------------------------------------------------------------------------------------------------------------
+// Standard names (OpenTelemetry semantic conventions), re-exported so that nothing else imports them directly.
+// ---------------------------------------------------------------------------------------------------------------
+
+export {
+  ATTR_ERROR_TYPE,
+  ATTR_EXCEPTION_MESSAGE,
+  ATTR_EXCEPTION_TYPE,
+  ATTR_HTTP_REQUEST_RESEND_COUNT,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_GEN_AI_AGENT_NAME,
+  ATTR_GEN_AI_CONVERSATION_ID,
+  ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_STREAM,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
+  ATTR_GEN_AI_TOKEN_TYPE,
+  ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
+  ATTR_GEN_AI_TOOL_CALL_ID,
+  ATTR_GEN_AI_TOOL_CALL_RESULT,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_TOOL_TYPE,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_GEN_AI_WORKFLOW_NAME,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  GEN_AI_OPERATION_NAME_VALUE_CHAT,
+  GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS,
+  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+  GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
+  GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
+  GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+};
+
+/** `gen_ai.operation.name` for the Responses API (GenAI semconv: `generate_content` is for multimodal output; the
+ * Responses API is a chat-style call, recorded as `chat`). */
+export const GEN_AI_OPERATION_NAME_VALUE_RESPONSES = GEN_AI_OPERATION_NAME_VALUE_CHAT;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Telltale's own attributes (`telltale.*`).
+// ---------------------------------------------------------------------------------------------------------------
+
+/** boolean. Set on any span where Telltale already knows the trace is worth keeping (an error, a soft error, a
+ * retry, an exceeded budget …). Tail samplers keep every trace that carries it. */
+export const ATTR_TELLTALE_KEEP = "telltale.keep";
+/** string[]. Why `telltale.keep` was set: values of {@link KeepReason}. */
+export const ATTR_TELLTALE_KEEP_REASONS = "telltale.keep.reasons";
+
+/** int. How many times the operation was retried (attempts minus one), SDK-internal or app-level. The standard
+ * `http.request.resend_count` is set alongside on LLM call spans. */
+export const ATTR_TELLTALE_RETRY_COUNT = "telltale.retry.count";
+/** string[]. The error class (see {@link ErrorClass}) that caused each retry, in order. */
+export const ATTR_TELLTALE_RETRY_REASONS = "telltale.retry.reasons";
+/** int. Total milliseconds spent waiting between attempts (backoff and `retry-after`). */
+export const ATTR_TELLTALE_RETRY_WAIT_MS = "telltale.retry.wait_ms";
+/** boolean. A retried attempt ran with arguments different from the first attempt (the "slot machine", F7). */
+export const ATTR_TELLTALE_RETRY_ARGS_CHANGED = "telltale.retry.args_changed";
+/** boolean. A non-recoverable error (context length, auth, invalid request …) was retried anyway (F3). */
+export const ATTR_TELLTALE_RETRY_NON_RECOVERABLE = "telltale.retry.non_recoverable";
+/** int[]. The HTTP status code of each attempt inside one SDK call, in order (0 where no response arrived). */
+export const ATTR_TELLTALE_ATTEMPT_STATUS_CODES = "telltale.attempt.status_codes";
+/** string[]. The error class of each attempt inside one call, in order (`ok` for a successful one). */
+export const ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES = "telltale.attempt.error_classes";
+/** int[]. Milliseconds waited before each attempt, in order (0 for the first). */
+export const ATTR_TELLTALE_ATTEMPT_WAITS_MS = "telltale.attempt.waits_ms";
+/** int. On a `telltale.attempt` event: the 1-based attempt number. */
+export const ATTR_TELLTALE_ATTEMPT_NUMBER = "telltale.attempt.number";
+/** int. On a `telltale.attempt` event: milliseconds waited before this attempt. */
+export const ATTR_TELLTALE_ATTEMPT_WAIT_MS = "telltale.attempt.wait_ms";
+/** int. On a `telltale.attempt` event: how long the attempt itself took, in milliseconds. */
+export const ATTR_TELLTALE_ATTEMPT_DURATION_MS = "telltale.attempt.duration_ms";
+/** string. A cheap, stable fingerprint of an attempt's arguments (never the arguments themselves). */
+export const ATTR_TELLTALE_ARGS_FINGERPRINT = "telltale.args.fingerprint";
+
+/** string. The error class, one of {@link ErrorClass}. Set with the standard `error.type`. */
+export const ATTR_TELLTALE_ERROR_CLASS = "telltale.error.class";
+/** boolean. Whether retrying the same request can succeed (false for context length, auth, invalid request …). */
+export const ATTR_TELLTALE_ERROR_RECOVERABLE = "telltale.error.recoverable";
+
+/** string. A failure that raised nothing: one of {@link SoftErrorKind}. */
+export const ATTR_TELLTALE_SOFT_ERROR = "telltale.soft_error";
+
+/** string[]. The steps a workflow declared it would run. */
+export const ATTR_TELLTALE_WORKFLOW_STEPS_EXPECTED = "telltale.workflow.steps.expected";
+/** string[]. The declared steps that completed successfully. */
+export const ATTR_TELLTALE_WORKFLOW_STEPS_COMPLETED = "telltale.workflow.steps.completed";
+/** string[]. The declared steps that did not complete. */
+export const ATTR_TELLTALE_WORKFLOW_STEPS_MISSING = "telltale.workflow.steps.missing";
+/** string[]. Steps that ran but were not declared. */
+export const ATTR_TELLTALE_WORKFLOW_STEPS_UNDECLARED = "telltale.workflow.steps.undeclared";
+/** string. `ok`, `error` or `partial` (declared steps missing although no error escaped). */
+export const ATTR_TELLTALE_WORKFLOW_OUTCOME = "telltale.workflow.outcome";
+/** string. The name of a step span's step. */
+export const ATTR_TELLTALE_STEP_NAME = "telltale.step.name";
+
+/** int. The workflow's token limit. */
+export const ATTR_TELLTALE_BUDGET_TOKENS_LIMIT = "telltale.budget.tokens.limit";
+/** int. Tokens used so far in the trace when this span ended (running total). */
+export const ATTR_TELLTALE_BUDGET_TOKENS_USED = "telltale.budget.tokens.used";
+/** double. The workflow's cost limit in US dollars. */
+export const ATTR_TELLTALE_BUDGET_COST_USD_LIMIT = "telltale.budget.cost_usd.limit";
+/** double. Cost in US dollars so far in the trace when this span ended (running total). */
+export const ATTR_TELLTALE_BUDGET_COST_USD_USED = "telltale.budget.cost_usd.used";
+/** boolean. The budget was exceeded (on the span where it crossed, and on the workflow span). */
+export const ATTR_TELLTALE_BUDGET_EXCEEDED = "telltale.budget.exceeded";
+/** string. `observe` (record only) or `enforce` (refuse further LLM calls). */
+export const ATTR_TELLTALE_BUDGET_MODE = "telltale.budget.mode";
+/** double. The cost in US dollars of one LLM call, from the price table. */
+export const ATTR_TELLTALE_USAGE_COST_USD = "telltale.usage.cost_usd";
+
+/** int. Milliseconds left before the workflow deadline when this span started. */
+export const ATTR_TELLTALE_DEADLINE_REMAINING_MS = "telltale.deadline.remaining_ms";
+/** boolean. The workflow deadline passed during or before this span. */
+export const ATTR_TELLTALE_DEADLINE_EXCEEDED = "telltale.deadline.exceeded";
+/** int. A tool's own timeout in milliseconds. */
+export const ATTR_TELLTALE_TOOL_TIMEOUT_MS = "telltale.tool.timeout_ms";
+/** boolean. A tool's own timeout is longer than the time left before the workflow deadline (F10). */
+export const ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING = "telltale.deadline.timeout_exceeds_remaining";
+
+/** boolean. The span ended after the span that started it had ended (its result arrived late, F11). */
+export const ATTR_TELLTALE_LATE = "telltale.late";
+/** int. How many milliseconds after its parent ended the late span ended. */
+export const ATTR_TELLTALE_LATE_BY_MS = "telltale.late.by_ms";
+/** boolean. The work ran with no workflow in its context (F12). */
+export const ATTR_TELLTALE_ORPHAN = "telltale.orphan";
+/** boolean. The span belongs to fire-and-forget work started with `spawn`. */
+export const ATTR_TELLTALE_SPAWNED = "telltale.spawned";
+/** boolean. Fire-and-forget work rejected and nobody awaited it (recorded instead of lost, F12). */
+export const ATTR_TELLTALE_UNHANDLED_REJECTION = "telltale.unhandled_rejection";
+
+/** boolean. The tool has side effects (writes, sends, charges). */
+export const ATTR_TELLTALE_SIDE_EFFECT = "telltale.side_effect";
+/** string. The idempotency key a side-effecting tool ran with. */
+export const ATTR_TELLTALE_IDEMPOTENCY_KEY = "telltale.idempotency.key";
+/** boolean. A side-effecting tool ran without an idempotency key. */
+export const ATTR_TELLTALE_IDEMPOTENCY_MISSING = "telltale.idempotency.missing";
+/** boolean. The same side effect (same tool and idempotency key) ran again in the same trace (F8). */
+export const ATTR_TELLTALE_DUPLICATE = "telltale.duplicate";
+
+/** string[]. On a trace's root span, set by the sampler: why the trace was kept. */
+export const ATTR_TELLTALE_SAMPLING_REASONS = "telltale.sampling.reasons";
+
+// ---------------------------------------------------------------------------------------------------------------
+// Event names.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** One HTTP attempt inside an SDK call, or one app-level retry attempt. */
+export const EVENT_TELLTALE_ATTEMPT = "telltale.attempt";
+/** The budget crossed its limit at this point. */
+export const EVENT_TELLTALE_BUDGET_EXCEEDED = "telltale.budget.exceeded";
+
+// ---------------------------------------------------------------------------------------------------------------
+// Metric names (besides the GenAI client metrics re-exported above).
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Counter: retries, by `gen_ai.operation.name` and `telltale.error.class`. */
+export const METRIC_TELLTALE_RETRIES = "telltale.retries";
+/** Counter: soft errors, by `telltale.soft_error`. */
+export const METRIC_TELLTALE_SOFT_ERRORS = "telltale.soft_errors";
+/** Counter: budget exceedances. */
+export const METRIC_TELLTALE_BUDGET_EXCEEDED = "telltale.budget.exceedances";
+/** Counter: late results. */
+export const METRIC_TELLTALE_LATE_RESULTS = "telltale.late_results";
+/** Counter: spans and traces the in-process sampler dropped, by `telltale.sampler.drop_reason`. */
+export const METRIC_TELLTALE_SAMPLER_DROPPED = "telltale.sampler.dropped";
+/** Counter: traces the in-process sampler kept. */
+export const METRIC_TELLTALE_SAMPLER_KEPT = "telltale.sampler.kept";
+/** string. On sampler drop metrics: why spans were dropped (`sampled_out`, `overflow`, `exporter_failed`, …). */
+export const ATTR_TELLTALE_SAMPLER_DROP_REASON = "telltale.sampler.drop_reason";
+
+// ---------------------------------------------------------------------------------------------------------------
+// Value sets.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Error classes written to `telltale.error.class` (and, for errors without a type name, to `error.type`). */
+export const ERROR_CLASSES = [
+  "rate_limit",
+  "quota_exceeded",
+  "context_length_exceeded",
+  "content_filter",
+  "invalid_request",
+  "auth",
+  "not_found",
+  "timeout",
+  "overloaded",
+  "server_error",
+  "connection",
+  "aborted",
+  "budget_exceeded",
+  "deadline_exceeded",
+  "unknown",
+] as const;
+export type ErrorClass = (typeof ERROR_CLASSES)[number];
+
+/** Soft-error kinds written to `telltale.soft_error`: failures that raised nothing. */
+export const SOFT_ERROR_KINDS = [
+  "truncated",
+  "content_filter",
+  "refusal",
+  "empty_output",
+  "error_payload",
+  "incomplete",
+  "empty_tool_result",
+  "tool_is_error",
+  "stream_aborted",
+] as const;
+export type SoftErrorKind = (typeof SOFT_ERROR_KINDS)[number];
+
+/** Values of `telltale.workflow.outcome`. */
+export const WORKFLOW_OUTCOMES = ["ok", "error", "partial"] as const;
+export type WorkflowOutcome = (typeof WORKFLOW_OUTCOMES)[number];
+
+/** Values of `telltale.keep.reasons` and `telltale.sampling.reasons`. */
+export const KEEP_REASONS = [
+  "error",
+  "soft_error",
+  "retried",
+  "non_recoverable_retry",
+  "budget_exceeded",
+  "deadline_exceeded",
+  "partial",
+  "late",
+  "orphan",
+  "duplicate",
+  "idempotency_missing",
+  "args_changed",
+  "slow",
+  "keep",
+  "baseline",
+] as const;
+export type KeepReason = (typeof KEEP_REASONS)[number];
