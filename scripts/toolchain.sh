@@ -36,7 +36,7 @@ ensure_node() {
     if [[ ! -x "$bin" ]]; then
       # Where npm refuses install scripts, take the same binary from the platform package directly.
       local version os arch
-      version="$(npm view "$node_package" version 2>/dev/null | tail -n 1 | sed -E "s/.*'([0-9.]+)'.*/\1/")"
+      version="$(npm view "$node_package" version 2>/dev/null | grep -oE "[0-9]+\.[0-9]+\.[0-9]+" | sort -V | tail -n 1)"
       os="$(uname -s | tr '[:upper:]' '[:lower:]')"
       case "$(uname -m)" in x86_64) arch=x64 ;; aarch64|arm64) arch=arm64 ;; *) arch="$(uname -m)" ;; esac
       npm install --prefix "$prefix" --no-save --no-audit --no-fund --ignore-scripts --loglevel=error "node-$os-$arch@$version" >&2
