@@ -159,6 +159,8 @@ export const ATTR_TELLTALE_ERROR_RECOVERABLE = "telltale.error.recoverable";
 
 /** string. A failure that raised nothing: one of {@link SoftErrorKind}. */
 export const ATTR_TELLTALE_SOFT_ERROR = "telltale.soft_error";
+/** string. A short, human-readable detail of the soft error (e.g. the finish reason or the refusal's first words). */
+export const ATTR_TELLTALE_SOFT_ERROR_DETAIL = "telltale.soft_error.detail";
 
 /** string[]. The steps a workflow declared it would run. */
 export const ATTR_TELLTALE_WORKFLOW_STEPS_EXPECTED = "telltale.workflow.steps.expected";
@@ -187,6 +189,11 @@ export const ATTR_TELLTALE_BUDGET_EXCEEDED = "telltale.budget.exceeded";
 export const ATTR_TELLTALE_BUDGET_MODE = "telltale.budget.mode";
 /** double. The cost in US dollars of one LLM call, from the price table. */
 export const ATTR_TELLTALE_USAGE_COST_USD = "telltale.usage.cost_usd";
+/** string[]. On an LLM call span: the names of the tools the model asked to call, in order (never their
+ * arguments, which are content and go to `gen_ai.output.messages` only when content capture is on). */
+export const ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES = "telltale.response.tool_calls.names";
+/** string[]. On an LLM call span: the ids of the tool calls the model asked for, in the same order as the names. */
+export const ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS = "telltale.response.tool_calls.ids";
 
 /** int. Milliseconds left before the workflow deadline when this span started. */
 export const ATTR_TELLTALE_DEADLINE_REMAINING_MS = "telltale.deadline.remaining_ms";

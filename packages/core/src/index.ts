@@ -1,1 +1,38 @@
 export * from "./attributes.js";
+export { VERSION, SCOPE_NAME } from "./version.js";
+export {
+  classifyError,
+  isRecoverable,
+  BudgetExceededError,
+  DeadlineExceededError,
+  type BudgetLimitKind,
+  type ErrorClassification,
+} from "./errors.js";
+export { markKeep, recordError } from "./keep.js";
+export { budgetCheck } from "./budget.js";
+export {
+  startLlmCall,
+  type LlmAttempt,
+  type LlmCall,
+  type LlmCallOptions,
+  type LlmResponseInfo,
+  type LlmUsage,
+} from "./llm.js";
+export { DEFAULT_PRICES, PRICE_TABLE_DATE, findPrice, costOf, type ModelPrice, type PriceTable } from "./prices.js";
+export { getPrices, resetPrices, setPrices } from "./price-table.js";
+export { setMaxTrackedTraces, trackedTraceCount, type BudgetMode, type BudgetOptions } from "./state.js";
+export {
+  workflow,
+  step,
+  tool,
+  spawn,
+  toolResultSoftError,
+  type RunContext,
+  type SpawnOptions,
+  type StepOptions,
+  type ToolOptions,
+  type WorkflowOptions,
+} from "./workflow.js";
+export { retry, type RetryAttempt, type RetryPolicy } from "./retry.js";
+export { inject, extract, type TraceCarrier } from "./propagation.js";
+export { fingerprint } from "./fingerprint.js";

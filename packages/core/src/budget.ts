@@ -1,0 +1,83 @@
+import { context, trace, type Context, type Span } from "@opentelemetry/api";
+import {
+  ATTR_TELLTALE_BUDGET_COST_USD_LIMIT,
+  ATTR_TELLTALE_BUDGET_COST_USD_USED,
+  ATTR_TELLTALE_BUDGET_EXCEEDED,
+  ATTR_TELLTALE_BUDGET_TOKENS_LIMIT,
+  ATTR_TELLTALE_BUDGET_TOKENS_USED,
+  EVENT_TELLTALE_BUDGET_EXCEEDED,
+} from "./attributes.js";
+import { BudgetExceededError } from "./errors.js";
+import { markKeep } from "./keep.js";
+import { record } from "./metrics.js";
+import { safely } from "./safe.js";
+import { traceStateFor, workflowScopeOf, type BudgetOptions, type TraceState } from "./state.js";
+
+/** The running totals of the trace `ctx` belongs to, and the budget that applies (from the nearest workflow). */
+export function budgetTarget(ctx: Context): { trace: TraceState; budget: Readonly<BudgetOptions> | undefined } | undefined {
+  const scope = workflowScopeOf(ctx);
+  if (scope !== undefined) return { trace: scope.trace, budget: scope.budget };
+  const spanContext = trace.getSpanContext(ctx);
+  if (spanContext === undefined || !trace.isSpanContextValid(spanContext)) return undefined;
+  return { trace: traceStateFor(spanContext.traceId), budget: undefined };
+}
+
+function overLimit(trace: TraceState, budget: Readonly<BudgetOptions>, inclusive: boolean): BudgetExceededError | undefined {
+  const beyond = (used: number, limit: number | undefined): boolean =>
+    limit !== undefined && (inclusive ? used >= limit : used > limit);
+  if (beyond(trace.tokensUsed, budget.tokens)) return new BudgetExceededError("tokens", budget.tokens ?? 0, trace.tokensUsed);
+  if (beyond(trace.costUsd, budget.costUsd)) return new BudgetExceededError("cost_usd", budget.costUsd ?? 0, trace.costUsd);
+  return undefined;
+}
+
+/**
+ * In `enforce` mode, the error to throw instead of starting another LLM call once the trace's budget is used up
+ * (used ≥ limit); undefined otherwise (no budget, `observe` mode, or budget left). Never throws.
+ */
+export function budgetCheck(ctx: Context = context.active()): BudgetExceededError | undefined {
+  return safely(
+    "budgetCheck",
+    () => {
+      const target = budgetTarget(ctx);
+      if (target?.budget === undefined || target.budget.mode !== "enforce") return undefined;
+      return overLimit(target.trace, target.budget, true);
+    },
+    undefined,
+  );
+}
+
+/** Writes the budget limits and running totals of `ctx`'s trace on `span`. */
+export function writeBudgetTotals(span: Span, ctx: Context): void {
+  const target = budgetTarget(ctx);
+  if (target === undefined) return;
+  span.setAttribute(ATTR_TELLTALE_BUDGET_TOKENS_USED, target.trace.tokensUsed);
+  span.setAttribute(ATTR_TELLTALE_BUDGET_COST_USD_USED, target.trace.costUsd);
+  if (target.budget?.tokens !== undefined) span.setAttribute(ATTR_TELLTALE_BUDGET_TOKENS_LIMIT, target.budget.tokens);
+  if (target.budget?.costUsd !== undefined) span.setAttribute(ATTR_TELLTALE_BUDGET_COST_USD_LIMIT, target.budget.costUsd);
+}
+
+/** Adds one LLM call's usage to its trace; where the total first crosses the limit, marks `span` and the workflow. */
+export function addUsage(ctx: Context, span: Span, tokens: number, costUsd: number): void {
+  const target = budgetTarget(ctx);
+  if (target === undefined) return;
+  target.trace.tokensUsed += tokens;
+  target.trace.costUsd += costUsd;
+  if (target.budget === undefined || target.trace.exceeded) return;
+  const exceeded = overLimit(target.trace, target.budget, false);
+  if (exceeded === undefined) return;
+  target.trace.exceeded = true;
+  span.setAttribute(ATTR_TELLTALE_BUDGET_EXCEEDED, true);
+  span.addEvent(EVENT_TELLTALE_BUDGET_EXCEEDED, {
+    [exceeded.limitKind === "tokens" ? ATTR_TELLTALE_BUDGET_TOKENS_USED : ATTR_TELLTALE_BUDGET_COST_USD_USED]:
+      exceeded.used,
+    [exceeded.limitKind === "tokens" ? ATTR_TELLTALE_BUDGET_TOKENS_LIMIT : ATTR_TELLTALE_BUDGET_COST_USD_LIMIT]:
+      exceeded.limit,
+  });
+  markKeep(span, "budget_exceeded");
+  const workflowSpan = workflowScopeOf(ctx)?.span;
+  if (workflowSpan !== undefined) {
+    workflowSpan.setAttribute(ATTR_TELLTALE_BUDGET_EXCEEDED, true);
+    markKeep(workflowSpan, "budget_exceeded");
+  }
+  record("budgetExceedances", 1, {});
+}

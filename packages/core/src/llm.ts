@@ -1,0 +1,296 @@
+import { context, INVALID_SPAN_CONTEXT, SpanKind, trace, type Attributes, type Context, type Span, type Tracer } from "@opentelemetry/api";
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_STREAM,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_TOKEN_TYPE,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_HTTP_REQUEST_RESEND_COUNT,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_TELLTALE_ATTEMPT_DURATION_MS,
+  ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES,
+  ATTR_TELLTALE_ATTEMPT_NUMBER,
+  ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
+  ATTR_TELLTALE_ATTEMPT_WAIT_MS,
+  ATTR_TELLTALE_ATTEMPT_WAITS_MS,
+  ATTR_TELLTALE_ERROR_CLASS,
+  ATTR_TELLTALE_RETRY_COUNT,
+  ATTR_TELLTALE_RETRY_NON_RECOVERABLE,
+  ATTR_TELLTALE_RETRY_REASONS,
+  ATTR_TELLTALE_RETRY_WAIT_MS,
+  ATTR_TELLTALE_SOFT_ERROR,
+  ATTR_TELLTALE_SOFT_ERROR_DETAIL,
+  ATTR_TELLTALE_USAGE_COST_USD,
+  EVENT_TELLTALE_ATTEMPT,
+  type ErrorClass,
+  type SoftErrorKind,
+} from "./attributes.js";
+import { addUsage, writeBudgetTotals } from "./budget.js";
+import { markDeadlineAtEnd, markDeadlineAtStart } from "./deadline.js";
+import { classifyError, isRecoverable } from "./errors.js";
+import { markKeep, recordError } from "./keep.js";
+import { record } from "./metrics.js";
+import { costOf, findPrice, type LlmUsage } from "./prices.js";
+import { safely } from "./safe.js";
+import { coreState } from "./state.js";
+
+export type { LlmUsage } from "./prices.js";
+
+/** How an instrumentation describes the LLM call it is about to make. */
+export interface LlmCallOptions {
+  /** `gen_ai.provider.name`, e.g. `openai`, `anthropic`. */
+  provider: string;
+  /** `gen_ai.operation.name`: `chat`, `embeddings`, … */
+  operation: string;
+  /** `gen_ai.request.model`; the span is named `${operation} ${requestModel}`. */
+  requestModel?: string;
+  serverAddress?: string;
+  serverPort?: number;
+  /** `gen_ai.request.stream`. */
+  stream?: boolean;
+  /** Extra request attributes (max tokens, temperature …). */
+  attributes?: Attributes;
+  /** Defaults to `context.active()`. */
+  parentContext?: Context;
+  /** Span kind; defaults to CLIENT. */
+  kind?: SpanKind;
+}
+
+/** One HTTP attempt inside an SDK call (F1). */
+export interface LlmAttempt {
+  /** HTTP status of the attempt's response; absent when none arrived. */
+  statusCode?: number;
+  /** The attempt's error, when it failed. */
+  error?: unknown;
+  /** Milliseconds waited before this attempt (0 for the first). */
+  waitMs: number;
+  /** How long the attempt itself took. */
+  durationMs?: number;
+}
+
+/** What the provider answered. */
+export interface LlmResponseInfo {
+  responseModel?: string;
+  responseId?: string;
+  finishReasons?: string[];
+}
+
+/** An LLM call span under way; every method is safe to call in any order and never throws. */
+export interface LlmCall {
+  readonly span: Span;
+  /** `parentContext` with `span` set: run the SDK call inside `context.with(call.context, …)`. */
+  readonly context: Context;
+  recordAttempt(attempt: LlmAttempt): void;
+  recordResponse(response: LlmResponseInfo): void;
+  /** `gen_ai.usage.*`, the cost from the price table, and the trace's running budget totals (F9). May be called
+   * more than once (e.g. per stream chunk carrying usage): the last report wins, the trace totals count the
+   * difference. */
+  recordUsage(usage: LlmUsage): void;
+  /** A failure that raised nothing (F4): `telltale.soft_error` (the first kind reported), keep, metric. */
+  softError(kind: SoftErrorKind, detail?: string): void;
+  /** Ends the span (idempotent): error, status, retries, metrics, budget and deadline marks. */
+  end(error?: unknown): void;
+}
+
+interface AttemptRecord {
+  statusCode: number;
+  errorClass: ErrorClass | "ok";
+  waitMs: number;
+}
+
+function tokensOf(usage: LlmUsage): number {
+  return (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+}
+
+class LlmCallSpan implements LlmCall {
+  readonly span: Span;
+  readonly context: Context;
+  private readonly options: LlmCallOptions;
+  private readonly startedAt = performance.now();
+  private readonly attempts: AttemptRecord[] = [];
+  private usage: LlmUsage | undefined;
+  private countedTokens = 0;
+  private countedCost = 0;
+  private responseModel: string | undefined;
+  private softErrorKind: SoftErrorKind | undefined;
+  private ended = false;
+
+  constructor(tracer: Tracer, options: LlmCallOptions) {
+    this.options = options;
+    const parent = options.parentContext ?? context.active();
+    const attributes: Attributes = {
+      ...options.attributes,
+      [ATTR_GEN_AI_OPERATION_NAME]: options.operation,
+      [ATTR_GEN_AI_PROVIDER_NAME]: options.provider,
+    };
+    if (options.requestModel !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = options.requestModel;
+    if (options.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = options.serverAddress;
+    if (options.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = options.serverPort;
+    if (options.stream !== undefined) attributes[ATTR_GEN_AI_REQUEST_STREAM] = options.stream;
+    const name = options.requestModel ? `${options.operation} ${options.requestModel}` : options.operation;
+    this.span = safely(
+      "startLlmCall",
+      () => tracer.startSpan(name, { kind: options.kind ?? SpanKind.CLIENT, attributes }, parent),
+      trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
+    );
+    this.context = trace.setSpan(parent, this.span);
+    safely("startLlmCall deadline", () => markDeadlineAtStart(this.span, parent));
+  }
+
+  recordAttempt(attempt: LlmAttempt): void {
+    safely("LlmCall.recordAttempt", () => {
+      if (this.ended) return;
+      const errorClass = attempt.error === undefined ? "ok" : classifyError(attempt.error).errorClass;
+      const statusCode = attempt.statusCode ?? classifyError(attempt.error).statusCode ?? 0;
+      const waitMs = Math.max(0, Math.round(attempt.waitMs));
+      this.attempts.push({ statusCode, errorClass, waitMs });
+      const event: Attributes = {
+        [ATTR_TELLTALE_ATTEMPT_NUMBER]: this.attempts.length,
+        [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: waitMs,
+        [ATTR_TELLTALE_ERROR_CLASS]: errorClass,
+      };
+      if (statusCode !== 0) event[ATTR_HTTP_RESPONSE_STATUS_CODE] = statusCode;
+      if (attempt.durationMs !== undefined) event[ATTR_TELLTALE_ATTEMPT_DURATION_MS] = Math.round(attempt.durationMs);
+      this.span.addEvent(EVENT_TELLTALE_ATTEMPT, event);
+    });
+  }
+
+  recordResponse(response: LlmResponseInfo): void {
+    safely("LlmCall.recordResponse", () => {
+      if (response.responseModel !== undefined) {
+        this.responseModel = response.responseModel;
+        this.span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, response.responseModel);
+      }
+      if (response.responseId !== undefined) this.span.setAttribute(ATTR_GEN_AI_RESPONSE_ID, response.responseId);
+      if (response.finishReasons !== undefined) {
+        this.span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, response.finishReasons);
+      }
+    });
+  }
+
+  recordUsage(usage: LlmUsage): void {
+    safely("LlmCall.recordUsage", () => {
+      if (this.ended) return;
+      this.usage = usage;
+      const span = this.span;
+      if (usage.inputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens);
+      if (usage.outputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.outputTokens);
+      if (usage.cacheReadInputTokens !== undefined) {
+        span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, usage.cacheReadInputTokens);
+      }
+      if (usage.cacheCreationInputTokens !== undefined) {
+        span.setAttribute(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, usage.cacheCreationInputTokens);
+      }
+      if (usage.reasoningOutputTokens !== undefined) {
+        span.setAttribute(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningOutputTokens);
+      }
+      const model = this.responseModel ?? this.options.requestModel;
+      const price = findPrice(coreState().prices, this.options.provider, model);
+      const cost = price === undefined ? 0 : costOf(price, usage);
+      if (price !== undefined) span.setAttribute(ATTR_TELLTALE_USAGE_COST_USD, cost);
+      const tokens = tokensOf(usage);
+      // Usage may be reported again (a stream's final chunk after a partial one): count only the difference.
+      addUsage(this.context, span, tokens - this.countedTokens, cost - this.countedCost);
+      this.countedTokens = tokens;
+      this.countedCost = cost;
+    });
+  }
+
+  softError(kind: SoftErrorKind, detail?: string): void {
+    safely("LlmCall.softError", () => {
+      if (this.ended || this.softErrorKind !== undefined) return;
+      this.softErrorKind = kind;
+      this.span.setAttribute(ATTR_TELLTALE_SOFT_ERROR, kind);
+      if (detail !== undefined) this.span.setAttribute(ATTR_TELLTALE_SOFT_ERROR_DETAIL, detail);
+      markKeep(this.span, "soft_error");
+      record("softErrors", 1, { [ATTR_TELLTALE_SOFT_ERROR]: kind, [ATTR_GEN_AI_OPERATION_NAME]: this.options.operation });
+    });
+  }
+
+  end(error?: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    safely("LlmCall.end", () => {
+      const span = this.span;
+      let errorType: string | undefined;
+      if (error !== undefined) {
+        const classification = recordError(span, error);
+        errorType = classification.errorType;
+        if (classification.statusCode === undefined) {
+          const lastStatus = this.attempts.at(-1)?.statusCode;
+          if (lastStatus !== undefined && lastStatus !== 0) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, lastStatus);
+        }
+      }
+      this.writeAttempts();
+      writeBudgetTotals(span, this.context);
+      markDeadlineAtEnd(span, this.context);
+      this.recordMetrics(errorType);
+      span.end();
+    });
+  }
+
+  private writeAttempts(): void {
+    const attempts = this.attempts;
+    if (attempts.length === 0) return;
+    const span = this.span;
+    span.setAttribute(ATTR_TELLTALE_ATTEMPT_STATUS_CODES, attempts.map((a) => a.statusCode));
+    span.setAttribute(ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES, attempts.map((a) => a.errorClass));
+    span.setAttribute(ATTR_TELLTALE_ATTEMPT_WAITS_MS, attempts.map((a) => a.waitMs));
+    const retries = attempts.length - 1;
+    span.setAttribute(ATTR_TELLTALE_RETRY_COUNT, retries);
+    span.setAttribute(ATTR_HTTP_REQUEST_RESEND_COUNT, retries);
+    if (retries === 0) return;
+    // Every attempt but the last was followed by a retry: its error class is the reason for that retry.
+    const reasons = attempts.slice(0, -1).map((a) => a.errorClass);
+    span.setAttribute(ATTR_TELLTALE_RETRY_REASONS, reasons);
+    span.setAttribute(ATTR_TELLTALE_RETRY_WAIT_MS, attempts.reduce((sum, a) => sum + a.waitMs, 0));
+    markKeep(span, "retried");
+    if (reasons.some((reason) => reason !== "ok" && !isRecoverable(reason))) {
+      span.setAttribute(ATTR_TELLTALE_RETRY_NON_RECOVERABLE, true);
+      markKeep(span, "non_recoverable_retry");
+    }
+    for (const reason of reasons) {
+      record("retries", 1, { [ATTR_GEN_AI_OPERATION_NAME]: this.options.operation, [ATTR_TELLTALE_ERROR_CLASS]: reason });
+    }
+  }
+
+  private recordMetrics(errorType: string | undefined): void {
+    const attributes: Attributes = {
+      [ATTR_GEN_AI_OPERATION_NAME]: this.options.operation,
+      [ATTR_GEN_AI_PROVIDER_NAME]: this.options.provider,
+    };
+    if (this.options.requestModel !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = this.options.requestModel;
+    if (this.responseModel !== undefined) attributes[ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
+    if (this.options.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = this.options.serverAddress;
+    if (this.options.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = this.options.serverPort;
+    const tokenAttributes = { ...attributes };
+    if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
+    record("operationDuration", (performance.now() - this.startedAt) / 1000, attributes);
+    if (this.usage?.inputTokens !== undefined) {
+      record("tokenUsage", this.usage.inputTokens, { ...tokenAttributes, [ATTR_GEN_AI_TOKEN_TYPE]: "input" });
+    }
+    if (this.usage?.outputTokens !== undefined) {
+      record("tokenUsage", this.usage.outputTokens, { ...tokenAttributes, [ATTR_GEN_AI_TOKEN_TYPE]: "output" });
+    }
+  }
+}
+
+/**
+ * Starts an LLM call span (`{operation} {model}`, kind CLIENT) under `options.parentContext` or the active context,
+ * with the deadline time left recorded. The instrumentation reports attempts, the response, usage and soft errors,
+ * then calls `end`. Never throws.
+ */
+export function startLlmCall(tracer: Tracer, options: LlmCallOptions): LlmCall {
+  return new LlmCallSpan(tracer, options);
+}

@@ -1,0 +1,72 @@
+import { metrics, ValueType, type Attributes, type Counter, type Histogram } from "@opentelemetry/api";
+import {
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+  METRIC_TELLTALE_BUDGET_EXCEEDED,
+  METRIC_TELLTALE_LATE_RESULTS,
+  METRIC_TELLTALE_RETRIES,
+  METRIC_TELLTALE_SOFT_ERRORS,
+} from "./attributes.js";
+import { safely } from "./safe.js";
+import { coreState } from "./state.js";
+import { SCOPE_NAME, VERSION } from "./version.js";
+
+/** The instruments core records to. */
+export interface Instruments {
+  operationDuration: Histogram;
+  tokenUsage: Histogram;
+  retries: Counter;
+  softErrors: Counter;
+  budgetExceedances: Counter;
+  lateResults: Counter;
+}
+
+// Bucket boundaries recommended by the GenAI semantic conventions for these two histograms.
+const DURATION_BUCKETS_S = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
+
+/** The instruments of the current global meter provider, created once per provider (so a provider registered
+ * after the first call is picked up, and the hot path is one identity check). */
+export function instruments(): Instruments {
+  const state = coreState();
+  const provider = metrics.getMeterProvider();
+  if (state.instruments?.provider === provider) return state.instruments.instruments;
+  const meter = provider.getMeter(SCOPE_NAME, VERSION);
+  const created: Instruments = {
+    operationDuration: meter.createHistogram(METRIC_GEN_AI_CLIENT_OPERATION_DURATION, {
+      description: "GenAI operation duration",
+      unit: "s",
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS_S },
+    }),
+    tokenUsage: meter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE, {
+      description: "Measures number of input and output tokens used",
+      unit: "{token}",
+      valueType: ValueType.INT,
+      advice: { explicitBucketBoundaries: TOKEN_BUCKETS },
+    }),
+    retries: meter.createCounter(METRIC_TELLTALE_RETRIES, { description: "Retried attempts", unit: "{retry}" }),
+    softErrors: meter.createCounter(METRIC_TELLTALE_SOFT_ERRORS, {
+      description: "Failures that raised nothing (truncated, empty, refused …)",
+      unit: "{error}",
+    }),
+    budgetExceedances: meter.createCounter(METRIC_TELLTALE_BUDGET_EXCEEDED, {
+      description: "Traces whose token or cost budget was exceeded",
+      unit: "{trace}",
+    }),
+    lateResults: meter.createCounter(METRIC_TELLTALE_LATE_RESULTS, {
+      description: "Steps and tools that ended after their caller had ended",
+      unit: "{result}",
+    }),
+  };
+  state.instruments = { provider, instruments: created };
+  return created;
+}
+
+/** Records a measurement without ever throwing. */
+export function record(what: keyof Instruments, value: number, attributes: Attributes): void {
+  safely(`recording ${what}`, () => {
+    const instrument = instruments()[what];
+    if ("record" in instrument) instrument.record(value, attributes);
+    else instrument.add(value, attributes);
+  });
+}

@@ -1,0 +1,135 @@
+import { createContextKey, type Context, type MeterProvider, type Span } from "@opentelemetry/api";
+import type { KeepReason } from "./attributes.js";
+import { DEFAULT_PRICES, type PriceTable } from "./prices.js";
+import type { Instruments } from "./metrics.js";
+
+/** `observe` records that the budget was exceeded; `enforce` also refuses further LLM calls. */
+export type BudgetMode = "observe" | "enforce";
+
+/** A workflow's budget (F9): limits on the whole trace's LLM usage. */
+export interface BudgetOptions {
+  /** Input plus output tokens over every LLM call in the trace. */
+  tokens?: number;
+  /** US dollars over every LLM call in the trace, priced from the price table. */
+  costUsd?: number;
+  /** Default `observe`. */
+  mode?: BudgetMode;
+}
+
+/** Per-trace running totals and idempotency keys, shared by every workflow and LLM call of one trace. */
+export interface TraceState {
+  tokensUsed: number;
+  costUsd: number;
+  /** The budget limit already crossed in this trace (so it is marked once, where it happened). */
+  exceeded: boolean;
+  /** `tool name` + NUL + idempotency key of every side effect that ran in this trace (F8). */
+  readonly idempotencyKeys: Set<string>;
+  /** Workflows of this trace still running in this process: the state is released when it drops to zero. */
+  activeWorkflows: number;
+}
+
+/** What a workflow puts in the context for everything that runs under it. */
+export interface WorkflowScope {
+  readonly name: string;
+  readonly traceId: string;
+  /** The workflow span; undefined for a scope restored from a job payload by `extract`. */
+  readonly span: Span | undefined;
+  readonly expectedSteps: ReadonlySet<string>;
+  readonly completedSteps: Set<string>;
+  readonly undeclaredSteps: Set<string>;
+  readonly budget: Readonly<BudgetOptions> | undefined;
+  /** Epoch milliseconds of the deadline. */
+  readonly deadlineAt: number | undefined;
+  readonly signal: AbortSignal;
+  readonly trace: TraceState;
+  ended: boolean;
+  deadlineExceeded: boolean;
+}
+
+/** Process-wide state, shared by the ESM and CJS copies of core (see "Dual package hazard" in ARCHITECTURE.md). */
+export interface CoreState {
+  readonly workflowKey: symbol;
+  /** The nearest span core created (workflow, step, tool, spawn), used as the origin for late detection. */
+  readonly coreSpanKey: symbol;
+  readonly keepReasons: WeakMap<Span, Set<KeepReason>>;
+  /** End times (epoch ms) of the spans core created: a child that ends later is late (F11). */
+  readonly spanEnds: WeakMap<Span, number>;
+  /** Trace states by trace id, bounded by `maxTraces` (oldest evicted first). */
+  readonly traces: Map<string, TraceState>;
+  maxTraces: number;
+  prices: PriceTable;
+  instruments: { provider: MeterProvider; instruments: Instruments } | undefined;
+}
+
+const STATE_SYMBOL = Symbol.for("telltale.core.state.v1");
+
+function createState(): CoreState {
+  return {
+    workflowKey: createContextKey("telltale.core.workflow"),
+    coreSpanKey: createContextKey("telltale.core.span"),
+    keepReasons: new WeakMap(),
+    spanEnds: new WeakMap(),
+    traces: new Map(),
+    maxTraces: 10_000,
+    prices: DEFAULT_PRICES,
+    instruments: undefined,
+  };
+}
+
+/** The one shared state object. */
+export function coreState(): CoreState {
+  const holder = globalThis as unknown as Record<symbol, CoreState | undefined>;
+  let state = holder[STATE_SYMBOL];
+  if (state === undefined) {
+    state = createState();
+    holder[STATE_SYMBOL] = state;
+  }
+  return state;
+}
+
+export function workflowScopeOf(ctx: Context): WorkflowScope | undefined {
+  return ctx.getValue(coreState().workflowKey) as WorkflowScope | undefined;
+}
+
+export function coreSpanOf(ctx: Context): Span | undefined {
+  return ctx.getValue(coreState().coreSpanKey) as Span | undefined;
+}
+
+function newTraceState(): TraceState {
+  return { tokensUsed: 0, costUsd: 0, exceeded: false, idempotencyKeys: new Set(), activeWorkflows: 0 };
+}
+
+/** The running totals of `traceId`, created on first use; the map never grows past `maxTraces`. */
+export function traceStateFor(traceId: string): TraceState {
+  const state = coreState();
+  let traceState = state.traces.get(traceId);
+  if (traceState === undefined) {
+    traceState = newTraceState();
+    state.traces.set(traceId, traceState);
+    // Map iteration is insertion order, so the first key is the oldest trace. A workflow keeps its own reference,
+    // so evicting a live trace only forgets totals of work outside any workflow.
+    while (state.traces.size > state.maxTraces) {
+      const oldest = state.traces.keys().next().value;
+      if (oldest === undefined) break;
+      state.traces.delete(oldest);
+    }
+  }
+  return traceState;
+}
+
+/** A workflow of `traceId` ended: forget the trace when no workflow of it runs any more. */
+export function releaseTraceState(traceId: string, traceState: TraceState): void {
+  traceState.activeWorkflows -= 1;
+  const state = coreState();
+  if (traceState.activeWorkflows <= 0 && state.traces.get(traceId) === traceState) state.traces.delete(traceId);
+}
+
+/** How many traces core currently holds state for (for tests and diagnostics). */
+export function trackedTraceCount(): number {
+  return coreState().traces.size;
+}
+
+/** Bounds the per-trace state kept for traces without a running workflow (default 10 000). */
+export function setMaxTrackedTraces(max: number): void {
+  coreState().maxTraces = Math.max(1, Math.floor(max));
+}

@@ -1,0 +1,259 @@
+import { describe, expect, it } from "vitest";
+import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_REQUEST_STREAM,
+  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
+  ATTR_GEN_AI_RESPONSE_ID,
+  ATTR_GEN_AI_RESPONSE_MODEL,
+  ATTR_GEN_AI_TOKEN_TYPE,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_HTTP_REQUEST_RESEND_COUNT,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_TELLTALE_ATTEMPT_DURATION_MS,
+  ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES,
+  ATTR_TELLTALE_ATTEMPT_NUMBER,
+  ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
+  ATTR_TELLTALE_ATTEMPT_WAIT_MS,
+  ATTR_TELLTALE_ATTEMPT_WAITS_MS,
+  ATTR_TELLTALE_BUDGET_TOKENS_USED,
+  ATTR_TELLTALE_ERROR_CLASS,
+  ATTR_TELLTALE_ERROR_RECOVERABLE,
+  ATTR_TELLTALE_KEEP,
+  ATTR_TELLTALE_KEEP_REASONS,
+  ATTR_TELLTALE_RETRY_COUNT,
+  ATTR_TELLTALE_RETRY_NON_RECOVERABLE,
+  ATTR_TELLTALE_RETRY_REASONS,
+  ATTR_TELLTALE_RETRY_WAIT_MS,
+  ATTR_TELLTALE_SOFT_ERROR,
+  ATTR_TELLTALE_SOFT_ERROR_DETAIL,
+  ATTR_TELLTALE_USAGE_COST_USD,
+  DEFAULT_PRICES,
+  EVENT_TELLTALE_ATTEMPT,
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+  METRIC_TELLTALE_RETRIES,
+  METRIC_TELLTALE_SOFT_ERRORS,
+  PRICE_TABLE_DATE,
+  budgetCheck,
+  costOf,
+  findPrice,
+  getPrices,
+  resetPrices,
+  setPrices,
+  startLlmCall,
+} from "@telltale/core";
+import { setupOtel, spanId } from "./otel.js";
+
+const otel = setupOtel();
+const tracer = () => trace.getTracer("instrumentation-under-test");
+
+function rateLimited(): Error {
+  return Object.assign(new Error("429 Too Many Requests"), { status: 429 });
+}
+
+describe("startLlmCall", () => {
+  it("names the span `{operation} {model}` and writes the request attributes", () => {
+    otel.reset();
+    const parent = tracer().startSpan("parent");
+    const call = startLlmCall(tracer(), {
+      provider: "openai",
+      operation: "chat",
+      requestModel: "gpt-4o-mini",
+      serverAddress: "api.openai.com",
+      serverPort: 443,
+      stream: true,
+      attributes: { [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: 256 },
+      parentContext: trace.setSpan(context.active(), parent),
+    });
+    expect(trace.getSpan(call.context)).toBe(call.span);
+    call.recordResponse({ responseModel: "gpt-4o-mini-2024-07-18", responseId: "chatcmpl-1", finishReasons: ["stop"] });
+    call.end();
+    parent.end();
+    const span = otel.span("chat gpt-4o-mini");
+    expect(span.kind).toBe(SpanKind.CLIENT);
+    expect(span.parentSpanContext?.spanId).toBe(spanId(otel.span("parent")));
+    expect(span.attributes).toMatchObject({
+      [ATTR_GEN_AI_OPERATION_NAME]: "chat",
+      [ATTR_GEN_AI_PROVIDER_NAME]: "openai",
+      [ATTR_GEN_AI_REQUEST_MODEL]: "gpt-4o-mini",
+      [ATTR_SERVER_ADDRESS]: "api.openai.com",
+      [ATTR_SERVER_PORT]: 443,
+      [ATTR_GEN_AI_REQUEST_STREAM]: true,
+      [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: 256,
+      [ATTR_GEN_AI_RESPONSE_MODEL]: "gpt-4o-mini-2024-07-18",
+      [ATTR_GEN_AI_RESPONSE_ID]: "chatcmpl-1",
+      [ATTR_GEN_AI_RESPONSE_FINISH_REASONS]: ["stop"],
+    });
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+    expect(span.attributes[ATTR_TELLTALE_KEEP]).toBeUndefined();
+  });
+
+  it("records SDK-internal attempts: count, reasons, waits, per-attempt arrays and events (F1)", async () => {
+    otel.reset();
+    const call = startLlmCall(tracer(), { provider: "anthropic", operation: "chat", requestModel: "claude-haiku-4-5" });
+    call.recordAttempt({ statusCode: 429, error: rateLimited(), waitMs: 0, durationMs: 12 });
+    call.recordAttempt({ statusCode: 529, error: Object.assign(new Error("overloaded"), { status: 529 }), waitMs: 500 });
+    call.recordAttempt({ statusCode: 200, waitMs: 1000.4 });
+    call.end();
+    call.end(new Error("a second end is ignored"));
+    const span = otel.span("chat claude-haiku-4-5");
+    expect(span.attributes).toMatchObject({
+      [ATTR_TELLTALE_RETRY_COUNT]: 2,
+      [ATTR_HTTP_REQUEST_RESEND_COUNT]: 2,
+      [ATTR_TELLTALE_RETRY_REASONS]: ["rate_limit", "overloaded"],
+      [ATTR_TELLTALE_RETRY_WAIT_MS]: 1500,
+      [ATTR_TELLTALE_ATTEMPT_STATUS_CODES]: [429, 529, 200],
+      [ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES]: ["rate_limit", "overloaded", "ok"],
+      [ATTR_TELLTALE_ATTEMPT_WAITS_MS]: [0, 500, 1000],
+      [ATTR_TELLTALE_KEEP]: true,
+      [ATTR_TELLTALE_KEEP_REASONS]: ["retried"],
+    });
+    expect(span.attributes[ATTR_TELLTALE_RETRY_NON_RECOVERABLE]).toBeUndefined();
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+    const attempts = span.events.filter((event) => event.name === EVENT_TELLTALE_ATTEMPT);
+    expect(attempts.map((event) => event.attributes)).toEqual([
+      { [ATTR_TELLTALE_ATTEMPT_NUMBER]: 1, [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: 0, [ATTR_TELLTALE_ERROR_CLASS]: "rate_limit", [ATTR_HTTP_RESPONSE_STATUS_CODE]: 429, [ATTR_TELLTALE_ATTEMPT_DURATION_MS]: 12 },
+      { [ATTR_TELLTALE_ATTEMPT_NUMBER]: 2, [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: 500, [ATTR_TELLTALE_ERROR_CLASS]: "overloaded", [ATTR_HTTP_RESPONSE_STATUS_CODE]: 529 },
+      { [ATTR_TELLTALE_ATTEMPT_NUMBER]: 3, [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: 1000, [ATTR_TELLTALE_ERROR_CLASS]: "ok", [ATTR_HTTP_RESPONSE_STATUS_CODE]: 200 },
+    ]);
+    expect(await otel.counterTotal(METRIC_TELLTALE_RETRIES, { [ATTR_TELLTALE_ERROR_CLASS]: "rate_limit" })).toBe(1);
+    expect(await otel.counterTotal(METRIC_TELLTALE_RETRIES, { [ATTR_TELLTALE_ERROR_CLASS]: "overloaded" })).toBe(1);
+  });
+
+  it("flags a retry of a non-recoverable error and classifies the final error (F3)", () => {
+    otel.reset();
+    const contextError = Object.assign(new Error("maximum context length is 8192 tokens"), {
+      status: 400,
+      code: "context_length_exceeded",
+    });
+    const call = startLlmCall(tracer(), { provider: "openai", operation: "chat", requestModel: "gpt-4.1" });
+    call.recordAttempt({ statusCode: 400, error: contextError, waitMs: 0 });
+    call.recordAttempt({ statusCode: 400, error: contextError, waitMs: 200 });
+    call.end(contextError);
+    const span = otel.span("chat gpt-4.1");
+    expect(span.attributes).toMatchObject({
+      [ATTR_TELLTALE_RETRY_COUNT]: 1,
+      [ATTR_TELLTALE_RETRY_REASONS]: ["context_length_exceeded"],
+      [ATTR_TELLTALE_RETRY_NON_RECOVERABLE]: true,
+      [ATTR_ERROR_TYPE]: "context_length_exceeded",
+      [ATTR_TELLTALE_ERROR_CLASS]: "context_length_exceeded",
+      [ATTR_TELLTALE_ERROR_RECOVERABLE]: false,
+      [ATTR_HTTP_RESPONSE_STATUS_CODE]: 400,
+      [ATTR_TELLTALE_KEEP_REASONS]: ["error", "retried", "non_recoverable_retry"],
+    });
+    expect(span.status.code).toBe(SpanStatusCode.ERROR);
+  });
+
+  it("records usage, the cost from the price table and the GenAI metrics", async () => {
+    otel.reset();
+    const call = startLlmCall(tracer(), { provider: "openai", operation: "chat", requestModel: "gpt-4o-mini-metrics" });
+    call.recordResponse({ responseModel: "gpt-4o-mini-2024-07-18" });
+    call.recordUsage({ inputTokens: 1_000, outputTokens: 500, cacheReadInputTokens: 200 });
+    call.end();
+    const span = otel.span("chat gpt-4o-mini-metrics");
+    // 800 uncached × 0.15 + 200 cached × 0.075 + 500 × 0.60, per million
+    const expectedCost = (800 * 0.15 + 200 * 0.075 + 500 * 0.6) / 1_000_000;
+    expect(span.attributes).toMatchObject({
+      [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 1_000,
+      [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 500,
+      [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 200,
+      [ATTR_TELLTALE_BUDGET_TOKENS_USED]: 1_500,
+    });
+    expect(span.attributes[ATTR_TELLTALE_USAGE_COST_USD]).toBeCloseTo(expectedCost, 12);
+    const ofThisCall = <T extends { attributes: Record<string, unknown> }>(points: T[]) =>
+      points.filter((p) => p.attributes[ATTR_GEN_AI_REQUEST_MODEL] === "gpt-4o-mini-metrics");
+    const tokenPoints = ofThisCall(await otel.histogramPoints(METRIC_GEN_AI_CLIENT_TOKEN_USAGE));
+    const byType = Object.fromEntries(tokenPoints.map((p) => [p.attributes[ATTR_GEN_AI_TOKEN_TYPE], p.value.sum]));
+    expect(byType).toEqual({ input: 1_000, output: 500 });
+    expect(tokenPoints[0]?.attributes).toMatchObject({
+      [ATTR_GEN_AI_OPERATION_NAME]: "chat",
+      [ATTR_GEN_AI_PROVIDER_NAME]: "openai",
+      [ATTR_GEN_AI_REQUEST_MODEL]: "gpt-4o-mini-metrics",
+      [ATTR_GEN_AI_RESPONSE_MODEL]: "gpt-4o-mini-2024-07-18",
+    });
+    const durations = ofThisCall(await otel.histogramPoints(METRIC_GEN_AI_CLIENT_OPERATION_DURATION));
+    expect(durations.map((p) => p.value.count)).toEqual([1]);
+  });
+
+  it("counts usage reported twice on one call only once in the trace total", () => {
+    otel.reset();
+    const root = tracer().startSpan("root");
+    const call = startLlmCall(tracer(), {
+      provider: "openai",
+      operation: "chat",
+      requestModel: "gpt-4o",
+      parentContext: trace.setSpan(context.active(), root),
+    });
+    call.recordUsage({ inputTokens: 100, outputTokens: 10 });
+    call.recordUsage({ inputTokens: 100, outputTokens: 40 });
+    call.end();
+    root.end();
+    expect(otel.span("chat gpt-4o").attributes[ATTR_TELLTALE_BUDGET_TOKENS_USED]).toBe(140);
+  });
+
+  it("records a soft error once, with detail, keep and a metric (F4)", async () => {
+    otel.reset();
+    const call = startLlmCall(tracer(), { provider: "openai", operation: "chat", requestModel: "gpt-5" });
+    call.softError("truncated", "finish_reason=length");
+    call.softError("empty_output");
+    call.end();
+    const span = otel.span("chat gpt-5");
+    expect(span.attributes).toMatchObject({
+      [ATTR_TELLTALE_SOFT_ERROR]: "truncated",
+      [ATTR_TELLTALE_SOFT_ERROR_DETAIL]: "finish_reason=length",
+      [ATTR_TELLTALE_KEEP_REASONS]: ["soft_error"],
+    });
+    expect(span.status.code).toBe(SpanStatusCode.UNSET);
+    expect(await otel.counterTotal(METRIC_TELLTALE_SOFT_ERRORS, { [ATTR_TELLTALE_SOFT_ERROR]: "truncated" })).toBe(1);
+  });
+
+  it("a rejected call's error passes through classification and status; budgetCheck allows calls without a budget", () => {
+    otel.reset();
+    expect(budgetCheck()).toBeUndefined();
+    const call = startLlmCall(tracer(), { provider: "openai", operation: "embeddings", requestModel: "text-embedding-3-small" });
+    call.recordAttempt({ error: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), waitMs: 0 });
+    call.end(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }));
+    const span = otel.span("embeddings text-embedding-3-small");
+    expect(span.attributes).toMatchObject({
+      [ATTR_ERROR_TYPE]: "connection",
+      [ATTR_TELLTALE_ERROR_CLASS]: "connection",
+      [ATTR_TELLTALE_ERROR_RECOVERABLE]: true,
+      [ATTR_TELLTALE_ATTEMPT_STATUS_CODES]: [0],
+      [ATTR_TELLTALE_RETRY_COUNT]: 0,
+    });
+  });
+});
+
+describe("price table", () => {
+  it("is dated, matches the longest model prefix and can be overridden", () => {
+    expect(PRICE_TABLE_DATE).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(findPrice(DEFAULT_PRICES, "openai", "gpt-4o-mini-2024-07-18")).toBe(DEFAULT_PRICES.openai?.["gpt-4o-mini"]);
+    expect(findPrice(DEFAULT_PRICES, "openai", "gpt-4o-2024-08-06")).toBe(DEFAULT_PRICES.openai?.["gpt-4o"]);
+    expect(findPrice(DEFAULT_PRICES, "anthropic", "claude-sonnet-4-5-20250929")).toBe(DEFAULT_PRICES.anthropic?.["claude-sonnet-4"]);
+    expect(findPrice(DEFAULT_PRICES, "openai", "unknown-model")).toBeUndefined();
+    expect(costOf({ inputPerMillion: 3, outputPerMillion: 15, cacheWritePerMillion: 3.75 }, {
+      inputTokens: 2_000_000,
+      cacheCreationInputTokens: 1_000_000,
+      outputTokens: 1_000_000,
+    })).toBeCloseTo(3 + 3.75 + 15, 9);
+
+    setPrices({ mock: { "mock-model": { inputPerMillion: 1_000_000, outputPerMillion: 2_000_000 } } });
+    expect(getPrices().openai).toEqual(DEFAULT_PRICES.openai);
+    otel.reset();
+    const call = startLlmCall(tracer(), { provider: "mock", operation: "chat", requestModel: "mock-model" });
+    call.recordUsage({ inputTokens: 3, outputTokens: 2 });
+    call.end();
+    expect(otel.span("chat mock-model").attributes[ATTR_TELLTALE_USAGE_COST_USD]).toBe(7);
+    resetPrices();
+    expect(getPrices()).toBe(DEFAULT_PRICES);
+  });
+});

@@ -1,0 +1,164 @@
+/**
+ * Per-attempt tracking for Stainless-generated SDK clients (`openai`, `@anthropic-ai/sdk`).
+ *
+ * Those clients run every HTTP attempt of one API call through one prototype method (`fetchWithTimeout`), inside
+ * their own retry loop. The instrumentation binds an {@link AttemptRecorder} (core's `LlmCall`) into the context
+ * the SDK call runs in; the patched per-attempt method finds it in the active context and reports each attempt:
+ * its status code or error, how long the client waited before it (backoff or `retry-after`) and how long it took.
+ */
+import { context, diag, type Context } from "@opentelemetry/api";
+
+/** One HTTP attempt inside one SDK call, as `LlmCall.recordAttempt` takes it. */
+export interface AttemptRecord {
+  /** The HTTP status of the response; absent when no response arrived (connection error, timeout, abort). */
+  statusCode?: number;
+  /** The error the attempt failed with when no response arrived. */
+  error?: unknown;
+  /** Milliseconds between the end of the previous attempt and the start of this one (0 for the first). */
+  waitMs: number;
+  /** Milliseconds from sending the request to receiving the response headers (or the failure). */
+  durationMs?: number;
+}
+
+/** Receives the attempts of one call. `LlmCall` from `@telltale/core` satisfies it. */
+export interface AttemptRecorder {
+  recordAttempt(attempt: AttemptRecord): void;
+}
+
+interface AttemptTracker {
+  readonly recorder: AttemptRecorder;
+  /** When the previous attempt ended (performance.now()), undefined before the first attempt. */
+  previousEnd: number | undefined;
+  count: number;
+  /** A failed-status attempt whose error is not known yet: the next attempt or the call's own error decides. */
+  pending: AttemptRecord | undefined;
+  settled: boolean;
+}
+
+/** The attempts of one SDK call; see {@link trackAttempts}. */
+export interface AttemptTracking {
+  /** The context to run the SDK call in: the patched per-attempt method finds the tracker there. */
+  readonly context: Context;
+  /** How many attempts started so far. */
+  readonly count: number;
+  /**
+   * Reports the last attempt if it is still pending (a 4xx/5xx response the SDK did not retry), with the error the
+   * call failed with, so that it carries the provider's error code rather than only its status. Call it once when
+   * the call ends, before ending the span. Later attempts are ignored.
+   */
+  settle(finalError?: unknown): void;
+}
+
+// Symbol.for: the ESM and CJS copies of this package must find the same tracker in a context.
+const ATTEMPT_TRACKER_KEY = Symbol.for("telltale.instrumentation-common.attempt_tracker");
+
+/**
+ * Starts tracking the attempts of one SDK call for `recorder` (core's `LlmCall`). Run the SDK call inside
+ * `context.with(tracking.context, …)`, where `ctx` is usually `call.context`.
+ */
+export function trackAttempts(ctx: Context, recorder: AttemptRecorder): AttemptTracking {
+  const tracker: AttemptTracker = { recorder, previousEnd: undefined, count: 0, pending: undefined, settled: false };
+  return {
+    context: ctx.setValue(ATTEMPT_TRACKER_KEY, tracker),
+    get count() {
+      return tracker.count;
+    },
+    settle(finalError?: unknown) {
+      if (tracker.settled) return;
+      tracker.settled = true;
+      const pending = tracker.pending;
+      tracker.pending = undefined;
+      if (pending === undefined) return;
+      report(tracker, { ...pending, error: errorForStatus(pending.statusCode, finalError) });
+    },
+  };
+}
+
+/** What a failed-status attempt is classified by: the SDK's own error when it is about that status. */
+function errorForStatus(statusCode: number | undefined, finalError: unknown): unknown {
+  const finalStatus =
+    typeof finalError === "object" && finalError !== null ? (finalError as { status?: unknown }).status : undefined;
+  if (finalError !== undefined && finalStatus === statusCode) return finalError;
+  // A minimal HTTP-error shape that core's classifyError maps by status (429 rate_limit, 5xx server_error …).
+  return { status: statusCode };
+}
+
+function flushPending(tracker: AttemptTracker): void {
+  const pending = tracker.pending;
+  if (pending === undefined) return;
+  tracker.pending = undefined;
+  report(tracker, { ...pending, error: errorForStatus(pending.statusCode, undefined) });
+}
+
+function report(tracker: AttemptTracker, attempt: AttemptRecord): void {
+  try {
+    tracker.recorder.recordAttempt(attempt);
+  } catch (err) {
+    diag.error("telltale: recording an SDK attempt failed", err);
+  }
+}
+
+function statusOf(response: unknown): number | undefined {
+  if (typeof response === "object" && response !== null && "status" in response) {
+    const status = (response as { status: unknown }).status;
+    if (typeof status === "number") return status;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the replacement for a Stainless client's per-attempt method (`fetchWithTimeout(url, init, ms, controller)`),
+ * for shimmer / `InstrumentationBase._wrap`: `this._wrap(Client.prototype, "fetchWithTimeout", trackStainlessAttempts)`.
+ * Calls outside a tracked call go straight to the original. The response and errors pass through untouched.
+ */
+export function trackStainlessAttempts<This, Args extends unknown[], Result>(
+  original: (this: This, ...args: Args) => Result,
+): (this: This, ...args: Args) => Result {
+  return function (this: This, ...args: Args): Result {
+    const tracker = context.active().getValue(ATTEMPT_TRACKER_KEY) as AttemptTracker | undefined;
+    if (tracker === undefined || tracker.settled) return original.apply(this, args);
+    // A new attempt means the previous failed-status one was retried: its status is all there is to know.
+    flushPending(tracker);
+    const startedAt = performance.now();
+    const waitMs = tracker.previousEnd === undefined ? 0 : Math.max(0, Math.round(startedAt - tracker.previousEnd));
+    tracker.count += 1;
+    const finish = (attempt: { statusCode?: number; error?: unknown }): void => {
+      const endedAt = performance.now();
+      tracker.previousEnd = endedAt;
+      if (tracker.settled) return;
+      const record: AttemptRecord = { ...attempt, waitMs, durationMs: Math.round(endedAt - startedAt) };
+      if (attempt.statusCode !== undefined && attempt.statusCode >= 400) tracker.pending = record;
+      else report(tracker, record);
+    };
+    let pending: Result;
+    try {
+      pending = original.apply(this, args);
+    } catch (err) {
+      finish({ error: err });
+      throw err;
+    }
+    if (!isThenable(pending)) {
+      finish({});
+      return pending;
+    }
+    return pending.then(
+      (response) => {
+        const statusCode = statusOf(response);
+        finish(statusCode === undefined ? {} : { statusCode });
+        return response;
+      },
+      (err: unknown) => {
+        finish({ error: err });
+        throw err;
+      },
+    ) as Result;
+  };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}

@@ -1,0 +1,26 @@
+export {
+  trackAttempts,
+  trackStainlessAttempts,
+  type AttemptTracking,
+  type AttemptRecord,
+  type AttemptRecorder,
+} from "./attempts.js";
+export { observeApiPromise, type ApiPromiseObserver } from "./api-promise.js";
+export {
+  isStainlessStream,
+  observeStream,
+  type StainlessStream,
+  type StreamEnd,
+  type StreamObserver,
+} from "./stream.js";
+export {
+  CAPTURE_MESSAGE_CONTENT_ENV,
+  DEFAULT_CONTENT_MAX_LENGTH,
+  REDACTION_FAILED,
+  resolveContentCapture,
+  type ContentCapture,
+  type ContentCaptureConfig,
+  type GenAiMessage,
+  type GenAiMessagePart,
+} from "./content.js";
+export { findMethodOwner } from "./prototype.js";

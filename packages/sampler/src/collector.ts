@@ -1,0 +1,197 @@
+/**
+ * Engine 2: the same keep policy rendered as an OpenTelemetry Collector `tail_sampling` processor block
+ * (opentelemetry-collector-contrib v0.165.0 key names), and a full collector config around it.
+ *
+ * Output is deterministic: keys are emitted in a fixed order, so files generated into `deploy/` can be diffed
+ * against a fresh render.
+ *
+ * Differences from the in-process engine, by construction of the collector's policies:
+ * - per-workflow slow thresholds (`rules.slow.workflows`) are in-process only; the collector uses `thresholdMs`;
+ * - the collector also matches resource attributes for the attribute policies (the in-process engine reads span
+ *   attributes only), and its probabilistic policy may sample a trace another rule kept (same keep decision).
+ */
+import {
+  ATTR_TELLTALE_BUDGET_EXCEEDED,
+  ATTR_TELLTALE_DUPLICATE,
+  ATTR_TELLTALE_KEEP,
+  ATTR_TELLTALE_LATE,
+  ATTR_TELLTALE_ORPHAN,
+  ATTR_TELLTALE_RETRY_COUNT,
+  ATTR_TELLTALE_SOFT_ERROR,
+  ATTR_TELLTALE_WORKFLOW_OUTCOME,
+} from "@telltale/core";
+import { stringify } from "yaml";
+import { defaultPolicy, type SamplingPolicy } from "./policy.js";
+
+/** The contrib release whose `tail_sampling` config keys this renderer targets. */
+export const COLLECTOR_CONTRIB_VERSION = "v0.165.0";
+
+/** One entry of `tail_sampling.policies`. */
+export type CollectorPolicy =
+  | { name: string; type: "status_code"; status_code: { status_codes: string[] } }
+  | { name: string; type: "latency"; latency: { threshold_ms: number } }
+  | { name: string; type: "boolean_attribute"; boolean_attribute: { key: string; value: boolean } }
+  | { name: string; type: "string_attribute"; string_attribute: { key: string; values: string[] } }
+  | { name: string; type: "numeric_attribute"; numeric_attribute: { key: string; min_value: number } }
+  | { name: string; type: "ottl_condition"; ottl_condition: { error_mode: "ignore" | "propagate" | "silent"; span: string[] } }
+  | { name: string; type: "probabilistic"; probabilistic: { hash_salt: string; sampling_percentage: number } };
+
+/** The `tail_sampling` processor's configuration. */
+export interface CollectorTailSamplingConfig {
+  decision_wait: string;
+  decision_wait_after_root_received: string;
+  num_traces: number;
+  decision_cache: { sampled_cache_size: number; non_sampled_cache_size: number };
+  policies: CollectorPolicy[];
+}
+
+export interface RenderCollectorConfigOptions {
+  /** Prefix of every policy name (they show up in the collector's metrics). Default `telltale-`. */
+  policyNamePrefix?: string;
+}
+
+/** Go duration string for milliseconds: whole seconds as `Ns`, anything else as `Nms`. */
+function goDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** Renders the policy as the collector's `tail_sampling` processor configuration. */
+export function renderCollectorConfig(
+  policy: SamplingPolicy = defaultPolicy,
+  options: RenderCollectorConfigOptions = {},
+): CollectorTailSamplingConfig {
+  const prefix = options.policyNamePrefix ?? "telltale-";
+  const { rules } = policy;
+  const policies: CollectorPolicy[] = [];
+  const booleanPolicy = (name: string, key: string): CollectorPolicy => ({
+    name: prefix + name,
+    type: "boolean_attribute",
+    boolean_attribute: { key, value: true },
+  });
+
+  if (rules.error) {
+    policies.push({ name: `${prefix}error`, type: "status_code", status_code: { status_codes: ["ERROR"] } });
+  }
+  if (rules.slow !== false) {
+    policies.push({ name: `${prefix}slow`, type: "latency", latency: { threshold_ms: rules.slow.thresholdMs } });
+  }
+  if (rules.budgetExceeded) policies.push(booleanPolicy("budget-exceeded", ATTR_TELLTALE_BUDGET_EXCEEDED));
+  if (rules.partial) {
+    policies.push({
+      name: `${prefix}partial`,
+      type: "string_attribute",
+      string_attribute: { key: ATTR_TELLTALE_WORKFLOW_OUTCOME, values: ["partial"] },
+    });
+  }
+  if (rules.softError) {
+    // "present with any value": an OTTL nil check says exactly that (a string_attribute regex would need a value).
+    policies.push({
+      name: `${prefix}soft-error`,
+      type: "ottl_condition",
+      ottl_condition: { error_mode: "ignore", span: [`span.attributes["${ATTR_TELLTALE_SOFT_ERROR}"] != nil`] },
+    });
+  }
+  if (rules.retries !== false) {
+    // min_value only: the collector treats an unset (zero) max_value as "no upper bound".
+    policies.push({
+      name: `${prefix}retried`,
+      type: "numeric_attribute",
+      numeric_attribute: { key: ATTR_TELLTALE_RETRY_COUNT, min_value: rules.retries.min },
+    });
+  }
+  if (rules.late) policies.push(booleanPolicy("late", ATTR_TELLTALE_LATE));
+  if (rules.orphan) policies.push(booleanPolicy("orphan", ATTR_TELLTALE_ORPHAN));
+  if (rules.duplicate) policies.push(booleanPolicy("duplicate", ATTR_TELLTALE_DUPLICATE));
+  if (rules.keep) policies.push(booleanPolicy("keep", ATTR_TELLTALE_KEEP));
+  if (policy.baseline.percentage > 0) {
+    policies.push({
+      name: `${prefix}baseline`,
+      type: "probabilistic",
+      probabilistic: { hash_salt: policy.baseline.hashSalt, sampling_percentage: policy.baseline.percentage },
+    });
+  }
+
+  return {
+    decision_wait: goDuration(policy.buffer.maxTraceAgeMs),
+    decision_wait_after_root_received: goDuration(policy.buffer.decisionWaitMs),
+    num_traces: policy.buffer.maxTraces,
+    decision_cache: {
+      sampled_cache_size: policy.buffer.decisionCacheSize,
+      non_sampled_cache_size: policy.buffer.decisionCacheSize,
+    },
+    policies,
+  };
+}
+
+/** The exporter the full config sends kept traces to. */
+export type CollectorExporterOptions =
+  | { type: "otlp_grpc"; endpoint: string; insecure?: boolean }
+  | { type: "otlp_http"; endpoint: string }
+  | { type: "debug" };
+
+export interface RenderCollectorYamlOptions extends RenderCollectorConfigOptions {
+  /** OTLP/gRPC receiver endpoint. Default `0.0.0.0:4317`. */
+  grpcEndpoint?: string;
+  /** OTLP/HTTP receiver endpoint. Default `0.0.0.0:4318`. */
+  httpEndpoint?: string;
+  /** Where kept traces go. Default the `debug` exporter. */
+  exporter?: CollectorExporterOptions;
+  /** A comment written at the top of the file (e.g. "generated by …; do not edit"). */
+  header?: string;
+}
+
+function exporterBlock(exporter: CollectorExporterOptions): Record<string, unknown> {
+  switch (exporter.type) {
+    case "otlp_grpc":
+      return { endpoint: exporter.endpoint, tls: { insecure: exporter.insecure ?? true } };
+    case "otlp_http":
+      return { endpoint: exporter.endpoint };
+    case "debug":
+      return { verbosity: "basic" };
+  }
+}
+
+/** YAML of the `tail_sampling` block alone (`tail_sampling:` at the top level), for pasting into a config. */
+export function renderCollectorProcessorYaml(
+  policy: SamplingPolicy = defaultPolicy,
+  options: RenderCollectorConfigOptions = {},
+): string {
+  return toYaml({ tail_sampling: renderCollectorConfig(policy, options) });
+}
+
+/** A complete collector config: OTLP receiver -> tail_sampling -> batch -> exporter. */
+export function renderCollectorYaml(policy: SamplingPolicy = defaultPolicy, options: RenderCollectorYamlOptions = {}): string {
+  const exporter = options.exporter ?? { type: "debug" };
+  const config = {
+    receivers: {
+      otlp: {
+        protocols: {
+          grpc: { endpoint: options.grpcEndpoint ?? "0.0.0.0:4317" },
+          http: { endpoint: options.httpEndpoint ?? "0.0.0.0:4318" },
+        },
+      },
+    },
+    processors: {
+      tail_sampling: renderCollectorConfig(policy, options),
+      batch: {},
+    },
+    exporters: { [exporter.type]: exporterBlock(exporter) },
+    service: {
+      pipelines: {
+        traces: { receivers: ["otlp"], processors: ["tail_sampling", "batch"], exporters: [exporter.type] },
+      },
+    },
+  };
+  const body = toYaml(config);
+  if (options.header === undefined) return body;
+  const comment = options.header
+    .split("\n")
+    .map((line) => (line ? `# ${line}` : "#"))
+    .join("\n");
+  return `${comment}\n${body}`;
+}
+
+function toYaml(value: unknown): string {
+  // lineWidth 0: never fold long strings (OTTL conditions), so the output is stable and greppable.
+  return stringify(value, { lineWidth: 0, indent: 2 });
+}

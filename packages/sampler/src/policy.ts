@@ -1,0 +1,280 @@
+/**
+ * The keep policy: one typed definition that both engines (the in-process processor and the collector renderer)
+ * are built from. Users write it as YAML or JSON with the same shape as {@link SamplingPolicy}; anything left out
+ * takes its value from {@link defaultPolicy}.
+ */
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+
+/** Keep a trace whose duration (earliest span start to latest span end) is over a threshold. */
+export interface SlowRule {
+  /** Milliseconds; a trace is slow when its whole-millisecond duration is strictly greater (collector semantics). */
+  readonly thresholdMs: number;
+  /**
+   * Per-workflow thresholds by `gen_ai.workflow.name`, overriding `thresholdMs` for traces of that workflow.
+   * In-process only: the collector's `latency` policy has no per-attribute threshold, so the rendered config
+   * uses `thresholdMs` for every trace.
+   */
+  readonly workflows: Readonly<Record<string, number>>;
+}
+
+/** Keep a trace with a span whose `telltale.retry.count` is at least `min`. */
+export interface RetriesRule {
+  readonly min: number;
+}
+
+/** The keep rules. `false` disables a rule. */
+export interface KeepRules {
+  /** Any span with status ERROR. */
+  readonly error: boolean;
+  /** Trace duration over a threshold. */
+  readonly slow: SlowRule | false;
+  /** Any span with `telltale.budget.exceeded=true`. */
+  readonly budgetExceeded: boolean;
+  /** Any span with `telltale.workflow.outcome=partial`. */
+  readonly partial: boolean;
+  /** Any span carrying `telltale.soft_error`. */
+  readonly softError: boolean;
+  /** Any span with `telltale.retry.count >= min`. */
+  readonly retries: RetriesRule | false;
+  /** Any span with `telltale.late=true`. */
+  readonly late: boolean;
+  /** Any span with `telltale.orphan=true`. */
+  readonly orphan: boolean;
+  /** Any span with `telltale.duplicate=true`. */
+  readonly duplicate: boolean;
+  /** Any span with `telltale.keep=true`. */
+  readonly keep: boolean;
+}
+
+/** The probabilistic baseline of traces no rule kept: the collector `probabilistic` policy's algorithm. */
+export interface BaselinePolicy {
+  /** 0 to 100. */
+  readonly percentage: number;
+  /** Salt hashed before the trace id; the same salt in every process and collector gives the same decisions. */
+  readonly hashSalt: string;
+}
+
+/** How long and how much the samplers buffer. */
+export interface BufferPolicy {
+  /** Grace period after a trace's (local) root span ends before deciding, for late spans. Collector:
+   * `decision_wait_after_root_received`. */
+  readonly decisionWaitMs: number;
+  /** The longest a trace is buffered when its root never ends. Collector: `decision_wait`. */
+  readonly maxTraceAgeMs: number;
+  /** Maximum traces buffered at once. Collector: `num_traces`. */
+  readonly maxTraces: number;
+  /** Maximum spans buffered per trace (in-process only); a trace reaching it is decided at once. */
+  readonly maxSpansPerTrace: number;
+  /** Trace ids remembered after a decision so late spans follow it. Collector: `decision_cache` sizes. */
+  readonly decisionCacheSize: number;
+}
+
+export interface SamplingPolicy {
+  readonly rules: KeepRules;
+  readonly baseline: BaselinePolicy;
+  readonly buffer: BufferPolicy;
+}
+
+type DeepPartial<T> = T extends false ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** What a user writes: any subset of {@link SamplingPolicy}. */
+export type SamplingPolicyInput = DeepPartial<SamplingPolicy>;
+
+/** The default policy: every keep rule on, slow over 30 s, retried at least once, a 5 % baseline. */
+export const defaultPolicy: SamplingPolicy = Object.freeze({
+  rules: Object.freeze({
+    error: true,
+    slow: Object.freeze({ thresholdMs: 30_000, workflows: Object.freeze({}) }),
+    budgetExceeded: true,
+    partial: true,
+    softError: true,
+    retries: Object.freeze({ min: 1 }),
+    late: true,
+    orphan: true,
+    duplicate: true,
+    keep: true,
+  }),
+  baseline: Object.freeze({ percentage: 5, hashSalt: "telltale" }),
+  buffer: Object.freeze({
+    decisionWaitMs: 2_000,
+    maxTraceAgeMs: 30_000,
+    maxTraces: 10_000,
+    maxSpansPerTrace: 1_000,
+    decisionCacheSize: 100_000,
+  }),
+});
+
+/** Thrown for invalid policy input; the message names the key, the allowed values and what was given. */
+export class PolicyError extends Error {
+  readonly key: string;
+  constructor(key: string, expectation: string, got: unknown) {
+    super(`telltale policy: "${key}" ${expectation}, got ${describe(got)}`);
+    this.name = "PolicyError";
+    this.key = key;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "undefined";
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function checkKeys(key: string, value: Record<string, unknown>, allowed: readonly string[]): void {
+  for (const name of Object.keys(value)) {
+    if (!allowed.includes(name)) {
+      const path = key ? `${key}.${name}` : name;
+      throw new PolicyError(path, `is not a policy key; allowed keys here: ${allowed.join(", ")}`, value[name]);
+    }
+  }
+}
+
+function section(key: string, value: unknown): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (!isPlainObject(value)) throw new PolicyError(key, "must be a mapping", value);
+  return value;
+}
+
+function bool(key: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== "boolean") throw new PolicyError(key, "must be true or false", value);
+  return value;
+}
+
+function integer(key: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+    throw new PolicyError(key, `must be an integer >= ${min}`, value);
+  }
+  return value;
+}
+
+function percentage(key: string, value: unknown, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > 100) {
+    throw new PolicyError(key, "must be a number from 0 to 100", value);
+  }
+  return value;
+}
+
+function slowRule(key: string, value: unknown, fallback: SlowRule | false): SlowRule | false {
+  if (value === undefined || value === null) return fallback;
+  if (value === true) return fallback === false ? defaultSlowRule() : fallback;
+  if (value === false) return false;
+  if (!isPlainObject(value)) throw new PolicyError(key, "must be false or a mapping with thresholdMs, workflows", value);
+  checkKeys(key, value, ["thresholdMs", "workflows"]);
+  const base = fallback === false ? defaultSlowRule() : fallback;
+  const workflowsInput = section(`${key}.workflows`, value.workflows);
+  const workflows: Record<string, number> = {};
+  for (const name of Object.keys(workflowsInput).sort()) {
+    workflows[name] = integer(`${key}.workflows.${name}`, workflowsInput[name], 0, 1);
+  }
+  return Object.freeze({
+    thresholdMs: integer(`${key}.thresholdMs`, value.thresholdMs, base.thresholdMs, 0),
+    workflows: Object.freeze(value.workflows === undefined ? { ...base.workflows } : workflows),
+  });
+}
+
+function defaultSlowRule(): SlowRule {
+  return { thresholdMs: 30_000, workflows: {} };
+}
+
+function retriesRule(key: string, value: unknown, fallback: RetriesRule | false): RetriesRule | false {
+  if (value === undefined || value === null) return fallback;
+  if (value === true) return fallback === false ? { min: 1 } : fallback;
+  if (value === false) return false;
+  if (!isPlainObject(value)) throw new PolicyError(key, "must be false or a mapping with min", value);
+  checkKeys(key, value, ["min"]);
+  return Object.freeze({ min: integer(`${key}.min`, value.min, fallback === false ? 1 : fallback.min, 1) });
+}
+
+const RULE_KEYS = [
+  "error",
+  "slow",
+  "budgetExceeded",
+  "partial",
+  "softError",
+  "retries",
+  "late",
+  "orphan",
+  "duplicate",
+  "keep",
+] as const;
+
+/**
+ * Validates policy input (parsed YAML/JSON or an object literal) and fills in defaults from `base`.
+ * Throws {@link PolicyError} on the first invalid key.
+ */
+export function parsePolicy(input: unknown, base: SamplingPolicy = defaultPolicy): SamplingPolicy {
+  const root = section("(policy)", input);
+  checkKeys("", root, ["rules", "baseline", "buffer"]);
+
+  const rulesIn = section("rules", root.rules);
+  checkKeys("rules", rulesIn, RULE_KEYS);
+  const rules: KeepRules = Object.freeze({
+    error: bool("rules.error", rulesIn.error, base.rules.error),
+    slow: slowRule("rules.slow", rulesIn.slow, base.rules.slow),
+    budgetExceeded: bool("rules.budgetExceeded", rulesIn.budgetExceeded, base.rules.budgetExceeded),
+    partial: bool("rules.partial", rulesIn.partial, base.rules.partial),
+    softError: bool("rules.softError", rulesIn.softError, base.rules.softError),
+    retries: retriesRule("rules.retries", rulesIn.retries, base.rules.retries),
+    late: bool("rules.late", rulesIn.late, base.rules.late),
+    orphan: bool("rules.orphan", rulesIn.orphan, base.rules.orphan),
+    duplicate: bool("rules.duplicate", rulesIn.duplicate, base.rules.duplicate),
+    keep: bool("rules.keep", rulesIn.keep, base.rules.keep),
+  });
+
+  const baselineIn = section("baseline", root.baseline);
+  checkKeys("baseline", baselineIn, ["percentage", "hashSalt"]);
+  const salt = baselineIn.hashSalt ?? base.baseline.hashSalt;
+  if (typeof salt !== "string" || salt.length === 0) {
+    throw new PolicyError("baseline.hashSalt", "must be a non-empty string", salt);
+  }
+  const baseline: BaselinePolicy = Object.freeze({
+    percentage: percentage("baseline.percentage", baselineIn.percentage, base.baseline.percentage),
+    hashSalt: salt,
+  });
+
+  const bufferIn = section("buffer", root.buffer);
+  checkKeys("buffer", bufferIn, ["decisionWaitMs", "maxTraceAgeMs", "maxTraces", "maxSpansPerTrace", "decisionCacheSize"]);
+  const buffer: BufferPolicy = Object.freeze({
+    decisionWaitMs: integer("buffer.decisionWaitMs", bufferIn.decisionWaitMs, base.buffer.decisionWaitMs, 0),
+    maxTraceAgeMs: integer("buffer.maxTraceAgeMs", bufferIn.maxTraceAgeMs, base.buffer.maxTraceAgeMs, 1),
+    maxTraces: integer("buffer.maxTraces", bufferIn.maxTraces, base.buffer.maxTraces, 1),
+    maxSpansPerTrace: integer("buffer.maxSpansPerTrace", bufferIn.maxSpansPerTrace, base.buffer.maxSpansPerTrace, 1),
+    decisionCacheSize: integer("buffer.decisionCacheSize", bufferIn.decisionCacheSize, base.buffer.decisionCacheSize, 0),
+  });
+  if (buffer.maxTraceAgeMs < buffer.decisionWaitMs) {
+    throw new PolicyError(
+      "buffer.maxTraceAgeMs",
+      `must be >= buffer.decisionWaitMs (${buffer.decisionWaitMs})`,
+      buffer.maxTraceAgeMs,
+    );
+  }
+
+  return Object.freeze({ rules, baseline, buffer });
+}
+
+/** Parses policy text: YAML (a superset of JSON, so JSON files work too). */
+export function parsePolicyText(text: string, source = "policy"): SamplingPolicy {
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new Error(`telltale policy: cannot parse ${source}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return parsePolicy(data ?? {});
+}
+
+/** Reads and validates a policy file (`.yaml`, `.yml` or `.json`). */
+export function loadPolicyFile(path: string): SamplingPolicy {
+  return parsePolicyText(readFileSync(path, "utf8"), path);
+}

@@ -1,0 +1,99 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { defaultPolicy, loadPolicyFile, parsePolicy, parsePolicyText, PolicyError } from "@telltale/sampler";
+import { describe, expect, it } from "vitest";
+
+describe("parsePolicy", () => {
+  it("fills everything left out from the default policy", () => {
+    const policy = parsePolicy({ rules: { slow: { thresholdMs: 5000 } }, baseline: { percentage: 0 } });
+    expect(policy.rules.slow).toEqual({ thresholdMs: 5000, workflows: {} });
+    expect(policy.rules.error).toBe(true);
+    expect(policy.rules.retries).toEqual({ min: 1 });
+    expect(policy.baseline).toEqual({ percentage: 0, hashSalt: "telltale" });
+    expect(policy.buffer).toEqual(defaultPolicy.buffer);
+  });
+
+  it("disables rules with false and keeps per-workflow thresholds", () => {
+    const policy = parsePolicy({
+      rules: { slow: { thresholdMs: 10000, workflows: { ingest: 60000 } }, retries: false, orphan: false },
+    });
+    expect(policy.rules.slow).toEqual({ thresholdMs: 10000, workflows: { ingest: 60000 } });
+    expect(policy.rules.retries).toBe(false);
+    expect(policy.rules.orphan).toBe(false);
+    expect(policy.rules.late).toBe(true);
+  });
+
+  it.each([
+    [{ rules: { retries: { min: "x" } } }, 'telltale policy: "rules.retries.min" must be an integer >= 1, got "x"'],
+    [{ rules: { retries: { min: 0 } } }, 'telltale policy: "rules.retries.min" must be an integer >= 1, got 0'],
+    [{ rules: { error: "yes" } }, 'telltale policy: "rules.error" must be true or false, got "yes"'],
+    [{ baseline: { percentage: 150 } }, 'telltale policy: "baseline.percentage" must be a number from 0 to 100, got 150'],
+    [{ baseline: { hashSalt: "" } }, 'telltale policy: "baseline.hashSalt" must be a non-empty string, got ""'],
+    [{ rules: { slow: { thresholdMs: -1 } } }, 'telltale policy: "rules.slow.thresholdMs" must be an integer >= 0, got -1'],
+    [
+      { rules: { slow: { workflows: { ingest: 2.5 } } } },
+      'telltale policy: "rules.slow.workflows.ingest" must be an integer >= 1, got 2.5',
+    ],
+    [
+      { rules: { slow: 3 } },
+      'telltale policy: "rules.slow" must be false or a mapping with thresholdMs, workflows, got 3',
+    ],
+    [
+      { rules: { errors: true } },
+      'telltale policy: "rules.errors" is not a policy key; allowed keys here: error, slow, budgetExceeded, partial, softError, retries, late, orphan, duplicate, keep, got true',
+    ],
+    [
+      { sampling: {} },
+      'telltale policy: "sampling" is not a policy key; allowed keys here: rules, baseline, buffer, got {}',
+    ],
+    [
+      { buffer: { maxTraceAgeMs: 1000, decisionWaitMs: 2000 } },
+      'telltale policy: "buffer.maxTraceAgeMs" must be >= buffer.decisionWaitMs (2000), got 1000',
+    ],
+  ])("rejects %j naming the key", (input, message) => {
+    expect(() => parsePolicy(input)).toThrow(PolicyError);
+    expect(() => parsePolicy(input)).toThrow(message);
+  });
+
+  it("reports the key on the error object", () => {
+    try {
+      parsePolicy({ buffer: { maxTraces: 0 } });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as PolicyError).key).toBe("buffer.maxTraces");
+    }
+  });
+});
+
+describe("policy files", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "telltale-policy-"));
+
+  it("loads YAML", () => {
+    const file = path.join(dir, "policy.yaml");
+    writeFileSync(
+      file,
+      ["rules:", "  slow:", "    thresholdMs: 12000", "  duplicate: false", "baseline:", "  percentage: 2.5", ""].join("\n"),
+    );
+    const policy = loadPolicyFile(file);
+    expect(policy.rules.slow).toEqual({ thresholdMs: 12000, workflows: {} });
+    expect(policy.rules.duplicate).toBe(false);
+    expect(policy.baseline.percentage).toBe(2.5);
+  });
+
+  it("loads JSON", () => {
+    const file = path.join(dir, "policy.json");
+    writeFileSync(file, JSON.stringify({ buffer: { decisionWaitMs: 500 } }));
+    expect(loadPolicyFile(file).buffer.decisionWaitMs).toBe(500);
+  });
+
+  it("an empty file is the default policy", () => {
+    expect(parsePolicyText("")).toEqual(defaultPolicy);
+  });
+
+  it("names the key for invalid YAML values", () => {
+    expect(() => parsePolicyText("rules:\n  retries:\n    min: x\n")).toThrow(
+      'telltale policy: "rules.retries.min" must be an integer >= 1, got "x"',
+    );
+  });
+});

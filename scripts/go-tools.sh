@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Builds and caches the Go binaries the end-to-end tests run: the Telltale collector distribution (from
+# deploy/collector/builder-config.yaml, with the OpenTelemetry Collector Builder) and Jaeger v2.
+# Binaries live OUTSIDE the repository in $TELLTALE_CACHE/go/<name>-<version>/ and are reused when present,
+# so only the first run on a machine pays for the build.
+#
+# Usage: bash scripts/go-tools.sh            prints `export TELLTALE_OTELCOL_BIN=… TELLTALE_JAEGER_BIN=…` on stdout
+#        bash scripts/go-tools.sh --json     prints {"otelcol": "…", "jaeger": "…"} on stdout
+# Progress goes to stderr. Only the Go module proxy is needed (no release downloads, no Docker).
+set -euo pipefail
+shopt -s inherit_errexit
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TELLTALE_CACHE="${TELLTALE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/telltale}"
+go_cache_root="$TELLTALE_CACHE/go"
+manifest="$repo_root/deploy/collector/builder-config.yaml"
+
+# The collector release comes from the manifest (one release for every component); the builder is that same release.
+collector_version="$(sed -n 's/^  version: *//p' "$manifest" | head -n 1)"
+builder_version="v$collector_version"
+
+# Jaeger v2 tags (v2.x.y) cannot be fetched by `go install` because the module path has no /v2 suffix; the v1.x
+# tags stopped after v1.76.0. v1.76.0 is the same commit as the v2.13.0 release tag, so its cmd/jaeger IS Jaeger v2.13.0.
+jaeger_module="github.com/jaegertracing/jaeger"
+jaeger_version="${TELLTALE_JAEGER_MODULE_VERSION:-v1.76.0}"
+jaeger_release="${TELLTALE_JAEGER_RELEASE:-v2.13.0}"
+
+# Two cores: no debug info, trimmed paths, and a shared Go build cache so the collector and Jaeger reuse common packages.
+export GOFLAGS="${GOFLAGS:--trimpath}"
+export CGO_ENABLED=0
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+
+log() { echo "go-tools: $*" >&2; }
+
+require_go() {
+  command -v go >/dev/null 2>&1 || { log "the Go toolchain is required (go not on PATH)"; exit 1; }
+}
+
+manifest_digest() { sha256sum "$manifest" | cut -c1-10; }
+
+build_collector() {
+  # Keyed by release and by the manifest's content: changing the component list rebuilds.
+  local dir="$go_cache_root/otelcol-telltale-$collector_version-$(manifest_digest)"
+  local bin="$dir/otelcol-telltale"
+  if [[ -x "$bin" ]]; then
+    log "collector $collector_version cached at $bin"
+    echo "$bin"
+    return
+  fi
+  require_go
+  local builder_dir="$go_cache_root/builder-$builder_version"
+  local builder="$builder_dir/builder"
+  if [[ ! -x "$builder" ]]; then
+    log "installing the collector builder $builder_version"
+    mkdir -p "$builder_dir"
+    GOBIN="$builder_dir" go install "go.opentelemetry.io/collector/cmd/builder@$builder_version" >&2
+  fi
+  local started=$SECONDS
+  log "building the collector $collector_version into $dir (a few minutes on 2 cores, once)"
+  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/src"
+  # The builder writes sources and the binary to dist.output_path; point it at the cache, not the repo.
+  sed "s|^dist:|dist:\n  output_path: $dir.tmp/src|" "$manifest" > "$dir.tmp/builder-config.yaml"
+  # The module proxy occasionally answers 403 for a module it does serve; a retry resumes from the module cache.
+  local attempt
+  for attempt in 1 2 3; do
+    if "$builder" --config "$dir.tmp/builder-config.yaml" >&2; then break; fi
+    [[ $attempt -lt 3 ]] || { log "collector build failed"; exit 1; }
+    log "collector build attempt $attempt failed; retrying"
+  done
+  mv "$dir.tmp/src/otelcol-telltale" "$dir.tmp/otelcol-telltale"
+  rm -rf "$dir.tmp/src"
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  log "collector built in $((SECONDS - started))s"
+  echo "$bin"
+}
+
+build_jaeger() {
+  local dir="$go_cache_root/jaeger-$jaeger_release"
+  local bin="$dir/jaeger"
+  if [[ -x "$bin" ]]; then
+    log "jaeger $jaeger_release cached at $bin"
+    echo "$bin"
+    return
+  fi
+  require_go
+  local started=$SECONDS
+  log "building jaeger $jaeger_release ($jaeger_module@$jaeger_version cmd/jaeger) into $dir (several minutes on 2 cores, once)"
+  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+  # Jaeger's go.mod has replace directives, so `go install module/cmd/jaeger@version` is refused: fetch the module
+  # source through the proxy and build it as the main module, where its replaces (and go.sum) apply.
+  local source_dir attempt
+  for attempt in 1 2 3; do
+    if source_dir="$(go mod download -json "$jaeger_module@$jaeger_version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')" \
+      && [[ -n "$source_dir" ]]; then break; fi
+    [[ $attempt -lt 3 ]] || { log "could not download $jaeger_module@$jaeger_version"; exit 1; }
+  done
+  cp -R "$source_dir" "$dir.tmp/src" && chmod -R u+w "$dir.tmp/src"
+  local version_pkg="$jaeger_module/internal/version"
+  for attempt in 1 2 3; do
+    if (cd "$dir.tmp/src" && go build -mod=mod -o "$dir.tmp/jaeger" \
+      -ldflags "-s -w -X $version_pkg.latestVersion=$jaeger_release -X $version_pkg.commitSHA=$jaeger_version" ./cmd/jaeger >&2); then
+      break
+    fi
+    [[ $attempt -lt 3 ]] || { log "jaeger build failed"; exit 1; }
+    log "jaeger build attempt $attempt failed; retrying"
+  done
+  rm -rf "$dir.tmp/src"
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  log "jaeger built in $((SECONDS - started))s"
+  echo "$bin"
+}
+
+mkdir -p "$go_cache_root"
+# Concurrent `./run test` invocations must not build the same binary twice into the same directory:
+# each build holds its own lock (so the collector and Jaeger may still build side by side).
+locked() { local name="$1"; shift; ( flock 9; "$@" ) 9>"$go_cache_root/.$name.lock"; }
+
+case "${1:-}" in
+  --collector-only) otelcol_bin="$(locked otelcol build_collector)"; jaeger_bin="" ;;
+  --jaeger-only) otelcol_bin=""; jaeger_bin="$(locked jaeger build_jaeger)" ;;
+  *) otelcol_bin="$(locked otelcol build_collector)"; jaeger_bin="$(locked jaeger build_jaeger)" ;;
+esac
+
+if [[ " $* " == *" --json "* ]]; then
+  printf '{"otelcol":"%s","jaeger":"%s"}\n' "$otelcol_bin" "$jaeger_bin"
+else
+  printf 'export TELLTALE_OTELCOL_BIN=%q\nexport TELLTALE_JAEGER_BIN=%q\n' "$otelcol_bin" "$jaeger_bin"
+fi
