@@ -36,7 +36,8 @@ require_go() {
   command -v go >/dev/null 2>&1 || { log "the Go toolchain is required (go not on PATH)"; exit 1; }
 }
 
-manifest_digest() { sha256sum "$manifest" | cut -c1-10; }
+# Comments do not change the binary: hash the manifest without them.
+manifest_digest() { grep -v -E "^[[:space:]]*(#|$)" "$manifest" | sha256sum | cut -c1-10; }
 
 build_collector() {
   # Keyed by release and by the manifest's content: changing the component list rebuilds.

@@ -42,8 +42,9 @@ export interface AttemptTracking {
   /** How many attempts started so far. */
   readonly count: number;
   /**
-   * Reports the last attempt if it is still pending (a 4xx/5xx response the SDK did not retry), with the error the
-   * call failed with, so that it carries the provider's error code rather than only its status. Call it once when
+   * Reports the last attempt if it is still pending (a 4xx/5xx response or a failure the SDK did not retry), with
+   * the error the call failed with, so that it carries the provider's error code or the SDK's error class rather
+   * than only a status or a raw fetch failure. Call it once when
    * the call ends, before ending the span. Later attempts are ignored.
    */
   settle(finalError?: unknown): void;
@@ -69,7 +70,13 @@ export function trackAttempts(ctx: Context, recorder: AttemptRecorder): AttemptT
       const pending = tracker.pending;
       tracker.pending = undefined;
       if (pending === undefined) return;
-      report(tracker, { ...pending, error: errorForStatus(pending.statusCode, finalError) });
+      if (pending.statusCode !== undefined) {
+        report(tracker, { ...pending, error: errorForStatus(pending.statusCode, finalError) });
+      } else {
+        // No response: the SDK's own error (APIConnectionError, APIConnectionTimeoutError, APIUserAbortError) says
+        // more than the raw fetch failure it wraps.
+        report(tracker, { ...pending, error: finalError ?? pending.error });
+      }
     },
   };
 }
@@ -87,7 +94,20 @@ function flushPending(tracker: AttemptTracker): void {
   const pending = tracker.pending;
   if (pending === undefined) return;
   tracker.pending = undefined;
-  report(tracker, { ...pending, error: errorForStatus(pending.statusCode, undefined) });
+  report(tracker, pending.statusCode !== undefined ? { ...pending, error: errorForStatus(pending.statusCode, undefined) } : pending);
+}
+
+/** The per-attempt timeout fired (the SDK aborted its own controller) while the caller's signal did not. */
+function isSdkTimeout(error: unknown, init: unknown): boolean {
+  const name = typeof error === "object" && error !== null ? (error as { name?: unknown }).name : undefined;
+  if (name !== "AbortError") return false;
+  const callerSignal = typeof init === "object" && init !== null ? (init as { signal?: unknown }).signal : undefined;
+  return !(callerSignal instanceof AbortSignal && callerSignal.aborted);
+}
+
+/** A minimal error shape core's classifyError maps to `timeout`, wrapping the raw abort. */
+function timeoutError(cause: unknown): { name: string; message: string; cause: unknown } {
+  return { name: "TimeoutError", message: "the SDK's request timeout fired", cause };
 }
 
 function report(tracker: AttemptTracker, attempt: AttemptRecord): void {
@@ -127,7 +147,8 @@ export function trackStainlessAttempts<This, Args extends unknown[], Result>(
       tracker.previousEnd = endedAt;
       if (tracker.settled) return;
       const record: AttemptRecord = { ...attempt, waitMs, durationMs: Math.round(endedAt - startedAt) };
-      if (attempt.statusCode !== undefined && attempt.statusCode >= 400) tracker.pending = record;
+      // Failed attempts wait for what comes next (a retry, or the SDK's own error) to be classified precisely.
+      if (attempt.error !== undefined || (attempt.statusCode !== undefined && attempt.statusCode >= 400)) tracker.pending = record;
       else report(tracker, record);
     };
     let pending: Result;
@@ -148,7 +169,7 @@ export function trackStainlessAttempts<This, Args extends unknown[], Result>(
         return response;
       },
       (err: unknown) => {
-        finish({ error: err });
+        finish({ error: isSdkTimeout(err, args[1]) ? timeoutError(err) : err });
         throw err;
       },
     ) as Result;

@@ -202,7 +202,8 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
       scenario,
       attempt,
       sdkRetryCount: typeof retryHeader === "string" && retryHeader !== "" ? Number(retryHeader) : undefined,
-      step,
+      // A copy: built-in and scripted steps are shared objects that assertions must not be able to change.
+      step: structuredClone(step),
     });
     notifyWaiters();
     await respond({ response, provider, info, requestId, signal: controller.signal }, step);

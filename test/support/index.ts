@@ -1,0 +1,30 @@
+export { goBinaries, REPO_ROOT, type GoBinaries } from "./go-binaries.js";
+export { delay, freePort, freePorts, ManagedProcess, pollUntil, waitUntilHealthy } from "./processes.js";
+export {
+  startCollector,
+  validateCollectorConfig,
+  writeConfigFile,
+  type CollectorPorts,
+  type ConfigObject,
+  type RunningCollector,
+  type StartCollectorOptions,
+} from "./collector.js";
+export {
+  JaegerClient,
+  startJaeger,
+  tracesFromOtlpJson,
+  type AttributeValue,
+  type FindTracesQuery,
+  type RunningJaeger,
+  type StoredSpan,
+  type StoredTrace,
+} from "./jaeger.js";
+export { postOtlpJson } from "./otlp.js";
+export {
+  LOAD_BALANCER_CONFIG,
+  startSamplingCollector,
+  TAIL_SAMPLING_CONFIG,
+  TEST_DECISION_TIMING,
+  type SamplingCollector,
+  type StartSamplingCollectorOptions,
+} from "./pipeline.js";
