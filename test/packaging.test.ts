@@ -2,7 +2,7 @@
 // together into one scratch project outside the repository with the machine's npm, and each entry point must load
 // both through `import` and through `require`, exposing the same names as the package's own build.
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -71,34 +71,48 @@ function publishedManifest(manifest: PackageJson, versions: Map<string, string>)
 // The child processes load telemetry packages: keep any SDK they might start quiet and offline.
 const childEnv = { ...process.env, OTEL_SDK_DISABLED: "true", OTEL_TRACES_EXPORTER: "none", OTEL_METRICS_EXPORTER: "none" };
 
+// npm inherits pnpm's own npm_config_* settings when the suite runs under pnpm; npm does not know them and warns.
+const npmEnv = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([key]) => !/^npm_config_(manage_package_manager_versions|verify_deps_before_run)$/i.test(key),
+  ),
+);
+
+function npm(args: string[], cwd: string): string {
+  return execFileSync("npm", args, { cwd, env: npmEnv, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
 function runNode(args: string[], cwd: string): string {
   return execFileSync(process.execPath, args, { cwd, env: childEnv, encoding: "utf8", timeout: 30_000 });
 }
 
-const LIST_NAMES = "console.log(JSON.stringify(Object.keys(m).filter((k) => k !== 'default' && k !== '__esModule').sort()))";
+/** Export name → typeof, as the child process sees the module. */
+type ExportTypes = Record<string, string>;
 
-function namesViaImport(specifier: string, cwd: string): string[] {
-  const script = `import * as m from ${JSON.stringify(specifier)}; ${LIST_NAMES}`;
-  return JSON.parse(runNode(["--input-type=module", "-e", script], cwd)) as string[];
+const LIST_EXPORTS =
+  "console.log(JSON.stringify(Object.fromEntries(Object.keys(m).filter((k) => k !== 'default' && k !== '__esModule').sort().map((k) => [k, typeof m[k]]))))";
+
+function exportsViaImport(specifier: string, cwd: string): ExportTypes {
+  const script = `import * as m from ${JSON.stringify(specifier)}; ${LIST_EXPORTS}`;
+  return JSON.parse(runNode(["--input-type=module", "-e", script], cwd)) as ExportTypes;
 }
 
-function namesViaRequire(specifier: string, cwd: string): string[] {
-  const script = `const m = require(${JSON.stringify(specifier)}); ${LIST_NAMES}`;
-  return JSON.parse(runNode(["-e", script], cwd)) as string[];
-}
-
-function typeViaRequire(specifier: string, name: string, cwd: string): string {
-  return runNode(["-e", `process.stdout.write(typeof require(${JSON.stringify(specifier)})[${JSON.stringify(name)}])`], cwd);
+function exportsViaRequire(specifier: string, cwd: string): ExportTypes {
+  const script = `const m = require(${JSON.stringify(specifier)}); ${LIST_EXPORTS}`;
+  return JSON.parse(runNode(["-e", script], cwd)) as ExportTypes;
 }
 
 const packages = discoverPackages();
-let scratch = "";
+let scratchRoot = "";
+let project = "";
 
 describe("published packages", () => {
   beforeAll(() => {
-    scratch = mkdtempSync(path.join(tmpdir(), "telltale-packaging-"));
-    const tarballs = path.join(scratch, "tarballs");
-    const project = path.join(scratch, "project");
+    scratchRoot = mkdtempSync(path.join(tmpdir(), "telltale-packaging-"));
+    const tarballs = path.join(scratchRoot, "tarballs");
+    project = path.join(scratchRoot, "project");
+    mkdirSync(project, { recursive: true });
+    mkdirSync(tarballs, { recursive: true });
     const versions = new Map(packages.map((pkg) => [pkg.manifest.name, pkg.manifest.version]));
     const dependencies: Record<string, string> = {};
 
@@ -107,36 +121,24 @@ describe("published packages", () => {
         throw new Error(`${pkg.manifest.name} has no dist/: build first (pnpm test builds every package)`);
       }
       // npm pack of a staged copy, so the tarball carries exactly what `files` selects and a publishable manifest.
-      const stage = path.join(scratch, "stage", path.basename(pkg.dir));
+      const stage = path.join(scratchRoot, "stage", path.basename(pkg.dir));
       cpSync(pkg.dir, stage, { recursive: true, filter: (source) => !source.includes(`${path.sep}node_modules`) });
       writeFileSync(path.join(stage, "package.json"), JSON.stringify(publishedManifest(pkg.manifest, versions), null, 2));
-      const packed = JSON.parse(
-        execFileSync("npm", ["pack", "--json", "--pack-destination", tarballs], { cwd: stage, encoding: "utf8" }),
-      ) as { filename: string }[];
+      const packed = JSON.parse(npm(["pack", "--json", "--pack-destination", tarballs], stage)) as { filename: string }[];
       dependencies[pkg.manifest.name] = `file:${path.join(tarballs, packed[0]!.filename)}`;
     }
 
     // One install of every tarball at once; overrides point each package at its own tarball wherever it is needed.
     const overrides = Object.fromEntries(Object.keys(dependencies).map((name) => [name, `$${name}`]));
     writeFileSync(
-      path.join(project, "..", "project.json.tmp"),
-      "",
-    );
-    execFileSync("mkdir", ["-p", project]);
-    writeFileSync(
       path.join(project, "package.json"),
       JSON.stringify({ name: "telltale-packaging-check", private: true, dependencies, overrides }, null, 2),
     );
-    execFileSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], {
-      cwd: project,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    scratch = project;
+    npm(["install", "--no-audit", "--no-fund", "--loglevel=error"], project);
   }, 300_000);
 
   afterAll(() => {
-    if (scratch) rmSync(path.dirname(scratch), { recursive: true, force: true });
+    if (scratchRoot) rmSync(scratchRoot, { recursive: true, force: true });
   });
 
   it("finds the workspace packages", () => {
@@ -147,22 +149,19 @@ describe("published packages", () => {
     for (const entry of entryPoints(pkg.manifest)) {
       it(`${entry.specifier} loads through import and require with the names of its own build`, () => {
         const builtFile = pathToFileURL(path.join(pkg.dir, entry.importTarget)).href;
-        const expected = namesViaImport(builtFile, pkg.dir);
-        const viaImport = namesViaImport(entry.specifier, scratch);
-        const viaRequire = namesViaRequire(entry.specifier, scratch);
-        expect(viaImport).toEqual(expected);
-        expect(viaRequire).toEqual(expected);
-        if (entry.subpath === "." && expected.length > 0) {
-          // Every main entry exports something callable.
-          expect(expected.some((name) => typeViaRequire(entry.specifier, name, scratch) === "function")).toBe(true);
-        }
+        const expected = exportsViaImport(builtFile, pkg.dir);
+        expect(exportsViaImport(entry.specifier, project)).toEqual(expected);
+        expect(exportsViaRequire(entry.specifier, project)).toEqual(expected);
+        // Every main entry exports something callable.
+        if (entry.subpath === ".") expect(Object.values(expected)).toContain("function");
       });
     }
   }
 
   it("@telltale/core exposes its API from the tarball", () => {
-    expect(typeViaRequire("@telltale/core", "workflow", scratch)).toBe("function");
-    expect(typeViaRequire("@telltale/core", "classifyError", scratch)).toBe("function");
-    expect(runNode(["--input-type=module", "-e", "import { classifyError } from '@telltale/core'; process.stdout.write(classifyError(Object.assign(new Error('x'), { status: 429 })).errorClass)"], scratch)).toBe("rate_limit");
+    expect(exportsViaRequire("@telltale/core", project)).toMatchObject({ workflow: "function", classifyError: "function" });
+    const classify = "process.stdout.write(classifyError(Object.assign(new Error('x'), { status: 429 })).errorClass)";
+    expect(runNode(["--input-type=module", "-e", `import { classifyError } from '@telltale/core'; ${classify}`], project)).toBe("rate_limit");
+    expect(runNode(["-e", `const { classifyError } = require('@telltale/core'); ${classify}`], project)).toBe("rate_limit");
   });
 });

@@ -3,7 +3,7 @@
 //   node child-worker.mjs span <otlpHttpUrl> <traceparent> <serviceName> <spanName> <error|ok>
 //   node child-worker.mjs post <otlpHttpUrl> <file.json>
 import { readFileSync } from "node:fs";
-import { context, propagation, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, SpanStatusCode } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -24,13 +24,12 @@ if (mode === "post") {
 const [traceparent, serviceName, spanName, outcome] = rest;
 const provider = new TracerProvider({
   resource: resourceFromAttributes({ "service.name": serviceName }),
-  spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${otlpHttpUrl}/v1/traces` }))],
+  spanProcessors: [new SimpleSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${otlpHttpUrl}/v1/traces` }) })],
 });
 const parent = new W3CTraceContextPropagator().extract(context.active(), { traceparent }, {
   get: (carrier, key) => carrier[key],
   keys: (carrier) => Object.keys(carrier),
 });
-propagation.disable();
 const span = provider.getTracer("telltale-e2e-child").startSpan(spanName, {}, parent);
 if (outcome === "error") span.setStatus({ code: SpanStatusCode.ERROR, message: "tool failed in the worker" });
 span.end();

@@ -28,3 +28,4 @@ export {
   type SamplingCollector,
   type StartSamplingCollectorOptions,
 } from "./pipeline.js";
+export { corpusSpanShape, decisionsByName, inProcessDecisions, markerTrace, storedAfterDecisions, storedSpanShape } from "./conformance.js";

@@ -166,6 +166,8 @@ export interface FindTracesQuery {
   /** Defaults to one hour from now (spans may carry the sender's clock). */
   startTimeMax?: Date;
   numTraces?: number;
+  /** Go duration, e.g. `1500ms`: only traces whose root lasted at least this long. */
+  durationMin?: string;
 }
 
 /** Jaeger's query HTTP API: `/api/v3/*` (OTLP/JSON) and the UI's tag search `/api/traces`. */
@@ -187,6 +189,7 @@ export class JaegerClient {
       "query.num_traces": String(query.numTraces ?? 1_000),
     });
     if (query.operation) params.set("query.operation_name", query.operation);
+    if (query.durationMin) params.set("query.duration_min", query.durationMin);
     const body = (await this.getJson(`/api/v3/traces?${params}`)) as { result?: OtlpJsonTraces } | undefined;
     return body?.result ? tracesFromOtlpJson(body.result) : [];
   }

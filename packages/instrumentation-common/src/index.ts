@@ -9,6 +9,7 @@ export { observeApiPromise, type ApiPromiseObserver } from "./api-promise.js";
 export {
   isStainlessStream,
   observeStream,
+  type ChunkOf,
   type StainlessStream,
   type StreamEnd,
   type StreamObserver,

@@ -34,6 +34,18 @@ export interface StainlessStream<Chunk> {
   controller?: AbortController;
 }
 
+/** An error that means "aborted": the DOM AbortError, the SDKs' APIUserAbortError, or the signal's own reason. */
+function isAbortError(error: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted && error === signal.reason) return true;
+  if (typeof error !== "object" || error === null) return false;
+  const name = (error as { name?: unknown }).name;
+  const constructorName = (error as { constructor?: { name?: unknown } }).constructor?.name;
+  return name === "AbortError" || constructorName === "APIUserAbortError";
+}
+
+/** The chunk type of a Stainless stream. */
+export type ChunkOf<S> = S extends StainlessStream<infer Chunk> ? Chunk : unknown;
+
 /** True for an object shaped like a Stainless `Stream` (what a streaming create resolves to). */
 export function isStainlessStream(value: unknown): value is StainlessStream<unknown> {
   return (
@@ -55,69 +67,43 @@ const abandonedStreams = new FinalizationRegistry<() => void>((finishAbandoned) 
  * Makes `observer` see every chunk and the end of `stream`, then returns the same `stream` object.
  * Calling it twice on the same stream observes it once.
  */
-export function observeStream<Chunk, S extends StainlessStream<Chunk>>(stream: S, observer: StreamObserver<Chunk>): S {
+export function observeStream<S extends StainlessStream<unknown>>(stream: S, observer: StreamObserver<ChunkOf<S>>): S {
+  type Chunk = ChunkOf<S>;
   if ((stream as { [OBSERVED]?: boolean })[OBSERVED]) return stream;
   Object.defineProperty(stream, OBSERVED, { value: true, enumerable: false });
 
   const signal = stream.controller?.signal;
-  let ended = false;
-  let stopping = false;
-  const unregisterToken = {};
-
-  const finish = (end: StreamEnd): void => {
-    if (ended) return;
-    ended = true;
-    abandonedStreams.unregister(unregisterToken);
-    signal?.removeEventListener("abort", onAbort);
-    try {
-      observer.onEnd(end);
-    } catch (err) {
-      diag.error("telltale: ending a stream span failed", err);
-    }
-  };
-  // An abort ends the span right away: the consumer may never read again after aborting.
-  const onAbort = (): void => {
-    if (!stopping) finish({ kind: "aborted", error: signal?.reason });
-  };
-  signal?.addEventListener("abort", onAbort, { once: true });
-  abandonedStreams.register(stream, () => finish({ kind: "abandoned" }), unregisterToken);
-
-  const seeChunk = (chunk: Chunk): void => {
-    if (ended) return;
-    try {
-      observer.onChunk(chunk);
-    } catch (err) {
-      diag.error("telltale: observing a stream chunk failed", err);
-    }
-  };
-  const endedBy = (error: unknown): StreamEnd =>
-    signal?.aborted ? { kind: "aborted", error } : { kind: "error", error };
-
+  const watch = new StreamWatch(observer, signal);
+  signal?.addEventListener("abort", watch.onAbort, { once: true });
+  abandonedStreams.register(stream, watch.onAbandoned, watch);
   const originalIterator = stream.iterator;
   stream.iterator = function observedIterator(this: unknown): AsyncIterator<Chunk> {
-    const inner = originalIterator.call(this);
+    const inner = originalIterator.call(this) as AsyncIterator<Chunk>;
     const observed: AsyncIterator<Chunk> & AsyncIterable<Chunk> & { readonly source: S } = {
       // Holding the stream keeps it alive (and its span open) as long as anyone holds this iterator.
       source: stream,
       async next(...args: [] | [unknown]): Promise<IteratorResult<Chunk>> {
         let result: IteratorResult<Chunk>;
+        watch.readsInFlight += 1;
         try {
           result = await inner.next(...args);
         } catch (err) {
-          finish(endedBy(err));
+          watch.finish(watch.endedBy(err));
           throw err;
+        } finally {
+          watch.readsInFlight -= 1;
         }
-        if (result.done) finish(signal?.aborted ? { kind: "aborted" } : { kind: "completed" });
-        else seeChunk(result.value);
+        if (result.done) watch.finish(signal?.aborted ? { kind: "aborted" } : { kind: "completed" });
+        else watch.seeChunk(result.value);
         return result;
       },
       async return(value?: unknown): Promise<IteratorResult<Chunk>> {
-        if (!ended) stopping = true;
+        if (!watch.ended) watch.stopping = true;
         try {
           if (typeof inner.return === "function") return await inner.return(value);
           return { done: true, value: value as Chunk };
         } finally {
-          finish({ kind: "stopped" });
+          watch.finish({ kind: "stopped" });
         }
       },
       async throw(error?: unknown): Promise<IteratorResult<Chunk>> {
@@ -125,7 +111,7 @@ export function observeStream<Chunk, S extends StainlessStream<Chunk>>(stream: S
           if (typeof inner.throw === "function") return await inner.throw(error);
           throw error;
         } catch (err) {
-          finish(endedBy(err));
+          watch.finish(watch.endedBy(err));
           throw err;
         }
       },
@@ -136,4 +122,54 @@ export function observeStream<Chunk, S extends StainlessStream<Chunk>>(stream: S
     return observed;
   };
   return stream;
+}
+
+/**
+ * The ending state of one observed stream. It never references the stream itself: it is what the
+ * FinalizationRegistry holds, and anything it held would keep the stream from being collected.
+ */
+class StreamWatch<Chunk> {
+  ended = false;
+  stopping = false;
+  readsInFlight = 0;
+
+  constructor(
+    private readonly observer: StreamObserver<Chunk>,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  // An abort while nobody is reading ends the span right away: the consumer may never read again. During a read,
+  // the read's own outcome decides (the SDK also aborts its controller while cleaning up after a failed read).
+  readonly onAbort = (): void => {
+    if (!this.stopping && this.readsInFlight === 0) this.finish({ kind: "aborted", error: this.signal?.reason });
+  };
+
+  readonly onAbandoned = (): void => {
+    this.finish({ kind: "abandoned" });
+  };
+
+  finish(end: StreamEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    abandonedStreams.unregister(this);
+    this.signal?.removeEventListener("abort", this.onAbort);
+    try {
+      this.observer.onEnd(end);
+    } catch (err) {
+      diag.error("telltale: ending a stream span failed", err);
+    }
+  }
+
+  seeChunk(chunk: Chunk): void {
+    if (this.ended) return;
+    try {
+      this.observer.onChunk(chunk);
+    } catch (err) {
+      diag.error("telltale: observing a stream chunk failed", err);
+    }
+  }
+
+  endedBy(error: unknown): StreamEnd {
+    return isAbortError(error, this.signal) ? { kind: "aborted", error } : { kind: "error", error };
+  }
 }

@@ -169,6 +169,28 @@ describe.each(MAJORS)("$label", (major) => {
       expect(attempts.map((e) => e.attributes?.[ATTR_HTTP_RESPONSE_STATUS_CODE])).toEqual([429, 429, 200]);
     });
 
+    it("concurrent calls on one client keep their attempts apart", async () => {
+      mock.setScript({
+        scenarios: {
+          twice: [
+            { kind: "error", error: "rate_limit", retryAfterMs: 15 },
+            { kind: "error", error: "rate_limit", retryAfterMs: 15 },
+            { kind: "ok" },
+          ],
+          once: [{ kind: "error", error: "overloaded", retryAfterMs: 10 }, { kind: "ok" }],
+          clean: [{ kind: "ok" }],
+        },
+      });
+      const c = client(major, mock);
+      const call = (scenario: string, model: string) =>
+        c.chat.completions.create({ ...chatBody, model }, { headers: { "x-mock-scenario": scenario } });
+      await Promise.all([call("twice", "model-a"), call("once", "model-b"), call("clean", "model-c")]);
+      expect(attr(onlySpan("chat model-a"), ATTR_TELLTALE_ATTEMPT_STATUS_CODES)).toEqual([429, 429, 200]);
+      expect(attr(onlySpan("chat model-b"), ATTR_TELLTALE_ATTEMPT_STATUS_CODES)).toEqual([503, 200]);
+      expect(attr(onlySpan("chat model-c"), ATTR_TELLTALE_ATTEMPT_STATUS_CODES)).toEqual([200]);
+      expect(attr(onlySpan("chat model-c"), ATTR_TELLTALE_KEEP)).toBeUndefined();
+    });
+
     it("a 503 then 200 is one span with a server_error retry", async () => {
       mock.enqueue({ kind: "error", error: "overloaded", retryAfterMs: 10 }, { kind: "ok" });
       await client(major, mock).chat.completions.create(chatBody);

@@ -84,7 +84,7 @@ export function attr(span: ReadableSpan, name: string): AttributeValue | undefin
   return span.attributes[name];
 }
 
-/** Resolves when `signal` fires; for waiting on an explicit event rather than sleeping. */
+/** Resolves as soon as `predicate` holds (checked every event-loop turn), rather than sleeping a fixed time. */
 export function until(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
@@ -97,7 +97,7 @@ export function until(predicate: () => boolean, what: string, timeoutMs = 5000):
   });
 }
 
-/** Sum of the data points of a metric whose attributes include `match`. */
+/** The data points of the metric `name`. */
 export async function metricPoints(name: string): Promise<DataPoint<unknown>[]> {
   const { resourceMetrics } = await metricReader.collect();
   return resourceMetrics.scopeMetrics

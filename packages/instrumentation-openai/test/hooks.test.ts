@@ -1,0 +1,87 @@
+// The three ways in: the real CommonJS require hook and the OpenTelemetry ESM loader hook (each in a child process,
+// as an app would run), and the bundler escape hatches instrumentClient / manuallyInstrument, with disable()
+// restoring the SDK's own methods.
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { isWrapped } from "@opentelemetry/instrumentation";
+import { ATTR_TELLTALE_ATTEMPT_STATUS_CODES, ATTR_TELLTALE_RETRY_COUNT } from "@telltale/core";
+import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
+import type { MockLlm } from "@telltale/mock-llm";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { MAJORS, attr, client, exporter, mockLlm, onlySpan, spans } from "./harness.js";
+
+const run = promisify(execFile);
+const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+interface ChildReport {
+  loader: string;
+  spans: Array<{ name: string; attributes: Record<string, unknown> }>;
+}
+
+async function runChild(args: string[]): Promise<ChildReport> {
+  const { stdout } = await run(process.execPath, args, { timeout: 30_000 });
+  return JSON.parse(stdout) as ChildReport;
+}
+
+describe("hooks in a real process", () => {
+  it("CommonJS: registerInstrumentations, then require('openai'): a span with both attempts", async () => {
+    const report = await runChild([fixture("cjs-require-hook.cjs")]);
+    expect(report.loader).toBe("cjs");
+    expect(report.spans.map((s) => s.name)).toEqual(["chat gpt-4o-mini"]);
+    expect(report.spans[0]?.attributes[ATTR_TELLTALE_ATTEMPT_STATUS_CODES]).toEqual([429, 200]);
+    expect(report.spans[0]?.attributes[ATTR_TELLTALE_RETRY_COUNT]).toBe(1);
+  });
+
+  it("ESM: node --import <register file> with @opentelemetry/instrumentation/hook.mjs: a span with both attempts", async () => {
+    const report = await runChild(["--import", fixture("esm-register.mjs"), fixture("esm-app.mjs")]);
+    expect(report.loader).toBe("esm");
+    expect(report.spans.map((s) => s.name)).toEqual(["chat gpt-4o-mini"]);
+    expect(report.spans[0]?.attributes[ATTR_TELLTALE_ATTEMPT_STATUS_CODES]).toEqual([429, 200]);
+  });
+});
+
+describe.each(MAJORS)("$label escape hatches", (major) => {
+  let mock: MockLlm;
+  beforeAll(async () => {
+    mock = await mockLlm();
+  });
+  beforeEach(() => {
+    exporter.reset();
+    mock.reset();
+  });
+
+  const completionsProto = (): Record<string, unknown> =>
+    (major.module.OpenAI as unknown as { Chat: { Completions: { prototype: Record<string, unknown> } } }).Chat.Completions.prototype;
+  const clientProto = (): Record<string, unknown> => major.module.OpenAI.prototype as unknown as Record<string, unknown>;
+
+  it("instrumentClient(client) traces that client's calls and disable() restores the SDK's methods", async () => {
+    const originalCreate = completionsProto().create;
+    const originalFetch = clientProto().fetchWithTimeout;
+    const instrumentation = new OpenAIInstrumentation({ enabled: false });
+    const c = client(major, mock);
+    expect(instrumentation.instrumentClient(c)).toBe(c);
+    expect(isWrapped(completionsProto().create)).toBe(true);
+
+    mock.enqueue({ kind: "error", error: "server_error", retryAfterMs: 10 }, { kind: "ok" });
+    await c.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hatch" }] });
+    expect(attr(onlySpan("chat gpt-4o-mini"), ATTR_TELLTALE_ATTEMPT_STATUS_CODES)).toEqual([500, 200]);
+
+    instrumentation.disable();
+    expect(completionsProto().create).toBe(originalCreate);
+    expect(clientProto().fetchWithTimeout).toBe(originalFetch);
+    exporter.reset();
+    await c.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hatch" }] });
+    expect(spans()).toHaveLength(0);
+  });
+
+  it("manuallyInstrument(OpenAI class) works too and is idempotent", async () => {
+    const instrumentation = new OpenAIInstrumentation({ enabled: false });
+    instrumentation.manuallyInstrument(major.module.OpenAI);
+    instrumentation.manuallyInstrument(major.module.OpenAI);
+    await client(major, mock).embeddings.create({ model: "text-embedding-3-small", input: "x" });
+    expect(spans().map((s) => s.name)).toEqual(["embeddings text-embedding-3-small"]);
+    instrumentation.disable();
+    expect(isWrapped(completionsProto().create)).toBe(false);
+  });
+});
