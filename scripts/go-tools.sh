@@ -19,8 +19,11 @@ manifest="$repo_root/deploy/collector/builder-config.yaml"
 collector_version="$(sed -n 's/^  version: *//p' "$manifest" | head -n 1)"
 builder_version="v$collector_version"
 
-# Jaeger v2 tags (v2.x.y) cannot be fetched by `go install` because the module path has no /v2 suffix; the v1.x
-# tags stopped after v1.76.0. v1.76.0 is the same commit as the v2.13.0 release tag, so its cmd/jaeger IS Jaeger v2.13.0.
+# Jaeger v2 tags (v2.x.y) cannot be fetched through the module proxy because the module path has no /v2 suffix, and
+# the proxy reachable here also refuses commit-hash and branch queries (403), so no pseudo-version of a later v2 tag
+# can be resolved. Jaeger released v1.76.0 together with v2.13.0 from one commit (its CHANGELOG heading reads
+# "v1.76.0 / v2.13.0 (2025-12-03)"); v1.76.0 is the last v1 tag, and its cmd/jaeger is the Jaeger v2.13.0 binary.
+# Override both variables to build another commit once the proxy serves it (e.g. a v1.76.1-0.<date>-<hash> pseudo-version).
 jaeger_module="github.com/jaegertracing/jaeger"
 jaeger_version="${TELLTALE_JAEGER_MODULE_VERSION:-v1.76.0}"
 jaeger_release="${TELLTALE_JAEGER_RELEASE:-v2.13.0}"

@@ -552,15 +552,8 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
       return;
     }
     this.exportQueue.push(span);
-    if (this.exportQueue.length >= this.maxExportBatchSize) {
-      this.exportNextBatch();
-    } else if (this.exportTimer === undefined) {
-      this.exportTimer = setTimeout(() => {
-        this.exportTimer = undefined;
-        this.exportNextBatch();
-      }, this.scheduledDelayMillis);
-      this.exportTimer.unref();
-    }
+    if (this.exportQueue.length >= this.maxExportBatchSize) this.exportNextBatch();
+    else this.scheduleExportTimer();
   }
 
   /** Starts one export if none is running; the next batch starts when it completes. */
@@ -571,42 +564,49 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
       this.exportTimer = undefined;
     }
     const batch = this.exportQueue.splice(0, this.maxExportBatchSize);
-    this.exportInFlight = new Promise<void>((resolve) => {
-      let settled = false;
-      const timeout = setTimeout(
-        () => finish({ code: ExportResultCode.FAILED, error: new Error("export timed out") }),
-        this.exportTimeoutMillis,
-      );
-      timeout.unref();
-      const finish = (result: ExportResult): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timeout);
-        if (result.code === ExportResultCode.SUCCESS) {
-          this.counts.spansExported += batch.length;
-        } else {
-          this.countDropped(batch.length, "exporter_failed", result.error);
-        }
-        this.exportInFlight = undefined;
-        resolve();
-        if (this.exportQueue.length >= this.maxExportBatchSize) this.exportNextBatch();
-        else if (this.exportQueue.length > 0 && this.exportTimer === undefined) {
-          this.exportTimer = setTimeout(() => {
-            this.exportTimer = undefined;
-            this.exportNextBatch();
-          }, this.scheduledDelayMillis);
-          this.exportTimer.unref();
-        }
-      };
-      // Like BatchSpanProcessor: the exporter's own I/O must not be traced (it would feed spans back in here).
-      context.with(suppressTracing(context.active()), () => {
-        try {
-          this.exporter.export(batch, finish);
-        } catch (error) {
-          finish({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
-        }
-      });
+    let markDone!: () => void;
+    const inFlight = new Promise<void>((resolve) => {
+      markDone = resolve;
     });
+    // Set before calling the exporter: a synchronous exporter calls back before export() returns.
+    this.exportInFlight = inFlight;
+    let settled = false;
+    const timeout = setTimeout(
+      () => finish({ code: ExportResultCode.FAILED, error: new Error("export timed out") }),
+      this.exportTimeoutMillis,
+    );
+    timeout.unref();
+    const finish = (result: ExportResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timeout);
+      if (result.code === ExportResultCode.SUCCESS) {
+        this.counts.spansExported += batch.length;
+      } else {
+        this.countDropped(batch.length, "exporter_failed", result.error);
+      }
+      if (this.exportInFlight === inFlight) this.exportInFlight = undefined;
+      markDone();
+      if (this.exportQueue.length >= this.maxExportBatchSize) this.exportNextBatch();
+      else if (this.exportQueue.length > 0) this.scheduleExportTimer();
+    };
+    // Like BatchSpanProcessor: the exporter's own I/O must not be traced (it would feed spans back in here).
+    context.with(suppressTracing(context.active()), () => {
+      try {
+        this.exporter.export(batch, finish);
+      } catch (error) {
+        finish({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
+      }
+    });
+  }
+
+  private scheduleExportTimer(): void {
+    if (this.exportTimer !== undefined) return;
+    this.exportTimer = setTimeout(() => {
+      this.exportTimer = undefined;
+      this.exportNextBatch();
+    }, this.scheduledDelayMillis);
+    this.exportTimer.unref();
   }
 
   private async drainExportQueue(): Promise<void> {
