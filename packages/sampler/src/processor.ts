@@ -115,6 +115,14 @@ type CachedDecision = { readonly keep: true; readonly reasons: readonly KeepReas
 
 type DecisionCause = "root_ended" | "max_age" | "overflow" | "span_limit" | "flush";
 
+/** Shared drop decisions: the cache holds one of these per dropped trace instead of a new object. */
+const DROP_DECISIONS: Readonly<Record<DropReason, CachedDecision>> = Object.freeze(
+  Object.fromEntries(DROP_REASONS.map((dropReason) => [dropReason, Object.freeze({ keep: false, dropReason })])) as Record<
+    DropReason,
+    CachedDecision
+  >,
+);
+
 const DEFAULT_MAX_EXPORT_BATCH_SIZE = 512;
 const DEFAULT_SCHEDULED_DELAY_MS = 1000;
 const DEFAULT_MAX_EXPORT_QUEUE_SIZE = 8192;
@@ -169,6 +177,8 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
   private readonly pending = new Map<string, PendingTrace>();
   private readonly keptAwaitingRoot = new Map<string, KeptTrace>();
   private readonly decisions = new Map<string, CachedDecision>();
+  private readonly decisionRing: (string | undefined)[] = [];
+  private decisionRingNext = 0;
   /** Traces whose root ended, in deadline order (the grace period is constant, so push order is deadline order). */
   private rootEnded: PendingTrace[] = [];
   private rootEndedHead = 0;
@@ -437,7 +447,7 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
     }
     const dropReason: DropReason = cause === "overflow" ? "overflow" : cause === "span_limit" ? "span_limit" : "sampled_out";
     this.counts.tracesDropped++;
-    this.remember(trace.traceId, { keep: false, dropReason });
+    this.remember(trace.traceId, DROP_DECISIONS[dropReason]);
     this.countDropped(trace.spans.length, dropReason);
   }
 
@@ -459,12 +469,14 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
 
   private remember(traceId: string, decision: CachedDecision): void {
     if (this.decisionCacheSize === 0) return;
-    this.decisions.delete(traceId);
+    const known = this.decisions.has(traceId);
     this.decisions.set(traceId, decision);
-    if (this.decisions.size > this.decisionCacheSize) {
-      const oldest = this.decisions.keys().next().value;
-      if (oldest !== undefined) this.decisions.delete(oldest);
-    }
+    if (known) return;
+    // Oldest-first eviction through a ring of ids: no iterator or re-insertion per decision on the hot path.
+    const evicted = this.decisionRing[this.decisionRingNext];
+    if (evicted !== undefined) this.decisions.delete(evicted);
+    this.decisionRing[this.decisionRingNext] = traceId;
+    this.decisionRingNext = (this.decisionRingNext + 1) % this.decisionCacheSize;
   }
 
   private decideAll(): void {
@@ -624,10 +636,8 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
     if (spanCount <= 0) return;
     this.counts.droppedSpansByReason[reason] += spanCount;
     this.droppedCounter.add(spanCount, this.dropAttributes[reason]);
-    if (reason === "sampled_out") {
-      diag.debug(`telltale sampler: dropped ${spanCount} span(s) (sampled_out)`);
-      return;
-    }
+    // Policy drops are the normal case (most traces): counted, never logged.
+    if (reason === "sampled_out") return;
     // Anything but a policy drop is a loss worth a warning, throttled so an overload does not flood the log.
     const now = Date.now();
     const last = this.lastWarnMs.get(reason);

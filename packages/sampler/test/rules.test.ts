@@ -9,7 +9,8 @@ import {
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
 } from "@telltale/core";
-import { decideTrace, parsePolicy, type SamplingPolicyInput } from "@telltale/sampler";
+import { compilePolicy, decideTrace, parsePolicy, type SamplingPolicyInput } from "@telltale/sampler";
+import { KEEP_REASONS } from "@telltale/core";
 import type { Attributes } from "@opentelemetry/api";
 import { describe, expect, it } from "vitest";
 import { makeSpan, spanIdOf, traceIdOf } from "./helpers.js";
@@ -99,5 +100,24 @@ describe("keep rules (one evaluator per rule)", () => {
     const all = parsePolicy({ baseline: { percentage: 100 } });
     expect(decideTrace(all, traceWith({})).reasons).toEqual(["baseline"]);
     expect(decideTrace(all, traceWith({ error: true })).reasons).toEqual(["error"]);
+  });
+
+  it("the fused per-span check agrees with the individual span evaluators", () => {
+    const policies = [noBaseline(), noBaseline({ rules: { error: false, retries: { min: 2 }, keep: false } })];
+    const spans = [
+      ...traceWith({ error: true, attributes: { [ATTR_TELLTALE_RETRY_COUNT]: 2, [ATTR_TELLTALE_LATE]: true } }),
+      ...traceWith({ attributes: { [ATTR_TELLTALE_KEEP]: true, [ATTR_TELLTALE_SOFT_ERROR]: "refusal" } }),
+      ...traceWith({ attributes: { [ATTR_TELLTALE_RETRY_COUNT]: 1, [ATTR_TELLTALE_ORPHAN]: true, [ATTR_TELLTALE_DUPLICATE]: true } }),
+      ...traceWith({ attributes: { [ATTR_TELLTALE_BUDGET_EXCEEDED]: true, [ATTR_TELLTALE_WORKFLOW_OUTCOME]: "partial" } }),
+    ];
+    for (const policy of policies) {
+      const compiled = compilePolicy(policy);
+      for (const span of spans) {
+        const expected = compiled.spanEvaluators
+          .filter((evaluator) => evaluator.matches(span))
+          .reduce((mask, evaluator) => mask | (1 << KEEP_REASONS.indexOf(evaluator.reason)), 0);
+        expect(compiled.spanMask(span)).toBe(expected);
+      }
+    }
   });
 });
