@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { parsePolicyText, renderCollectorConfig } from "@telltale/sampler";
+import { COLLECTOR_CONTRIB_VERSION, parsePolicyText, renderCollectorConfig } from "@telltale/sampler";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { validateCollectorConfig } from "../support/collector.js";
@@ -34,6 +34,10 @@ beforeAll(() => {
 }, 900_000);
 
 describe("generated deploy files", () => {
+  it("are rendered for the collector release the builder manifest builds", () => {
+    expect(COLLECTOR_CONTRIB_VERSION).toBe(`v${builderVersion}`);
+  });
+
   it("match a fresh render of deploy/collector/policy.yaml by @telltale/sampler", () => {
     const outDir = mkdtempSync(path.join(tmpdir(), "telltale-generate-"));
     const output = execFileSync(process.execPath, [path.join(REPO_ROOT, "scripts/generate-deploy.mjs"), "--out", outDir], {

@@ -151,8 +151,12 @@ class LlmCallSpan implements LlmCall {
   recordAttempt(attempt: LlmAttempt): void {
     safely("LlmCall.recordAttempt", () => {
       if (this.ended) return;
-      const errorClass = attempt.error === undefined ? "ok" : classifyError(attempt.error).errorClass;
-      const statusCode = attempt.statusCode ?? classifyError(attempt.error).statusCode ?? 0;
+      // An HTTP error status with no error object (the SDK is about to retry it) is still a failed attempt.
+      const failure =
+        attempt.error ?? (attempt.statusCode !== undefined && attempt.statusCode >= 400 ? { status: attempt.statusCode } : undefined);
+      const classification = failure === undefined ? undefined : classifyError(failure);
+      const errorClass = classification?.errorClass ?? "ok";
+      const statusCode = attempt.statusCode ?? classification?.statusCode ?? 0;
       const waitMs = Math.max(0, Math.round(attempt.waitMs));
       this.attempts.push({ statusCode, errorClass, waitMs });
       const event: Attributes = {

@@ -129,6 +129,18 @@ describe("startLlmCall", () => {
     expect(await otel.counterTotal(METRIC_TELLTALE_RETRIES, { [ATTR_TELLTALE_ERROR_CLASS]: "overloaded" })).toBe(1);
   });
 
+  it("classifies an attempt reported by status code alone (a retried 503 the SDK never threw)", () => {
+    otel.reset();
+    const call = startLlmCall(tracer(), { provider: "openai", operation: "chat", requestModel: "gpt-4o-mini" });
+    call.recordAttempt({ statusCode: 503, waitMs: 0 });
+    call.recordAttempt({ statusCode: 200, waitMs: 20 });
+    call.end();
+    const span = otel.span("chat gpt-4o-mini");
+    expect(span.attributes[ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES]).toEqual(["server_error", "ok"]);
+    expect(span.attributes[ATTR_TELLTALE_RETRY_REASONS]).toEqual(["server_error"]);
+    expect(span.attributes[ATTR_TELLTALE_RETRY_COUNT]).toBe(1);
+  });
+
   it("flags a retry of a non-recoverable error and classifies the final error (F3)", () => {
     otel.reset();
     const contextError = Object.assign(new Error("maximum context length is 8192 tokens"), {

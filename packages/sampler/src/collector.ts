@@ -23,8 +23,8 @@ import {
 import { stringify } from "yaml";
 import { defaultPolicy, type SamplingPolicy } from "./policy.js";
 
-/** The contrib release whose `tail_sampling` config keys this renderer targets. */
-export const COLLECTOR_CONTRIB_VERSION = "v0.165.0";
+/** The contrib release whose `tail_sampling` config keys this renderer targets: the one deploy/collector/builder-config.yaml builds (a test holds them equal). */
+export const COLLECTOR_CONTRIB_VERSION = "v0.161.0";
 
 /** One entry of `tail_sampling.policies`. */
 export type CollectorPolicy =

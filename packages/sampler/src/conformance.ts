@@ -1,3 +1,4 @@
+import { ATTR_SERVICE_NAME } from "@telltale/core";
 /**
  * The conformance corpus: traces as plain data with the decision the keep policy must reach for each. The
  * in-process engine is tested against it here; the deploy end-to-end test POSTs the same traces to a collector
@@ -8,7 +9,6 @@
 import { SpanKind, SpanStatusCode, type Attributes, type AttributeValue, type HrTime } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
-import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import type { KeepReason } from "@telltale/core";
 import corpusData from "../conformance/corpus.json" with { type: "json" };
 import { parsePolicy, type SamplingPolicy } from "./policy.js";

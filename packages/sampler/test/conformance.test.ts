@@ -1,11 +1,11 @@
 import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_SERVICE_NAME,
   ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
   ATTR_TELLTALE_ERROR_CLASS,
   ATTR_TELLTALE_ERROR_RECOVERABLE,
   ATTR_TELLTALE_SAMPLING_REASONS,
 } from "@telltale/core";
-import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { decideTrace, TailSamplingSpanProcessor } from "@telltale/sampler";
 import {
   corpusPolicy,

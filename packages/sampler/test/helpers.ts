@@ -1,7 +1,7 @@
+import { ATTR_SERVICE_NAME } from "@telltale/core";
 import { SpanKind, SpanStatusCode, type Attributes } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
 
 export interface SpanSpec {
