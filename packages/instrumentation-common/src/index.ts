@@ -25,3 +25,4 @@ export {
   type GenAiMessagePart,
 } from "./content.js";
 export { findMethodOwner } from "./prototype.js";
+export { fieldsOf, itemsOf, jsonTextOf, numberOf, serverOfBaseUrl, stringOf, type Fields } from "./readers.js";

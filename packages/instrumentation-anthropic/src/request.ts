@@ -1,0 +1,92 @@
+/**
+ * What the instrumentation records about a Messages request: the model, streaming, sampling parameters and, only
+ * when content capture is on, the system prompt and the input messages. Request options (headers, API keys) are
+ * never read.
+ */
+import type { Attributes } from "@opentelemetry/api";
+import { ATTR_GEN_AI_REQUEST_MAX_TOKENS, ATTR_GEN_AI_REQUEST_TEMPERATURE } from "@telltale/core";
+import {
+  fieldsOf,
+  itemsOf,
+  jsonTextOf,
+  numberOf,
+  stringOf,
+  type GenAiMessage,
+  type GenAiMessagePart,
+} from "@telltale/instrumentation-common";
+
+export interface RequestDescription {
+  requestModel?: string;
+  stream: boolean;
+  attributes: Attributes;
+}
+
+export function describeRequest(body: unknown): RequestDescription {
+  const fields = fieldsOf(body) ?? {};
+  const attributes: Attributes = {};
+  const maxTokens = numberOf(fields.max_tokens);
+  if (maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
+  const temperature = numberOf(fields.temperature);
+  if (temperature !== undefined) attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = temperature;
+  const model = stringOf(fields.model);
+  return { ...(model !== undefined ? { requestModel: model } : {}), stream: fields.stream === true, attributes };
+}
+
+/** One Anthropic content block (request or response side) as GenAI message parts. */
+export function blockParts(rawBlock: unknown): GenAiMessagePart[] {
+  const block = fieldsOf(rawBlock);
+  if (block === undefined) return [];
+  const type = stringOf(block.type);
+  switch (type) {
+    case "text":
+      return [{ type: "text", content: stringOf(block.text) ?? "" }];
+    case "tool_use":
+    case "server_tool_use": {
+      const id = stringOf(block.id);
+      return [{ type: "tool_call", ...(id !== undefined ? { id } : {}), name: stringOf(block.name) ?? "", arguments: jsonTextOf(block.input) }];
+    }
+    case "tool_result": {
+      const id = stringOf(block.tool_use_id);
+      const content = block.content;
+      const response =
+        typeof content === "string"
+          ? content
+          : itemsOf(content)
+              .flatMap(blockParts)
+              .map((part) => (part.type === "text" ? part.content : ""))
+              .join("");
+      return [{ type: "tool_call_response", ...(id !== undefined ? { id } : {}), response }];
+    }
+    // Thinking is the model's scratchpad, redacted thinking is opaque, and images or documents are data: recorded by
+    // type only.
+    default:
+      return type === undefined ? [] : [{ type: "text", content: `[${type}]` }];
+  }
+}
+
+function contentParts(content: unknown): GenAiMessagePart[] {
+  if (typeof content === "string") return [{ type: "text", content }];
+  return itemsOf(content).flatMap(blockParts);
+}
+
+/** Messages API `messages` as GenAI semconv input messages (a user message of tool results is role `tool`). */
+export function inputMessages(body: unknown): GenAiMessage[] {
+  const messages: GenAiMessage[] = [];
+  for (const raw of itemsOf(fieldsOf(body)?.messages)) {
+    const message = fieldsOf(raw);
+    if (message === undefined) continue;
+    const parts = contentParts(message.content);
+    const role = stringOf(message.role) ?? "user";
+    const onlyToolResults = parts.length > 0 && parts.every((part) => part.type === "tool_call_response");
+    messages.push({ role: role === "user" && onlyToolResults ? "tool" : role, parts });
+  }
+  return messages;
+}
+
+/** The `system` prompt (a string or text blocks) for `gen_ai.system_instructions`. */
+export function systemInstructions(body: unknown): GenAiMessagePart[] | undefined {
+  const system = fieldsOf(body)?.system;
+  if (system === undefined || system === null) return undefined;
+  const parts = contentParts(system);
+  return parts.length > 0 ? parts : undefined;
+}
