@@ -20,7 +20,7 @@ export {
 } from "./llm.js";
 export { DEFAULT_PRICES, PRICE_TABLE_DATE, findPrice, costOf, type ModelPrice, type PriceTable } from "./prices.js";
 export { getPrices, resetPrices, setPrices } from "./price-table.js";
-export { setMaxTrackedTraces, trackedTraceCount, type BudgetMode, type BudgetOptions } from "./state.js";
+export { setDefaultBudget, setMaxTrackedTraces, trackedTraceCount, type BudgetMode, type BudgetOptions } from "./state.js";
 export {
   workflow,
   step,

@@ -58,6 +58,8 @@ export interface CoreState {
   readonly traces: Map<string, TraceState>;
   maxTraces: number;
   prices: PriceTable;
+  /** The budget of a workflow that declares none and runs outside any other workflow (set by `setDefaultBudget`). */
+  defaultBudget?: BudgetOptions | undefined;
   instruments: { provider: MeterProvider; instruments: Instruments } | undefined;
 }
 
@@ -74,6 +76,14 @@ function createState(): CoreState {
     prices: DEFAULT_PRICES,
     instruments: undefined,
   };
+}
+
+/**
+ * Sets the budget every top-level workflow without its own `budget` runs under (e.g. from `TELLTALE_BUDGET_TOKENS`
+ * in @telltale/node); `undefined` removes it.
+ */
+export function setDefaultBudget(budget: BudgetOptions | undefined): void {
+  coreState().defaultBudget = budget === undefined ? undefined : { ...budget };
 }
 
 /** The one shared state object. */

@@ -200,7 +200,7 @@ function startWorkflow(name: string, options: WorkflowOptions): StartedWorkflow 
   if (options.conversationId !== undefined) attributes[ATTR_GEN_AI_CONVERSATION_ID] = options.conversationId;
   const expectedSteps = [...new Set(options.steps ?? [])];
   if (expectedSteps.length > 0) attributes[ATTR_TELLTALE_WORKFLOW_STEPS_EXPECTED] = expectedSteps;
-  const budget = options.budget ?? outer?.budget;
+  const budget = options.budget ?? outer?.budget ?? coreState().defaultBudget;
   if (budget !== undefined) {
     attributes[ATTR_TELLTALE_BUDGET_MODE] = budget.mode ?? "observe";
     if (budget.tokens !== undefined) attributes[ATTR_TELLTALE_BUDGET_TOKENS_LIMIT] = budget.tokens;

@@ -14,6 +14,7 @@ import {
   EVENT_TELLTALE_BUDGET_EXCEEDED,
   METRIC_TELLTALE_BUDGET_EXCEEDED,
   budgetCheck,
+  setDefaultBudget,
   setMaxTrackedTraces,
   setPrices,
   startLlmCall,
@@ -140,5 +141,30 @@ describe("budgets (F9)", () => {
     expect(trackedTraceCount()).toBe(3);
     expect(callSpan("free-0").parentSpanContext?.spanId).toBe(spanId(otel.span("root-0")));
     setMaxTrackedTraces(10_000);
+  });
+});
+
+describe("default budget", () => {
+  it("applies the default budget to top-level workflows that declare none, and an explicit one wins", async () => {
+    otel.reset();
+    setDefaultBudget({ tokens: 500, mode: "observe" });
+    try {
+      await workflow("defaulted", {}, async () => {
+        await callModel("default-1", 400, 200);
+      });
+      await workflow("explicit", { budget: { tokens: 5_000 } }, async () => {
+        await callModel("explicit-1", 400, 200);
+      });
+    } finally {
+      setDefaultBudget(undefined);
+    }
+    await workflow("after-reset", {}, async () => undefined);
+    const defaulted = otel.span("invoke_agent defaulted");
+    expect(defaulted.attributes[ATTR_TELLTALE_BUDGET_TOKENS_LIMIT]).toBe(500);
+    expect(defaulted.attributes[ATTR_TELLTALE_BUDGET_EXCEEDED]).toBe(true);
+    const explicit = otel.span("invoke_agent explicit");
+    expect(explicit.attributes[ATTR_TELLTALE_BUDGET_TOKENS_LIMIT]).toBe(5_000);
+    expect(explicit.attributes[ATTR_TELLTALE_BUDGET_EXCEEDED]).toBeUndefined();
+    expect(otel.span("invoke_agent after-reset").attributes[ATTR_TELLTALE_BUDGET_TOKENS_LIMIT]).toBeUndefined();
   });
 });
