@@ -3,18 +3,12 @@
  * the call span: response model and id, stop reason, usage (with prompt-cache reads and writes), the tool_use blocks
  * the model asked for, soft errors (F4) and, when content capture is on, the output message.
  */
-import {
-  ATTR_GEN_AI_OUTPUT_MESSAGES,
-  ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS,
-  ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES,
-  type LlmCall,
-  type LlmUsage,
-  type SoftErrorKind,
-} from "@telltale/core";
+import type { LlmCall, LlmUsage, SoftErrorKind } from "@telltale/core";
 import {
   fieldsOf,
   itemsOf,
   numberOf,
+  recordResponseSummary,
   stringOf,
   type ContentCapture,
   type Fields,
@@ -110,20 +104,8 @@ export function summarizeMessage(message: Fields, capture: ContentCapture): Mess
 
 /** Writes a summary on the call; the caller ends the call. */
 export function applySummary(call: LlmCall, summary: MessageSummary, capture: ContentCapture): void {
-  call.recordResponse({
-    ...(summary.responseModel !== undefined ? { responseModel: summary.responseModel } : {}),
-    ...(summary.responseId !== undefined ? { responseId: summary.responseId } : {}),
-    ...(summary.stopReason !== undefined ? { finishReasons: [summary.stopReason] } : {}),
-  });
-  if (summary.usage !== undefined) call.recordUsage(summary.usage);
-  if (summary.toolCalls.length > 0) {
-    call.span.setAttribute(ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES, summary.toolCalls.map((t) => t.name));
-    call.span.setAttribute(ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS, summary.toolCalls.map((t) => t.id ?? ""));
-  }
-  if (summary.softError !== undefined) call.softError(summary.softError.kind, summary.softError.detail);
-  if (capture.enabled && summary.outputMessages.length > 0) {
-    call.span.setAttribute(ATTR_GEN_AI_OUTPUT_MESSAGES, capture.serialize(summary.outputMessages));
-  }
+  const finishReasons = summary.stopReason !== undefined ? [summary.stopReason] : [];
+  recordResponseSummary(call, { ...summary, finishReasons }, capture);
 }
 
 interface BlockBuffer {

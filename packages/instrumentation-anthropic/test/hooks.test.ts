@@ -1,28 +1,16 @@
 // The three ways in: the real CommonJS require hook and the OpenTelemetry ESM loader hook (each in a child process,
 // as an app would run), and the bundler escape hatches instrumentClient / manuallyInstrument, with disable()
 // restoring the SDK's own methods.
-import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { isWrapped } from "@opentelemetry/instrumentation";
 import { ATTR_GEN_AI_PROVIDER_NAME, ATTR_TELLTALE_ATTEMPT_STATUS_CODES, ATTR_TELLTALE_RETRY_REASONS } from "@telltale/core";
 import { AnthropicInstrumentation } from "@telltale/instrumentation-anthropic";
 import type { MockLlm } from "@telltale/mock-llm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runChild } from "../../instrumentation-common/test/support/calls.js";
 import { MAJORS, attr, client, exporter, mockLlm, onlySpan, spans } from "./harness.js";
 
-const run = promisify(execFile);
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
-
-interface ChildReport {
-  loader: string;
-  spans: Array<{ name: string; attributes: Record<string, unknown> }>;
-}
-
-async function runChild(args: string[]): Promise<ChildReport> {
-  const { stdout } = await run(process.execPath, args, { timeout: 30_000 });
-  return JSON.parse(stdout) as ChildReport;
-}
 
 describe("hooks in a real process", () => {
   it("CommonJS: registerInstrumentations, then require('@anthropic-ai/sdk'): one span with the 529 and the 200", async () => {

@@ -26,3 +26,14 @@ export {
 } from "./content.js";
 export { findMethodOwner } from "./prototype.js";
 export { fieldsOf, itemsOf, jsonTextOf, numberOf, serverOfBaseUrl, stringOf, type Fields } from "./readers.js";
+export {
+  StainlessInstrumentation,
+  recordInputContent,
+  recordResponseSummary,
+  type ResponseSummary,
+  type StainlessInstrumentationConfig,
+  type StainlessRequest,
+  type StainlessResource,
+  type StainlessSdk,
+  type StreamAccumulation,
+} from "./stainless-instrumentation.js";

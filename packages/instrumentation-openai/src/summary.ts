@@ -1,11 +1,14 @@
 /**
- * Turns what the OpenAI API answered (a response object, or the chunks of a stream) into one summary, and writes
- * that summary on the call span: response model and id, finish reasons, usage, the tool calls the model asked for,
- * soft errors (F4) and, when content capture is on, the output messages.
+ * Turns what the OpenAI API answered (a response object, or the chunks of a stream) into one summary, which
+ * `recordResponseSummary` writes on the call span: response model and id, finish reasons, usage, the tool calls the
+ * model asked for, soft errors (F4) and, when content capture is on, the output messages.
  */
-import { ATTR_GEN_AI_OUTPUT_MESSAGES, ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS, ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES } from "@telltale/core";
-import type { LlmCall, LlmUsage, SoftErrorKind } from "@telltale/core";
-import type { ContentCapture, GenAiMessage, GenAiMessagePart } from "@telltale/instrumentation-common";
+import type { LlmUsage } from "@telltale/core";
+import type {
+  ContentCapture,
+  GenAiMessagePart,
+  ResponseSummary as CommonResponseSummary,
+} from "@telltale/instrumentation-common";
 import { asArray, asBag, num, str, type Bag } from "./shapes.js";
 
 export interface ToolCallSummary {
@@ -14,15 +17,8 @@ export interface ToolCallSummary {
   arguments?: string;
 }
 
-export interface ResponseSummary {
-  responseId?: string;
-  responseModel?: string;
-  finishReasons: string[];
-  usage?: LlmUsage;
+export interface ResponseSummary extends CommonResponseSummary {
   toolCalls: ToolCallSummary[];
-  /** Only filled when content capture is on. */
-  outputMessages: GenAiMessage[];
-  softError?: { kind: SoftErrorKind; detail?: string };
 }
 
 const SOFT_ERROR_DETAIL_MAX = 120;
@@ -30,24 +26,6 @@ const SOFT_ERROR_DETAIL_MAX = 120;
 function detail(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   return text.length > SOFT_ERROR_DETAIL_MAX ? `${text.slice(0, SOFT_ERROR_DETAIL_MAX)}…` : text;
-}
-
-/** Writes a summary on the call; the caller ends the call. */
-export function applySummary(call: LlmCall, summary: ResponseSummary, capture: ContentCapture): void {
-  call.recordResponse({
-    ...(summary.responseModel !== undefined ? { responseModel: summary.responseModel } : {}),
-    ...(summary.responseId !== undefined ? { responseId: summary.responseId } : {}),
-    ...(summary.finishReasons.length > 0 ? { finishReasons: summary.finishReasons } : {}),
-  });
-  if (summary.usage !== undefined) call.recordUsage(summary.usage);
-  if (summary.toolCalls.length > 0) {
-    call.span.setAttribute(ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES, summary.toolCalls.map((t) => t.name));
-    call.span.setAttribute(ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS, summary.toolCalls.map((t) => t.id ?? ""));
-  }
-  if (summary.softError !== undefined) call.softError(summary.softError.kind, summary.softError.detail);
-  if (capture.enabled && summary.outputMessages.length > 0) {
-    call.span.setAttribute(ATTR_GEN_AI_OUTPUT_MESSAGES, capture.serialize(summary.outputMessages));
-  }
 }
 
 function errorPayloadDetail(error: unknown): string {

@@ -16,15 +16,11 @@ import {
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-  ATTR_HTTP_REQUEST_RESEND_COUNT,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES,
-  ATTR_TELLTALE_ATTEMPT_NUMBER,
   ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
-  ATTR_TELLTALE_ATTEMPT_WAITS_MS,
-  ATTR_TELLTALE_BUDGET_EXCEEDED,
   ATTR_TELLTALE_BUDGET_TOKENS_USED,
   ATTR_TELLTALE_ERROR_CLASS,
   ATTR_TELLTALE_ERROR_RECOVERABLE,
@@ -34,31 +30,24 @@ import {
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES,
   ATTR_TELLTALE_RETRY_COUNT,
   ATTR_TELLTALE_RETRY_REASONS,
-  ATTR_TELLTALE_RETRY_WAIT_MS,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_SOFT_ERROR_DETAIL,
   BudgetExceededError,
-  EVENT_TELLTALE_ATTEMPT,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
   workflow,
 } from "@telltale/core";
 import type { MockLlm } from "@telltale/mock-llm";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import {
+  closedPort,
+  expectEnforcedBudgetRefusal,
+  expectRateLimitedTwiceThenOk,
+} from "../../instrumentation-common/test/support/calls.js";
 import { MAJORS, attr, client, exporter, instrumentAll, metricPoints, mockLlm, onlySpan, spans } from "./harness.js";
 
 const MODEL = "gpt-4o-mini";
 
-/** A loopback port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 const chatBody = { model: MODEL, messages: [{ role: "user" as const, content: "Say hello to the tests" }] };
 
 let mock: MockLlm;
@@ -148,25 +137,7 @@ describe.each(MAJORS)("$label", (major) => {
       expect(mock.requests).toHaveLength(3);
 
       const span = onlySpan(`chat ${MODEL}`);
-      expect(span.status.code).not.toBe(SpanStatusCode.ERROR);
-      expect(span.attributes).toMatchObject({
-        [ATTR_TELLTALE_ATTEMPT_STATUS_CODES]: [429, 429, 200],
-        [ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES]: ["rate_limit", "rate_limit", "ok"],
-        [ATTR_TELLTALE_RETRY_COUNT]: 2,
-        [ATTR_HTTP_REQUEST_RESEND_COUNT]: 2,
-        [ATTR_TELLTALE_RETRY_REASONS]: ["rate_limit", "rate_limit"],
-        [ATTR_TELLTALE_KEEP]: true,
-      });
-      expect(attr(span, ATTR_TELLTALE_KEEP_REASONS)).toContain("retried");
-      const waits = attr(span, ATTR_TELLTALE_ATTEMPT_WAITS_MS) as number[];
-      expect(waits[0]).toBe(0);
-      // The SDK sleeps for retry-after-ms before each retry: the recorded wait includes at least that.
-      expect(waits[1]).toBeGreaterThanOrEqual(20);
-      expect(waits[2]).toBeGreaterThanOrEqual(30);
-      expect(attr(span, ATTR_TELLTALE_RETRY_WAIT_MS)).toBe(waits[0]! + waits[1]! + waits[2]!);
-      const attempts = span.events.filter((e) => e.name === EVENT_TELLTALE_ATTEMPT);
-      expect(attempts.map((e) => e.attributes?.[ATTR_TELLTALE_ATTEMPT_NUMBER])).toEqual([1, 2, 3]);
-      expect(attempts.map((e) => e.attributes?.[ATTR_HTTP_RESPONSE_STATUS_CODE])).toEqual([429, 429, 200]);
+      expectRateLimitedTwiceThenOk(span);
     });
 
     it("concurrent calls on one client keep their attempts apart", async () => {
@@ -404,19 +375,7 @@ describe.each(MAJORS)("$label", (major) => {
 
     it("enforce mode refuses the next call with BudgetExceededError and never reaches the server", async () => {
       const c = client(major, mock);
-      const outcome = await workflow("tight", { budget: { tokens: 5, mode: "enforce" } }, async () => {
-        await c.chat.completions.create(chatBody);
-        return c.chat.completions.create(chatBody).then(
-          () => "sent",
-          (err: unknown) => err,
-        );
-      }).catch((err: unknown) => err);
-      expect(outcome).toBeInstanceOf(BudgetExceededError);
-      expect(mock.requests).toHaveLength(1);
-      const calls = spans().filter((s) => s.name === `chat ${MODEL}`);
-      expect(calls).toHaveLength(2);
-      expect(calls.some((s) => s.attributes[ATTR_TELLTALE_BUDGET_EXCEEDED] === true)).toBe(true);
-      expect(calls.some((s) => s.attributes[ATTR_TELLTALE_ERROR_CLASS] === "budget_exceeded")).toBe(true);
+      await expectEnforcedBudgetRefusal(() => c.chat.completions.create(chatBody), `chat ${MODEL}`, mock);
     });
   });
 });

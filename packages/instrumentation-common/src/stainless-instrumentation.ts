@@ -1,0 +1,430 @@
+/**
+ * The patching and call-tracing machinery of an instrumentation for a Stainless-generated SDK (`openai`,
+ * `@anthropic-ai/sdk`). Both SDKs have the same shape: one client class whose prototype runs every HTTP attempt
+ * through `fetchWithTimeout`, and resource classes hanging off it whose `create` returns an `APIPromise` (a parsed
+ * response, or a `Stream` when `stream: true`). What differs per provider, how a request, a response and a stream
+ * are read, is left to the subclass.
+ */
+import { context, diag, type Attributes, type Span } from "@opentelemetry/api";
+import {
+  InstrumentationBase,
+  InstrumentationNodeModuleDefinition,
+  isWrapped,
+  type InstrumentationConfig,
+} from "@opentelemetry/instrumentation";
+import {
+  ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS,
+  ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES,
+  budgetCheck,
+  startLlmCall,
+  type LlmCall,
+  type LlmUsage,
+  type SoftErrorKind,
+} from "@telltale/core";
+import { observeApiPromise } from "./api-promise.js";
+import { trackAttempts, trackStainlessAttempts, type AttemptTracking } from "./attempts.js";
+import { resolveContentCapture, type ContentCapture, type ContentCaptureConfig, type GenAiMessage, type GenAiMessagePart } from "./content.js";
+import { findMethodOwner } from "./prototype.js";
+import { fieldsOf, serverOfBaseUrl, type Fields } from "./readers.js";
+import { isStainlessStream, observeStream, type StainlessStream, type StreamEnd } from "./stream.js";
+
+/** Configuration every Stainless SDK instrumentation takes. */
+export interface StainlessInstrumentationConfig extends InstrumentationConfig, ContentCaptureConfig {}
+
+/** One traced `create` method, and where its resource hangs off the SDK. */
+export interface StainlessResource<Key> {
+  /** What the subclass's hooks receive to tell resources apart (e.g. openai's endpoint). */
+  readonly key: Key;
+  /** Path from the client class to the resource class (`["Chat", "Completions"]`). */
+  readonly classPath: readonly string[];
+  /** Path from a client instance to the resource instance (`["chat", "completions"]`). */
+  readonly clientPath: readonly string[];
+}
+
+/** What a {@link StainlessInstrumentation} instruments. */
+export interface StainlessSdk<Key> {
+  /** The package name the require/import hooks match. */
+  readonly moduleName: string;
+  readonly supportedVersions: string[];
+  /** The named export of the client class (`OpenAI`); the default export is the fallback. */
+  readonly clientExport: string;
+  /** How diagnostics name the SDK ("openai", "Anthropic"). */
+  readonly label: string;
+  /** `gen_ai.provider.name`. */
+  readonly provider: string;
+  readonly resources: ReadonlyArray<StainlessResource<Key>>;
+}
+
+/** The span-start description of one request, from the subclass's {@link StainlessInstrumentation.describeRequest}. */
+export interface StainlessRequest {
+  operation: string;
+  requestModel?: string;
+  stream: boolean;
+  attributes: Attributes;
+}
+
+/** Follows one stream's chunks and, when it ends however it ends, writes what arrived on the call. */
+export interface StreamAccumulation {
+  add(chunk: unknown): void;
+  /** Runs once, after the stream-abort soft errors and before the span ends. */
+  finish(end: StreamEnd): void;
+}
+
+/** What a provider's response says, in the terms the call span records. */
+export interface ResponseSummary {
+  responseId?: string;
+  responseModel?: string;
+  finishReasons: string[];
+  usage?: LlmUsage;
+  toolCalls: ReadonlyArray<{ id?: string; name: string }>;
+  /** Only filled when content capture is on. */
+  outputMessages: GenAiMessage[];
+  softError?: { kind: SoftErrorKind; detail?: string };
+}
+
+/** Writes a summary on the call; the caller ends the call. */
+export function recordResponseSummary(call: LlmCall, summary: ResponseSummary, capture: ContentCapture): void {
+  call.recordResponse({
+    ...(summary.responseModel !== undefined ? { responseModel: summary.responseModel } : {}),
+    ...(summary.responseId !== undefined ? { responseId: summary.responseId } : {}),
+    ...(summary.finishReasons.length > 0 ? { finishReasons: summary.finishReasons } : {}),
+  });
+  if (summary.usage !== undefined) call.recordUsage(summary.usage);
+  if (summary.toolCalls.length > 0) {
+    call.span.setAttribute(ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES, summary.toolCalls.map((t) => t.name));
+    call.span.setAttribute(ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS, summary.toolCalls.map((t) => t.id ?? ""));
+  }
+  if (summary.softError !== undefined) call.softError(summary.softError.kind, summary.softError.detail);
+  if (capture.enabled && summary.outputMessages.length > 0) {
+    call.span.setAttribute(ATTR_GEN_AI_OUTPUT_MESSAGES, capture.serialize(summary.outputMessages));
+  }
+}
+
+/** Records the request's input messages and, when the request has any, its system instructions. */
+export function recordInputContent(
+  span: Span,
+  capture: ContentCapture,
+  messages: readonly GenAiMessage[],
+  instructions?: readonly GenAiMessagePart[],
+): void {
+  span.setAttribute(ATTR_GEN_AI_INPUT_MESSAGES, capture.serialize(messages));
+  if (instructions === undefined) return;
+  span.setAttribute(
+    ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
+    JSON.stringify(instructions.map((part) => (part.type === "text" ? { ...part, content: capture.text(part.content) } : part))),
+  );
+}
+
+type Method = (this: unknown, ...args: unknown[]) => unknown;
+type PatchTarget = { owner: object; name: string };
+
+const FETCH = "fetchWithTimeout";
+const CREATE = "create";
+
+function walk(root: unknown, path: readonly string[]): unknown {
+  let current: unknown = root;
+  for (const key of path) {
+    if ((typeof current !== "object" && typeof current !== "function") || current === null) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+function prototypeOf(cls: unknown): object | undefined {
+  if (typeof cls !== "function") return undefined;
+  const proto: unknown = (cls as { prototype?: unknown }).prototype;
+  return typeof proto === "object" && proto !== null ? proto : undefined;
+}
+
+/**
+ * Base of the `openai` and `@anthropic-ai/sdk` instrumentations: hook and manual patching, `disable()`, and one
+ * GenAI span per `create` call with its attempts, its `APIPromise` or stream observed until the span ends.
+ */
+export abstract class StainlessInstrumentation<
+  Config extends StainlessInstrumentationConfig,
+  ModuleExports extends object,
+  Key,
+> extends InstrumentationBase<Config> {
+  // Declared, not initialized: the base constructor calls init()/enable() before subclass fields would be set.
+  declare private manualPatches: PatchTarget[] | undefined;
+  declare private capture: ContentCapture | undefined;
+
+  /** A getter, not a field: InstrumentationBase's constructor calls init(), which needs it, before fields are set. */
+  protected abstract get sdk(): StainlessSdk<Key>;
+
+  /** How a request starts its span. */
+  protected abstract describeRequest(key: Key, body: unknown): StainlessRequest;
+  /** Records the request content; only called with content capture on. */
+  protected abstract recordInput(span: Span, key: Key, body: unknown, capture: ContentCapture): void;
+  /** Writes a parsed (non-stream) response on the call. */
+  protected abstract recordResponse(call: LlmCall, key: Key, response: Fields, capture: ContentCapture): void;
+  /** How a streamed response is followed; undefined when nothing is read from its chunks. */
+  protected abstract accumulateStream(call: LlmCall, key: Key, capture: ContentCapture): StreamAccumulation | undefined;
+
+  // Every field of a config is optional, so `{}` is one; TypeScript cannot see that through the type parameter.
+  override setConfig(config: Config = {} as Config): void {
+    super.setConfig(config);
+    this.capture = undefined;
+  }
+
+  protected init(): InstrumentationNodeModuleDefinition[] {
+    const { moduleName, supportedVersions } = this.sdk;
+    return [
+      new InstrumentationNodeModuleDefinition(
+        moduleName,
+        supportedVersions,
+        (moduleExports: ModuleExports) => {
+          this.patchClientClass(this.clientClassOf(moduleExports), false);
+          return moduleExports;
+        },
+        (moduleExports: ModuleExports | undefined) => {
+          if (moduleExports !== undefined) this.unpatchClientClass(this.clientClassOf(moduleExports));
+        },
+      ),
+    ];
+  }
+
+  /**
+   * Instruments an SDK module object you imported yourself, for bundled apps where no require/import hook sees the
+   * SDK load: `manuallyInstrument(OpenAI)` or `manuallyInstrument(await import("openai"))`. Accepts the module
+   * namespace or the client class. Undone by `disable()`.
+   */
+  manuallyInstrument(moduleExports: ModuleExports | (new (...args: never[]) => unknown)): void {
+    try {
+      this.patchClientClass(typeof moduleExports === "function" ? moduleExports : this.clientClassOf(moduleExports), true);
+    } catch (err) {
+      diag.error(`telltale: instrumenting the ${this.sdk.moduleName} module failed`, err);
+    }
+  }
+
+  /**
+   * Instruments the classes behind one client instance (its client class and the classes of its traced resources),
+   * for bundled apps: every client of those classes is traced from then on. Returns the same client. Undone by
+   * `disable()`.
+   */
+  instrumentClient<Client extends object>(client: Client): Client {
+    try {
+      const fetchOwner = findMethodOwner(client, FETCH);
+      if (fetchOwner !== undefined) this.patchMethod(fetchOwner, FETCH, (original) => trackStainlessAttempts(original), true);
+      for (const { key, clientPath } of this.sdk.resources) {
+        const owner = findMethodOwner(walk(client, clientPath), CREATE);
+        if (owner !== undefined) this.patchMethod(owner, CREATE, (original) => this.wrapCreate(key, original), true);
+      }
+    } catch (err) {
+      diag.error(`telltale: instrumenting an ${this.sdk.label} client failed`, err);
+    }
+    return client;
+  }
+
+  override disable(): void {
+    super.disable();
+    for (const target of this.manualPatches ?? []) this.unpatch(target);
+    this.manualPatches = [];
+  }
+
+  private contentCapture(): ContentCapture {
+    this.capture ??= resolveContentCapture(this.getConfig());
+    return this.capture;
+  }
+
+  // Not fieldsOf: a CommonJS SDK module's exports is the client class itself, a function.
+  private clientClassOf(moduleExports: ModuleExports): unknown {
+    const exported = moduleExports as Readonly<Record<string, unknown>>;
+    return exported[this.sdk.clientExport] ?? exported.default;
+  }
+
+  private patchClientClass(clientClass: unknown, manual: boolean): void {
+    const { moduleName, clientExport, label, resources } = this.sdk;
+    const clientProto = prototypeOf(clientClass);
+    if (clientProto === undefined) {
+      diag.warn(`telltale: the ${moduleName} module has no ${clientExport} class; not instrumented`);
+      return;
+    }
+    const fetchOwner = findMethodOwner(clientProto, FETCH);
+    if (fetchOwner !== undefined) this.patchMethod(fetchOwner, FETCH, (original) => trackStainlessAttempts(original), manual);
+    else diag.warn(`telltale: the ${label} client has no ${FETCH}; attempts are not recorded`);
+    for (const { key, classPath } of resources) {
+      const owner = this.createOwner(clientClass, classPath);
+      if (owner === undefined) {
+        diag.warn(`telltale: ${clientExport}.${classPath.join(".")}.prototype.${CREATE} not found; not instrumented`);
+        continue;
+      }
+      this.patchMethod(owner, CREATE, (original) => this.wrapCreate(key, original), manual);
+    }
+  }
+
+  private unpatchClientClass(clientClass: unknown): void {
+    const clientProto = prototypeOf(clientClass);
+    if (clientProto === undefined) return;
+    const fetchOwner = findMethodOwner(clientProto, FETCH);
+    if (fetchOwner !== undefined) this.unpatch({ owner: fetchOwner, name: FETCH });
+    for (const { classPath } of this.sdk.resources) {
+      const owner = this.createOwner(clientClass, classPath);
+      if (owner !== undefined) this.unpatch({ owner, name: CREATE });
+    }
+  }
+
+  private createOwner(clientClass: unknown, classPath: readonly string[]): object | undefined {
+    const proto = prototypeOf(walk(clientClass, classPath));
+    return proto === undefined ? undefined : findMethodOwner(proto, CREATE);
+  }
+
+  private patchMethod(owner: object, name: string, wrapper: (original: Method) => Method, manual: boolean): void {
+    const target = owner as Record<string, Method>;
+    // Patched already (by the hook, manually, or through another client of the same class).
+    if (isWrapped(target[name])) return;
+    this._wrap(target, name, wrapper);
+    if (manual) {
+      this.manualPatches ??= [];
+      this.manualPatches.push({ owner, name });
+    }
+  }
+
+  private unpatch({ owner, name }: PatchTarget): void {
+    const target = owner as Record<string, unknown>;
+    if (isWrapped(target[name])) this._unwrap(target, name);
+  }
+
+  /** The replacement for a resource's `create`: one span per call, around the SDK's own call. */
+  private wrapCreate(key: Key, original: Method): Method {
+    const instrumentation = this;
+    return function create(this: unknown, ...args: unknown[]): unknown {
+      let traced: TracedCall | undefined;
+      try {
+        traced = instrumentation.startCall(key, this, args[0]);
+      } catch (err) {
+        diag.error(`telltale: starting an ${instrumentation.sdk.label} span failed`, err);
+      }
+      if (traced === undefined) return original.apply(this, args);
+
+      const refusal = budgetCheck(traced.call.context);
+      if (refusal !== undefined) {
+        traced.end(refusal);
+        return Promise.reject(refusal);
+      }
+
+      let result: unknown;
+      try {
+        result = context.with(traced.attempts.context, () => original.apply(this, args));
+      } catch (err) {
+        traced.end(err);
+        throw err;
+      }
+      try {
+        traced.observe(result);
+      } catch (err) {
+        diag.error(`telltale: observing an ${instrumentation.sdk.label} call failed`, err);
+      }
+      return result;
+    };
+  }
+
+  private startCall(key: Key, resource: unknown, body: unknown): TracedCall {
+    const request = this.describeRequest(key, body);
+    const call = startLlmCall(this.tracer, {
+      provider: this.sdk.provider,
+      operation: request.operation,
+      ...(request.requestModel !== undefined ? { requestModel: request.requestModel } : {}),
+      ...serverOfBaseUrl(fieldsOf(fieldsOf(resource)?._client)?.baseURL),
+      stream: request.stream,
+      attributes: request.attributes,
+    });
+    const capture = this.contentCapture();
+    if (capture.enabled) this.recordInput(call.span, key, body, capture);
+    return new TracedCall(call, trackAttempts(call.context, call), request.stream, {
+      recordResponse: (response) => this.recordResponse(call, key, response, capture),
+      accumulateStream: () => this.accumulateStream(call, key, capture),
+    });
+  }
+}
+
+interface TracedCallHooks {
+  recordResponse(response: Fields): void;
+  accumulateStream(): StreamAccumulation | undefined;
+}
+
+/** One traced SDK call: its span, its attempts, and how its result is observed until the span ends. */
+class TracedCall {
+  private ended = false;
+  private readonly startedAt = performance.now();
+
+  constructor(
+    readonly call: LlmCall,
+    readonly attempts: AttemptTracking,
+    private readonly stream: boolean,
+    private readonly hooks: TracedCallHooks,
+  ) {}
+
+  end(error?: unknown): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.attempts.settle(error);
+    this.call.end(error);
+  }
+
+  observe(result: unknown): void {
+    const hooked = observeApiPromise(
+      result,
+      {
+        onParsed: (value) => this.onParsed(value),
+        onError: (error) => this.end(error),
+        onRawResponse: (response) => {
+          // The body belongs to the user (`.asResponse()`): the call is over once the headers are in.
+          const status = fieldsOf(response)?.status;
+          if (typeof status === "number") this.call.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+          this.end();
+        },
+      },
+      this.attempts.context,
+    );
+    if (!hooked) {
+      // Not an APIPromise (a future SDK shape): still end the span when it settles, without changing the result.
+      Promise.resolve(result).then(
+        (value) => this.onParsed(value),
+        (error: unknown) => this.end(error),
+      );
+    }
+  }
+
+  private onParsed(value: unknown): void {
+    if (this.ended) return;
+    if (this.stream && isStainlessStream(value)) {
+      this.attempts.settle();
+      this.observeStream(value);
+      return;
+    }
+    const response = fieldsOf(value);
+    if (response !== undefined) this.hooks.recordResponse(response);
+    this.end();
+  }
+
+  private observeStream(stream: StainlessStream<unknown>): void {
+    const accumulation = this.hooks.accumulateStream();
+    let firstChunk = true;
+    observeStream(stream, {
+      onChunk: (chunk) => {
+        if (firstChunk) {
+          firstChunk = false;
+          this.call.span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (performance.now() - this.startedAt) / 1000);
+        }
+        accumulation?.add(chunk);
+      },
+      onEnd: (end) => this.onStreamEnd(end, accumulation),
+    });
+  }
+
+  private onStreamEnd(end: StreamEnd, accumulation: StreamAccumulation | undefined): void {
+    if (this.ended) return;
+    // The stream's own ending comes first: it is why whatever follows is partial.
+    if (end.kind === "aborted") this.call.softError("stream_aborted", "aborted");
+    else if (end.kind === "stopped") this.call.softError("stream_aborted", "consumer stopped early");
+    else if (end.kind === "abandoned") this.call.softError("stream_aborted", "abandoned");
+    accumulation?.finish(end);
+    this.end(end.kind === "error" ? end.error : undefined);
+  }
+}
