@@ -1,0 +1,368 @@
+#!/usr/bin/env node
+// `pnpm bench`: Telltale's overhead side by side with the instrumentations users would pick instead, the tail sampler
+// against a plain BatchSpanProcessor, and core's wrappers against bare spans.
+//
+// Every measurement runs in its own child process (process.execPath), one variant per process; a repetition runs
+// every variant once, in an order rotated per repetition, so drift in the machine hits all variants alike. Each
+// process reports several samples; a repetition's value is the median of its samples, a line's value the median of its
+// repetitions, and every ratio is taken against the bare line of the same repetition.
+//
+//   node bench/run.mjs                     full run (~4-5 min on 2 cores), writes bench/results.json and results.md
+//   node bench/run.mjs --quick             a few iterations per variant: checks the wiring, numbers mean nothing
+//   --sections llm,sampler,core            only these sections
+//   --variants bare@7,telltale@7           only these LLM variants (their bare lines are added)
+//   --reps N                               repetitions (default 7)
+//   --out DIR                              where results.json / results.md go (default: bench/)
+//   --render                               re-render results.md (and the targets) from results.json, e.g. after
+//                                          editing NOTES.md, without measuring again
+//   --cpu-prof VARIANT[:plain|stream]      profile one LLM variant (writes bench/profiles/*.cpuprofile) and summarise it
+
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { summariseProfile } from "./src/profile-summary.mjs";
+import { renderMarkdown } from "./src/report.mjs";
+import { spreadOf, median } from "./src/stats.mjs";
+
+const benchDir = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const { LLM_VARIANTS, INSTRUMENTATION_PACKAGES } = require("./src/variants.cjs");
+
+const args = parseArgs(process.argv.slice(2));
+const quick = args.quick === true;
+const reps = Number(args.reps ?? (quick ? 1 : 7));
+const sections = new Set(String(args.sections ?? "llm,sampler,core").split(","));
+const outDir = path.resolve(String(args.out ?? benchDir));
+
+/** Iteration counts: the full run is sized to finish in ~5 minutes on 2 cores; --quick only checks the wiring. */
+const SIZES = quick
+  ? {
+      llm: { plain: { warmup: 5, samples: 2, callsPerSample: 5 }, stream: { warmup: 2, samples: 2, callsPerSample: 3 } },
+      sampler: { warmup: 1, samples: 2, tracesPerSample: 10 },
+      memoryTraces: [100],
+      core: { warmup: 10, samples: 2, opsPerSample: 20 },
+    }
+  : {
+      llm: {
+        plain: { warmup: 1500, samples: 12, callsPerSample: 400 },
+        stream: { warmup: 400, samples: 12, callsPerSample: 100 },
+      },
+      sampler: { warmup: 8, samples: 15, tracesPerSample: 250 },
+      memoryTraces: [1_000, 10_000],
+      core: { warmup: 3000, samples: 12, opsPerSample: 2000 },
+    };
+
+async function main() {
+  if (args.render) {
+    // Re-render results.md from results.json (after editing NOTES.md), without measuring again.
+    const results = JSON.parse(readFileSync(path.join(outDir, "results.json"), "utf8"));
+    results.targets = evaluateTargets(results);
+    writeFileSync(path.join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(path.join(outDir, "results.md"), renderMarkdown(results, readNotes()));
+    return;
+  }
+  if (args["cpu-prof"]) {
+    await profile(String(args["cpu-prof"]));
+    return;
+  }
+  const startedAt = Date.now();
+  const llmVariants = selectLlmVariants();
+  const jobs = [];
+  if (sections.has("llm")) {
+    for (const mode of ["plain", "stream"]) {
+      for (const variant of llmVariants) {
+        jobs.push({ section: "llm", key: `${mode}/${variant}`, worker: "llm-worker.cjs", options: { variant, mode, ...SIZES.llm[mode] } });
+      }
+    }
+  }
+  if (sections.has("sampler")) {
+    for (const processor of ["none", "batch", "tail"]) {
+      jobs.push({ section: "sampler", key: processor, worker: "sampler-worker.cjs", options: { processor, ...SIZES.sampler } });
+    }
+  }
+  if (sections.has("core")) {
+    for (const op of ["workflow", "step", "tool"]) {
+      for (const impl of ["bare", "core"]) {
+        jobs.push({ section: "core", key: `${op}/${impl}`, worker: "core-worker.cjs", options: { op, impl, ...SIZES.core } });
+      }
+    }
+  }
+
+  const runs = new Map(jobs.map((job) => [job.key + "@" + job.section, []]));
+  for (let rep = 0; rep < reps; rep++) {
+    // Rotate the order every repetition so no variant always runs first (cold machine) or last.
+    const shift = Math.floor((rep * jobs.length) / Math.max(reps, 1));
+    const order = jobs.map((_, index) => jobs[(index + shift) % jobs.length]);
+    for (const job of order) {
+      const result = await runWorker(job.worker, job.options);
+      runs.get(job.key + "@" + job.section).push(result);
+      process.stderr.write(`rep ${rep + 1}/${reps} ${job.section} ${job.key}: ${headline(result)}\n`);
+    }
+  }
+
+  const memory = [];
+  if (sections.has("sampler")) {
+    for (const openTraces of SIZES.memoryTraces) {
+      memory.push(await runWorker("sampler-worker.cjs", { processor: "tail-memory", openTraces }, ["--expose-gc"]));
+    }
+  }
+
+  const results = {
+    schemaVersion: 1,
+    generatedAt: new Date().toISOString(),
+    quick,
+    durationSeconds: Math.round((Date.now() - startedAt) / 1000),
+    environment: environment(),
+    config: { reps, sizes: SIZES },
+    llm: sections.has("llm") ? summariseLlm(runs, llmVariants) : undefined,
+    sampler: sections.has("sampler") ? summariseSampler(runs, memory) : undefined,
+    core: sections.has("core") ? summariseCore(runs) : undefined,
+  };
+  results.targets = evaluateTargets(results);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  const markdown = renderMarkdown(results, readNotes());
+  writeFileSync(path.join(outDir, "results.md"), markdown);
+  // The machine, Node and package versions and every table, on the terminal too (without the hand-written notes).
+  process.stdout.write(renderMarkdown(results, ""));
+  process.stderr.write(`wrote ${path.join(outDir, "results.json")} and results.md in ${results.durationSeconds}s\n`);
+}
+
+function selectLlmVariants() {
+  const all = Object.keys(LLM_VARIANTS);
+  if (!args.variants) return all;
+  const wanted = new Set(String(args.variants).split(","));
+  for (const name of wanted) {
+    if (!LLM_VARIANTS[name]) throw new Error(`unknown variant ${name}; known: ${all.join(", ")}`);
+    wanted.add(LLM_VARIANTS[name].bare); // a ratio needs its bare line
+  }
+  return all.filter((name) => wanted.has(name));
+}
+
+function runWorker(worker, options, nodeFlags = []) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeFlags, path.join(benchDir, "src", worker), JSON.stringify(options)], {
+      cwd: benchDir,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const lastLine = stdout.trim().split("\n").at(-1) ?? "";
+      if (code !== 0 || !lastLine.startsWith("{")) {
+        reject(new Error(`${worker} ${JSON.stringify(options)} exited with ${code}:\n${stderr}`));
+        return;
+      }
+      resolve(JSON.parse(lastLine));
+    });
+  });
+}
+
+function headline(result) {
+  const samples = result.perCallUs ?? result.perSpanNs ?? result.perOpNs ?? [];
+  const unit = result.perCallUs ? "µs/call" : result.perSpanNs ? "ns/span" : "ns/op";
+  return `${median(samples).toFixed(result.perCallUs ? 1 : 0)} ${unit}`;
+}
+
+function summariseLlm(runs, variants) {
+  const summary = {};
+  for (const mode of ["plain", "stream"]) {
+    const perRep = (variant) => runs.get(`${mode}/${variant}@llm`).map((run) => median(run.perCallUs));
+    summary[mode] = variants.map((variant) => {
+      const spec = LLM_VARIANTS[variant];
+      const values = perRep(variant);
+      const bareValues = perRep(spec.bare);
+      const first = runs.get(`${mode}/${variant}@llm`)[0];
+      return {
+        variant,
+        label: spec.label,
+        instrumentation: spec.instrumentation,
+        instrumentationPackage: INSTRUMENTATION_PACKAGES[spec.instrumentation],
+        wrap: spec.wrap ?? null,
+        sdk: `openai@${first.sdkVersion}`,
+        bare: spec.bare,
+        perCallUs: spreadOf(values),
+        addedUs: spreadOf(values.map((value, rep) => value - bareValues[rep])),
+        ratioToBare: spreadOf(values.map((value, rep) => value / bareValues[rep])),
+        spansPerCall: first.spansPerCall,
+        spanNames: first.spanNames,
+        spanShapes: first.spanShapes,
+      };
+    });
+  }
+  return summary;
+}
+
+function summariseSampler(runs, memory) {
+  const perRep = (processor) => runs.get(`${processor}@sampler`).map((run) => median(run.perSpanNs));
+  const none = perRep("none");
+  const batch = perRep("batch");
+  const throughput = ["none", "batch", "tail"].map((processor) => {
+    const values = perRep(processor);
+    const last = runs.get(`${processor}@sampler`).at(-1);
+    return {
+      processor,
+      label: { none: "no span processor (span creation only)", batch: "BatchSpanProcessor", tail: "TailSamplingSpanProcessor (default policy)" }[processor],
+      perSpanNs: spreadOf(values),
+      processorNs: spreadOf(values.map((value, rep) => value - none[rep])),
+      ratioToBatch: spreadOf(values.map((value, rep) => value / batch[rep])),
+      spansPerSecond: Math.round(1e9 / median(values)),
+      spansExportedLastRep: last.spansExported,
+      spansLastRep: last.spans,
+    };
+  });
+  return { spansPerTrace: 20, throughput, memory };
+}
+
+function summariseCore(runs) {
+  return ["workflow", "step", "tool"].map((op) => {
+    const core = runs.get(`${op}/core@core`).map((run) => median(run.perOpNs));
+    const bare = runs.get(`${op}/bare@core`).map((run) => median(run.perOpNs));
+    return {
+      op,
+      label: {
+        workflow: "workflow() with budget + deadline vs a root startActiveSpan",
+        step: "step() in a workflow with budget + deadline vs a child startActiveSpan",
+        tool: "tool() in a workflow with budget + deadline vs a child startActiveSpan",
+      }[op],
+      coreNs: spreadOf(core),
+      bareNs: spreadOf(bare),
+      addedNs: spreadOf(core.map((value, rep) => value - bare[rep])),
+      ratioToBare: spreadOf(core.map((value, rep) => value / bare[rep])),
+    };
+  });
+}
+
+/** The issue's targets, checked against this run's medians (a report, not a gate: no run fails on them). */
+function evaluateTargets(results) {
+  const targets = {};
+  const plain = results.llm?.plain;
+  if (plain) {
+    // Like for like: each anchor is compared with Telltale on the same openai major (the bare call differs by major).
+    const line = (variant) => plain.find((entry) => entry.variant === variant);
+    const majorOf = (entry) => entry.variant.split("@")[1];
+    const anchors = plain.filter((entry) => ["otel", "traceloop", "arize"].includes(entry.instrumentation));
+    const comparable = anchors.filter((entry) => line(`telltale@${majorOf(entry)}`));
+    if (comparable.length > 0) {
+      const cheapest = comparable.reduce((best, entry) => (entry.addedUs.median < best.addedUs.median ? entry : best));
+      const telltale = line(`telltale@${majorOf(cheapest)}`);
+      targets.plainAddedVsCheapestAnchor = {
+        telltale: telltale.variant,
+        telltaleAddedUs: telltale.addedUs.median,
+        cheapestAnchor: cheapest.variant,
+        cheapestAnchorAddedUs: cheapest.addedUs.median,
+        met: telltale.addedUs.median <= cheapest.addedUs.median,
+      };
+    }
+    targets.plainVsFloor = [];
+    for (const telltale of plain.filter((entry) => entry.instrumentation === "telltale" && !entry.wrap)) {
+      const floor = line(`floor@${majorOf(telltale)}`);
+      if (!floor) continue;
+      const perCallRatio = telltale.perCallUs.median / floor.perCallUs.median;
+      targets.plainVsFloor.push({
+        telltale: telltale.variant,
+        floor: floor.variant,
+        telltaleAddedUs: telltale.addedUs.median,
+        floorAddedUs: floor.addedUs.median,
+        addedRatio: telltale.addedUs.median / floor.addedUs.median,
+        perCallRatio,
+        limit: 1.1,
+        met: perCallRatio <= 1.1,
+      });
+    }
+  }
+  const tail = results.sampler?.throughput.find((entry) => entry.processor === "tail");
+  if (tail) targets.samplerVsBatch = { ratio: tail.ratioToBatch.median, limit: 1.3, met: tail.ratioToBatch.median <= 1.3 };
+  return targets;
+}
+
+function environment() {
+  const packageVersion = (name) => {
+    try {
+      return JSON.parse(readFileSync(path.join(realpathSync(path.join(benchDir, "node_modules", name)), "package.json"), "utf8")).version;
+    } catch {
+      return undefined;
+    }
+  };
+  const packages = {};
+  for (const name of [
+    "@telltale/core",
+    "@telltale/instrumentation-openai",
+    "@telltale/sampler",
+    "@opentelemetry/api",
+    "@opentelemetry/sdk-trace",
+    "@opentelemetry/context-async-hooks",
+    "@opentelemetry/instrumentation-openai",
+    "@traceloop/instrumentation-openai",
+    "@arizeai/openinference-instrumentation-openai",
+    "openai-v6",
+    "openai-v7",
+  ]) {
+    packages[name.startsWith("openai-v") ? `openai (${name})` : name] = packageVersion(name);
+  }
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${os.platform()} ${os.release()}`,
+    arch: os.arch(),
+    cpuModel: cpus[0]?.model ?? "unknown",
+    cpus: cpus.length,
+    totalMemoryGb: Math.round(os.totalmem() / 1024 ** 3),
+    loadAverageAtEnd: os.loadavg().map((value) => Number(value.toFixed(2))),
+    packages,
+  };
+}
+
+/** Hand-written analysis (profiles, why a line is slower) that results.md carries over from run to run. */
+function readNotes() {
+  try {
+    return readFileSync(path.join(benchDir, "NOTES.md"), "utf8");
+  } catch {
+    return "";
+  }
+}
+
+async function profile(target) {
+  const [variant, mode = "plain"] = target.split(":");
+  if (!LLM_VARIANTS[variant]) throw new Error(`unknown variant ${variant}`);
+  const profileDir = path.join(benchDir, "profiles");
+  mkdirSync(profileDir, { recursive: true });
+  const name = `${variant}-${mode}.cpuprofile`.replaceAll(/[@+]/g, "_");
+  const options = { variant, mode, ...SIZES.llm[mode], samples: 30 };
+  const calls = 1 + options.warmup + options.samples * options.callsPerSample;
+  await runWorker("llm-worker.cjs", options, [
+    "--cpu-prof",
+    `--cpu-prof-dir=${profileDir}`,
+    `--cpu-prof-name=${name}`,
+  ]);
+  const file = path.join(profileDir, name);
+  process.stdout.write(`${file}\n${summariseProfile(JSON.parse(readFileSync(file, "utf8")), 40, calls)}\n`);
+}
+
+function parseArgs(argv) {
+  const parsed = {};
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index];
+    if (!arg.startsWith("--")) continue;
+    const key = arg.slice(2);
+    const next = argv[index + 1];
+    if (next === undefined || next.startsWith("--")) parsed[key] = true;
+    else {
+      parsed[key] = next;
+      index++;
+    }
+  }
+  return parsed;
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error.stack ?? error}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,218 @@
+"use strict";
+// One process = one variant × one mode (plain or stream). CommonJS on purpose: every anchor instrumentation patches
+// `openai` through the require hook, so loading the SDK with require() is the path their users take.
+//
+// argv[2]: JSON { variant, mode, warmup, samples, callsPerSample }
+// stdout (last line): JSON { variant, mode, sdkVersion, perCallUs: number[], spansExported, expectedSpans, ... }
+
+const { performance } = require("node:perf_hooks");
+const { setupTracing, countingExporter, turnEventLoop, TURN_EVERY } = require("./tracing.cjs");
+const { cannedFetch, MODEL, STREAM_CHUNKS } = require("./canned-fetch.cjs");
+const { LLM_VARIANTS } = require("./variants.cjs");
+
+async function main() {
+  const options = JSON.parse(process.argv[2] ?? "{}");
+  const spec = LLM_VARIANTS[options.variant];
+  if (!spec) throw new Error(`unknown variant ${options.variant}`);
+  const stream = options.mode === "stream";
+
+  const { provider, tracer } = setupTracing();
+  // The instrumentation is enabled before the SDK is required, as its README tells users to.
+  const instrumentation = enableInstrumentation(spec.instrumentation, provider);
+  const OpenAI = requireSdk(spec.sdk);
+  const client = new OpenAI({ apiKey: "sk-bench", baseURL: "https://api.openai.com/v1", fetch: cannedFetch, maxRetries: 2 });
+  const call = buildCall(spec, client, tracer, stream);
+
+  // Sanity: a call returns the canned answer (so the instrumentation did not change what the SDK returns).
+  const probe = await call();
+  if (probe !== "Paris" && probe !== "The capital of France is Paris.") throw new Error(`unexpected answer ${String(probe)}`);
+
+  for (let index = 0; index < options.warmup; index++) await call();
+  await provider.forceFlush();
+  countingExporter.reset();
+
+  const perCallUs = [];
+  for (let sample = 0; sample < options.samples; sample++) {
+    const start = performance.now();
+    for (let index = 0; index < options.callsPerSample; index++) {
+      await call();
+      if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
+    }
+    perCallUs.push(((performance.now() - start) * 1000) / options.callsPerSample);
+  }
+  await provider.forceFlush();
+  const measuredCalls = options.samples * options.callsPerSample;
+  const result = {
+    variant: options.variant,
+    mode: options.mode,
+    sdkVersion: sdkVersion(spec.sdk),
+    perCallUs,
+    calls: measuredCalls,
+    spansExported: countingExporter.spans,
+    spansPerCall: countingExporter.spans / measuredCalls,
+    spanNames: [...countingExporter.names].sort(),
+    spanShapes: Object.fromEntries([...countingExporter.shapes].sort(([left], [right]) => left.localeCompare(right))),
+    heapUsedMb: process.memoryUsage().heapUsed / 1048576,
+  };
+  if (instrumentation && typeof instrumentation.disable === "function") instrumentation.disable();
+  await provider.shutdown();
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+function requireSdk(packageName) {
+  const loaded = require(packageName);
+  return loaded.OpenAI ?? loaded.default ?? loaded;
+}
+
+function sdkVersion(packageName) {
+  // openai's exports map hides package.json; `openai/version` is public.
+  return require(`${packageName}/version`).VERSION;
+}
+
+function enableInstrumentation(kind, provider) {
+  switch (kind) {
+    case "none":
+    case "floor":
+      return undefined;
+    case "telltale": {
+      const { OpenAIInstrumentation } = require("@telltale/instrumentation-openai");
+      return register(new OpenAIInstrumentation(), provider);
+    }
+    case "otel": {
+      const { OpenAIInstrumentation } = require("@opentelemetry/instrumentation-openai");
+      return register(new OpenAIInstrumentation(), provider);
+    }
+    case "traceloop": {
+      const { OpenAIInstrumentation } = require("@traceloop/instrumentation-openai");
+      return register(new OpenAIInstrumentation(), provider);
+    }
+    case "arize": {
+      const { OpenAIInstrumentation } = require("@arizeai/openinference-instrumentation-openai");
+      return register(new OpenAIInstrumentation(), provider);
+    }
+    default:
+      throw new Error(`unknown instrumentation ${kind}`);
+  }
+}
+
+/**
+ * What `registerInstrumentations` does, done by hand because each anchor brings its own copy of the instrumentation
+ * base class: the tracer provider, the global (no-op) meter provider, enable. The meter provider matters:
+ * @opentelemetry/instrumentation-openai 0.22 only creates its histograms in setMeterProvider (its class fields reset
+ * the ones the base constructor made), and its stream wrapper throws without them.
+ */
+function register(instrumentation, provider) {
+  const { metrics } = require("@opentelemetry/api");
+  instrumentation.setTracerProvider(provider);
+  if (typeof instrumentation.setMeterProvider === "function") instrumentation.setMeterProvider(metrics.getMeterProvider());
+  instrumentation.enable();
+  return instrumentation;
+}
+
+const messages = [{ role: "user", content: "What is the capital of France?" }];
+
+function buildCall(spec, client, tracer, stream) {
+  const plainCall = async () => {
+    const completion = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 64, temperature: 0 });
+    return completion.choices[0].message.content;
+  };
+  const streamCall = async () => {
+    const chunks = await client.chat.completions.create({
+      model: MODEL,
+      messages,
+      max_tokens: 64,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let first;
+    let count = 0;
+    for await (const chunk of chunks) {
+      count++;
+      first ??= chunk.choices[0]?.delta?.content;
+    }
+    if (count !== STREAM_CHUNKS) throw new Error(`expected ${STREAM_CHUNKS} chunks, got ${count}`);
+    return first;
+  };
+  const sdkCall = stream ? streamCall : plainCall;
+  if (spec.instrumentation === "floor") return floorCall(client, tracer, stream);
+  if (spec.wrap === "workflow") {
+    const { workflow } = require("@telltale/core");
+    const workflowOptions = { budget: { tokens: 1e12, costUsd: 1e9 }, deadlineMs: 60_000 };
+    return () => workflow("bench", workflowOptions, sdkCall);
+  }
+  return sdkCall;
+}
+
+/**
+ * The floor for any span-per-call design: one CLIENT span per call, made by hand at the call site, with the GenAI
+ * attributes the instrumentations write (request, response and usage), and nothing else.
+ */
+function floorCall(client, tracer, stream) {
+  const { context, trace, SpanKind } = require("@opentelemetry/api");
+  const core = require("@telltale/core");
+  const requestAttributes = {
+    [core.ATTR_GEN_AI_OPERATION_NAME]: "chat",
+    [core.ATTR_GEN_AI_PROVIDER_NAME]: "openai",
+    [core.ATTR_GEN_AI_REQUEST_MODEL]: MODEL,
+    [core.ATTR_GEN_AI_REQUEST_MAX_TOKENS]: 64,
+    [core.ATTR_GEN_AI_REQUEST_TEMPERATURE]: 0,
+    [core.ATTR_GEN_AI_REQUEST_STREAM]: stream,
+    [core.ATTR_SERVER_ADDRESS]: "api.openai.com",
+    [core.ATTR_SERVER_PORT]: 443,
+  };
+  const recordResponse = (span, id, model, finishReasons, usage) => {
+    span.setAttribute(core.ATTR_GEN_AI_RESPONSE_ID, id);
+    span.setAttribute(core.ATTR_GEN_AI_RESPONSE_MODEL, model);
+    span.setAttribute(core.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, finishReasons);
+    if (usage) {
+      span.setAttribute(core.ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.prompt_tokens);
+      span.setAttribute(core.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.completion_tokens);
+    }
+  };
+  return async () => {
+    const span = tracer.startSpan(`chat ${MODEL}`, { kind: SpanKind.CLIENT, attributes: requestAttributes });
+    try {
+      return await context.with(trace.setSpan(context.active(), span), async () => {
+        if (!stream) {
+          const completion = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 64, temperature: 0 });
+          recordResponse(span, completion.id, completion.model, completion.choices.map((choice) => choice.finish_reason), completion.usage);
+          return completion.choices[0].message.content;
+        }
+        const chunks = await client.chat.completions.create({
+          model: MODEL,
+          messages,
+          max_tokens: 64,
+          temperature: 0,
+          stream: true,
+          stream_options: { include_usage: true },
+        });
+        let first;
+        let id = "";
+        let model = "";
+        let usage;
+        const finishReasons = [];
+        for await (const chunk of chunks) {
+          id = chunk.id;
+          model = chunk.model;
+          if (chunk.usage) usage = chunk.usage;
+          const choice = chunk.choices[0];
+          if (choice?.finish_reason) finishReasons.push(choice.finish_reason);
+          first ??= choice?.delta?.content;
+        }
+        recordResponse(span, id, model, finishReasons, usage);
+        return first;
+      });
+    } catch (error) {
+      span.recordException(error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  };
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error && error.stack ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

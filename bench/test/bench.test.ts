@@ -1,0 +1,119 @@
+// Smoke test for `pnpm bench`: one variant (and its bare line), a handful of iterations, then the shape of the files
+// it writes. Timing lives in the bench itself: nothing here looks at how fast anything was.
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const runScript = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "run.mjs");
+
+interface Spread {
+  median: number;
+  min: number;
+  max: number;
+  reps: number[];
+}
+
+interface LlmLine {
+  variant: string;
+  instrumentation: string;
+  sdk: string;
+  bare: string;
+  perCallUs: Spread;
+  addedUs: Spread;
+  ratioToBare: Spread;
+  spansPerCall: number;
+  spanNames: string[];
+}
+
+interface Results {
+  schemaVersion: number;
+  quick: boolean;
+  environment: { node: string; cpus: number; packages: Record<string, string | undefined> };
+  config: { reps: number };
+  llm: { plain: LlmLine[]; stream: LlmLine[] };
+  sampler?: unknown;
+  core?: unknown;
+  targets: { plainAddedVsCheapestAnchor?: unknown; plainVsFloor?: unknown };
+}
+
+function expectSpread(spread: Spread, reps: number): void {
+  expect(Number.isFinite(spread.median)).toBe(true);
+  expect(Number.isFinite(spread.min)).toBe(true);
+  expect(Number.isFinite(spread.max)).toBe(true);
+  expect(spread.min).toBeLessThanOrEqual(spread.median);
+  expect(spread.median).toBeLessThanOrEqual(spread.max);
+  expect(spread.reps).toHaveLength(reps);
+}
+
+describe("pnpm bench (--quick, one variant)", () => {
+  let outDir: string;
+  let results: Results;
+  let markdown: string;
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(path.join(tmpdir(), "telltale-bench-"));
+    await promisify(execFile)(
+      process.execPath,
+      [runScript, "--quick", "--sections", "llm", "--variants", "telltale@7", "--reps", "2", "--out", outDir],
+      { timeout: 60_000 },
+    );
+    results = JSON.parse(readFileSync(path.join(outDir, "results.json"), "utf8")) as Results;
+    markdown = readFileSync(path.join(outDir, "results.md"), "utf8");
+  });
+
+  afterAll(() => {
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it("records the machine, the Node version and the package versions", () => {
+    expect(results.schemaVersion).toBe(1);
+    expect(results.quick).toBe(true);
+    expect(results.config.reps).toBe(2);
+    expect(results.environment.node).toBe(process.version);
+    expect(results.environment.cpus).toBeGreaterThan(0);
+    expect(results.environment.packages["@telltale/instrumentation-openai"]).toMatch(/^\d+\.\d+\.\d+/);
+    expect(results.environment.packages["openai (openai-v7)"]).toMatch(/^7\./);
+  });
+
+  it("measures the requested variant and the bare call it is compared with, plain and streaming", () => {
+    for (const mode of ["plain", "stream"] as const) {
+      const lines = results.llm[mode];
+      expect(lines.map((line) => line.variant)).toEqual(["bare@7", "telltale@7"]);
+      const [bare, telltale] = lines as [LlmLine, LlmLine];
+
+      expect(bare.instrumentation).toBe("none");
+      expect(bare.spansPerCall).toBe(0);
+      expect(bare.sdk).toMatch(/^openai@7\./);
+
+      expect(telltale.instrumentation).toBe("telltale");
+      expect(telltale.bare).toBe("bare@7");
+      expect(telltale.sdk).toBe(bare.sdk);
+      // The instrumentation really ran: one span per call, named as the GenAI conventions name it.
+      expect(telltale.spansPerCall).toBe(1);
+      expect(telltale.spanNames).toEqual(["chat gpt-4o-mini"]);
+      for (const line of lines) {
+        expectSpread(line.perCallUs, 2);
+        expectSpread(line.addedUs, 2);
+        expectSpread(line.ratioToBare, 2);
+      }
+      // The ratio is taken per repetition against that repetition's bare call.
+      telltale.ratioToBare.reps.forEach((value, rep) => {
+        expect(value).toBeCloseTo(telltale.perCallUs.reps[rep]! / bare.perCallUs.reps[rep]!, 2);
+      });
+    }
+    expect(results.sampler).toBeUndefined();
+    expect(results.core).toBeUndefined();
+  });
+
+  it("writes the Markdown tables the README quotes", () => {
+    expect(markdown).toContain("## Per-call overhead on the `openai` SDK");
+    expect(markdown).toContain("### Plain call");
+    expect(markdown).toContain("### Streaming call (50 chunks, `include_usage`)");
+    expect(markdown).toMatch(/\| Telltale \(defaults\) \| openai@7\.\d+\.\d+ \| [\d.]+ \|/);
+    expect(markdown).toContain("These numbers mean nothing");
+  });
+});
