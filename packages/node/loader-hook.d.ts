@@ -1,0 +1,2 @@
+// Side effect only: registers the OpenTelemetry ESM loader hook.
+export {};

@@ -1,0 +1,115 @@
+// A loopback OTLP/HTTP JSON receiver: what a collector would get from a child process, flattened to spans.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export type OtlpValue = string | number | boolean | OtlpValue[] | undefined;
+
+export interface ReceivedSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | undefined;
+  name: string;
+  serviceName: string | undefined;
+  attributes: Record<string, OtlpValue>;
+}
+
+interface AnyValue {
+  stringValue?: string;
+  intValue?: string | number;
+  doubleValue?: number;
+  boolValue?: boolean;
+  arrayValue?: { values?: AnyValue[] };
+}
+interface KeyValue {
+  key: string;
+  value: AnyValue;
+}
+interface ExportTraceRequest {
+  resourceSpans?: Array<{
+    resource?: { attributes?: KeyValue[] };
+    scopeSpans?: Array<{
+      spans?: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string; attributes?: KeyValue[] }>;
+    }>;
+  }>;
+}
+
+interface ExportMetricsRequest {
+  resourceMetrics?: Array<{
+    resource?: { attributes?: KeyValue[] };
+    scopeMetrics?: Array<{ metrics?: Array<{ name: string }> }>;
+  }>;
+}
+
+function decode(value: AnyValue): OtlpValue {
+  if (value.stringValue !== undefined) return value.stringValue;
+  if (value.intValue !== undefined) return Number(value.intValue);
+  if (value.doubleValue !== undefined) return value.doubleValue;
+  if (value.boolValue !== undefined) return value.boolValue;
+  if (value.arrayValue !== undefined) return (value.arrayValue.values ?? []).map(decode);
+  return undefined;
+}
+
+function attributesOf(list: KeyValue[] | undefined): Record<string, OtlpValue> {
+  return Object.fromEntries((list ?? []).map((item) => [item.key, decode(item.value)]));
+}
+
+export interface OtlpReceiver {
+  readonly url: string;
+  readonly spans: ReceivedSpan[];
+  /** Paths of every request received (traces and metrics). */
+  readonly paths: string[];
+  /** Names of the metrics received, with the service that sent them (`service/metric`). */
+  readonly metricNames: string[];
+  close(): Promise<void>;
+}
+
+export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+  const spans: ReceivedSpan[] = [];
+  const paths: string[] = [];
+  const metricNames: string[] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      paths.push(request.url ?? "");
+      if (request.url === "/v1/traces") {
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as ExportTraceRequest;
+        for (const resourceSpans of body.resourceSpans ?? []) {
+          const resource = attributesOf(resourceSpans.resource?.attributes);
+          for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
+            for (const span of scopeSpans.spans ?? []) {
+              spans.push({
+                traceId: span.traceId,
+                spanId: span.spanId,
+                parentSpanId: span.parentSpanId === "" ? undefined : span.parentSpanId,
+                name: span.name,
+                serviceName: resource["service.name"] as string | undefined,
+                attributes: attributesOf(span.attributes),
+              });
+            }
+          }
+        }
+      }
+      if (request.url === "/v1/metrics") {
+        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as ExportMetricsRequest;
+        for (const resourceMetrics of body.resourceMetrics ?? []) {
+          const service = attributesOf(resourceMetrics.resource?.attributes)["service.name"];
+          for (const scopeMetrics of resourceMetrics.scopeMetrics ?? []) {
+            for (const metric of scopeMetrics.metrics ?? []) metricNames.push(`${String(service)}/${metric.name}`);
+          }
+        }
+      }
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end("{}");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    spans,
+    paths,
+    metricNames,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
