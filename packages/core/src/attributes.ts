@@ -129,7 +129,8 @@ export const ATTR_TELLTALE_KEEP = "telltale.keep";
 export const ATTR_TELLTALE_KEEP_REASONS = "telltale.keep.reasons";
 
 /** int. How many times the operation was retried (attempts minus one), SDK-internal or app-level. The standard
- * `http.request.resend_count` is set alongside on LLM call spans. */
+ * `http.request.resend_count` is set alongside on LLM call spans, except when the only attempt succeeded (HTTP
+ * semantic conventions set it when the request was resent). */
 export const ATTR_TELLTALE_RETRY_COUNT = "telltale.retry.count";
 /** string[]. The error class (see {@link ErrorClass}) that caused each retry, in order. */
 export const ATTR_TELLTALE_RETRY_REASONS = "telltale.retry.reasons";
@@ -141,9 +142,11 @@ export const ATTR_TELLTALE_RETRY_ARGS_CHANGED = "telltale.retry.args_changed";
 export const ATTR_TELLTALE_RETRY_NON_RECOVERABLE = "telltale.retry.non_recoverable";
 /** int[]. The HTTP status code of each attempt inside one SDK call, in order (0 where no response arrived). */
 export const ATTR_TELLTALE_ATTEMPT_STATUS_CODES = "telltale.attempt.status_codes";
-/** string[]. The error class of each attempt inside one call, in order (`ok` for a successful one). */
+/** string[]. The error class of each attempt inside one call, in order (`ok` for a successful one). An LLM call whose
+ * only attempt succeeded leaves it out (it would only say `["ok"]`). */
 export const ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES = "telltale.attempt.error_classes";
-/** int[]. Milliseconds waited before each attempt, in order (0 for the first). */
+/** int[]. Milliseconds waited before each attempt, in order (0 for the first). An LLM call whose only attempt
+ * succeeded leaves it out (it would only say `[0]`). */
 export const ATTR_TELLTALE_ATTEMPT_WAITS_MS = "telltale.attempt.waits_ms";
 /** int. On a `telltale.attempt` event: the 1-based attempt number. */
 export const ATTR_TELLTALE_ATTEMPT_NUMBER = "telltale.attempt.number";
@@ -233,7 +236,8 @@ export const ATTR_TELLTALE_SAMPLING_REASONS = "telltale.sampling.reasons";
 // Event names.
 // ---------------------------------------------------------------------------------------------------------------
 
-/** One HTTP attempt inside an SDK call, or one app-level retry attempt. */
+/** One HTTP attempt inside an SDK call, or one app-level retry attempt. An LLM call whose only attempt succeeded
+ * (and that ended without an error or soft error) has none: its span attributes already say all the event would. */
 export const EVENT_TELLTALE_ATTEMPT = "telltale.attempt";
 /** The budget crossed its limit at this point. */
 export const EVENT_TELLTALE_BUDGET_EXCEEDED = "telltale.budget.exceeded";

@@ -10,11 +10,19 @@ import {
 import { BudgetExceededError } from "./errors.js";
 import { markKeep } from "./keep.js";
 import { record } from "./metrics.js";
-import { safely } from "./safe.js";
+import { reportFailure } from "./safe.js";
 import { traceStateFor, workflowScopeOf, type BudgetOptions, type TraceState } from "./state.js";
 
+/** The running totals a budget is checked against. */
+export type BudgetTotals = Pick<TraceState, "tokensUsed" | "costUsd" | "exceeded">;
+
 /** The running totals of the trace `ctx` belongs to, and the budget that applies (from the nearest workflow). */
-export function budgetTarget(ctx: Context): { trace: TraceState; budget: Readonly<BudgetOptions> | undefined } | undefined {
+export function budgetTarget(
+  ctx: Context,
+  ownTotals?: BudgetTotals,
+): { trace: BudgetTotals; budget: Readonly<BudgetOptions> | undefined } | undefined {
+  // A call that is its own trace root keeps its totals itself: nothing else can share them.
+  if (ownTotals !== undefined) return { trace: ownTotals, budget: undefined };
   const scope = workflowScopeOf(ctx);
   if (scope !== undefined) return { trace: scope.trace, budget: scope.budget };
   const spanContext = trace.getSpanContext(ctx);
@@ -22,7 +30,7 @@ export function budgetTarget(ctx: Context): { trace: TraceState; budget: Readonl
   return { trace: traceStateFor(spanContext.traceId), budget: undefined };
 }
 
-function overLimit(trace: TraceState, budget: Readonly<BudgetOptions>, inclusive: boolean): BudgetExceededError | undefined {
+function overLimit(trace: BudgetTotals, budget: Readonly<BudgetOptions>, inclusive: boolean): BudgetExceededError | undefined {
   const beyond = (used: number, limit: number | undefined): boolean =>
     limit !== undefined && (inclusive ? used >= limit : used > limit);
   if (beyond(trace.tokensUsed, budget.tokens)) return new BudgetExceededError("tokens", budget.tokens ?? 0, trace.tokensUsed);
@@ -35,20 +43,20 @@ function overLimit(trace: TraceState, budget: Readonly<BudgetOptions>, inclusive
  * (used ≥ limit); undefined otherwise (no budget, `observe` mode, or budget left). Never throws.
  */
 export function budgetCheck(ctx: Context = context.active()): BudgetExceededError | undefined {
-  return safely(
-    "budgetCheck",
-    () => {
-      const target = budgetTarget(ctx);
-      if (target?.budget === undefined || target.budget.mode !== "enforce") return undefined;
-      return overLimit(target.trace, target.budget, true);
-    },
-    undefined,
-  );
+  try {
+    // Only a workflow carries a budget: outside one there is nothing to enforce, and no trace state to look up.
+    const scope = workflowScopeOf(ctx);
+    if (scope?.budget === undefined || scope.budget.mode !== "enforce") return undefined;
+    return overLimit(scope.trace, scope.budget, true);
+  } catch (failure) {
+    reportFailure("budgetCheck", failure);
+    return undefined;
+  }
 }
 
 /** Writes the budget limits and running totals of `ctx`'s trace on `span`. */
-export function writeBudgetTotals(span: Span, ctx: Context): void {
-  const target = budgetTarget(ctx);
+export function writeBudgetTotals(span: Span, ctx: Context, ownTotals?: BudgetTotals): void {
+  const target = budgetTarget(ctx, ownTotals);
   if (target === undefined) return;
   span.setAttribute(ATTR_TELLTALE_BUDGET_TOKENS_USED, target.trace.tokensUsed);
   span.setAttribute(ATTR_TELLTALE_BUDGET_COST_USD_USED, target.trace.costUsd);
@@ -57,8 +65,8 @@ export function writeBudgetTotals(span: Span, ctx: Context): void {
 }
 
 /** Adds one LLM call's usage to its trace; where the total first crosses the limit, marks `span` and the workflow. */
-export function addUsage(ctx: Context, span: Span, tokens: number, costUsd: number): void {
-  const target = budgetTarget(ctx);
+export function addUsage(ctx: Context, span: Span, tokens: number, costUsd: number, ownTotals?: BudgetTotals): void {
+  const target = budgetTarget(ctx, ownTotals);
   if (target === undefined) return;
   target.trace.tokensUsed += tokens;
   target.trace.costUsd += costUsd;

@@ -36,14 +36,15 @@ import {
   type ErrorClass,
   type SoftErrorKind,
 } from "./attributes.js";
-import { addUsage, writeBudgetTotals } from "./budget.js";
+import { addUsage, writeBudgetTotals, type BudgetTotals } from "./budget.js";
 import { markDeadlineAtEnd, markDeadlineAtStart } from "./deadline.js";
 import { classifyError, isRecoverable } from "./errors.js";
 import { markKeep, recordError } from "./keep.js";
-import { record } from "./metrics.js";
-import { costOf, findPrice, type LlmUsage } from "./prices.js";
-import { safely } from "./safe.js";
-import { coreState } from "./state.js";
+import { metricsEnabled, record } from "./metrics.js";
+import { currentPrice } from "./price-table.js";
+import { costOf, type LlmUsage } from "./prices.js";
+import { reportFailure } from "./safe.js";
+import { workflowScopeOf } from "./state.js";
 
 export type { LlmUsage } from "./prices.js";
 
@@ -107,6 +108,7 @@ interface AttemptRecord {
   statusCode: number;
   errorClass: ErrorClass | "ok";
   waitMs: number;
+  durationMs: number | undefined;
 }
 
 function tokensOf(usage: LlmUsage): number {
@@ -125,6 +127,12 @@ class LlmCallSpan implements LlmCall {
   private responseModel: string | undefined;
   private softErrorKind: SoftErrorKind | undefined;
   private ended = false;
+  /** Budget totals of a call that is its own trace root (no workflow, no parent span): nothing else can share
+   * them, so they stay here instead of adding an entry to the process-wide per-trace map on every call. */
+  private readonly ownTotals: BudgetTotals | undefined;
+  /** The first attempt's event while it is the only, successful one: the span's attempt attributes already say
+   * everything it would, so it is written only once a second attempt (or an error) makes it informative. */
+  private firstAttemptAt: number | undefined;
 
   constructor(tracer: Tracer, options: LlmCallOptions) {
     this.options = options;
@@ -139,17 +147,32 @@ class LlmCallSpan implements LlmCall {
     if (options.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = options.serverPort;
     if (options.stream !== undefined) attributes[ATTR_GEN_AI_REQUEST_STREAM] = options.stream;
     const name = options.requestModel ? `${options.operation} ${options.requestModel}` : options.operation;
-    this.span = safely(
-      "startLlmCall",
-      () => tracer.startSpan(name, { kind: options.kind ?? SpanKind.CLIENT, attributes }, parent),
-      trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
-    );
-    this.context = trace.setSpan(parent, this.span);
-    safely("startLlmCall deadline", () => markDeadlineAtStart(this.span, parent));
+    let span: Span;
+    try {
+      span = tracer.startSpan(name, { kind: options.kind ?? SpanKind.CLIENT, attributes }, parent);
+    } catch (failure) {
+      reportFailure("startLlmCall", failure);
+      span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    }
+    this.span = span;
+    this.context = trace.setSpan(parent, span);
+    let ownTotals: BudgetTotals | undefined;
+    try {
+      if (workflowScopeOf(parent) === undefined) {
+        const parentSpanContext = trace.getSpanContext(parent);
+        const isRoot = parentSpanContext === undefined || !trace.isSpanContextValid(parentSpanContext);
+        if (isRoot && trace.isSpanContextValid(span.spanContext())) ownTotals = { tokensUsed: 0, costUsd: 0, exceeded: false };
+      } else {
+        markDeadlineAtStart(span, parent);
+      }
+    } catch (failure) {
+      reportFailure("startLlmCall deadline", failure);
+    }
+    this.ownTotals = ownTotals;
   }
 
   recordAttempt(attempt: LlmAttempt): void {
-    safely("LlmCall.recordAttempt", () => {
+    try {
       if (this.ended) return;
       // An HTTP error status with no error object (the SDK is about to retry it) is still a failed attempt.
       const failure =
@@ -158,20 +181,46 @@ class LlmCallSpan implements LlmCall {
       const errorClass = classification?.errorClass ?? "ok";
       const statusCode = attempt.statusCode ?? classification?.statusCode ?? 0;
       const waitMs = Math.max(0, Math.round(attempt.waitMs));
-      this.attempts.push({ statusCode, errorClass, waitMs });
-      const event: Attributes = {
-        [ATTR_TELLTALE_ATTEMPT_NUMBER]: this.attempts.length,
-        [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: waitMs,
-        [ATTR_TELLTALE_ERROR_CLASS]: errorClass,
+      const entry: AttemptRecord = {
+        statusCode,
+        errorClass,
+        waitMs,
+        durationMs: attempt.durationMs === undefined ? undefined : Math.round(attempt.durationMs),
       };
-      if (statusCode !== 0) event[ATTR_HTTP_RESPONSE_STATUS_CODE] = statusCode;
-      if (attempt.durationMs !== undefined) event[ATTR_TELLTALE_ATTEMPT_DURATION_MS] = Math.round(attempt.durationMs);
-      this.span.addEvent(EVENT_TELLTALE_ATTEMPT, event);
-    });
+      this.attempts.push(entry);
+      if (this.attempts.length === 1 && errorClass === "ok") {
+        // performance.now() is what the SDK's span clock reads too, so the event keeps its own time when written later.
+        this.firstAttemptAt = performance.now();
+        return;
+      }
+      this.flushFirstAttemptEvent();
+      this.addAttemptEvent(entry, this.attempts.length);
+    } catch (failure) {
+      reportFailure("LlmCall.recordAttempt", failure);
+    }
+  }
+
+  private addAttemptEvent(entry: AttemptRecord, number: number, time?: number): void {
+    const event: Attributes = {
+      [ATTR_TELLTALE_ATTEMPT_NUMBER]: number,
+      [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: entry.waitMs,
+      [ATTR_TELLTALE_ERROR_CLASS]: entry.errorClass,
+    };
+    if (entry.statusCode !== 0) event[ATTR_HTTP_RESPONSE_STATUS_CODE] = entry.statusCode;
+    if (entry.durationMs !== undefined) event[ATTR_TELLTALE_ATTEMPT_DURATION_MS] = entry.durationMs;
+    this.span.addEvent(EVENT_TELLTALE_ATTEMPT, event, time);
+  }
+
+  private flushFirstAttemptEvent(): void {
+    const time = this.firstAttemptAt;
+    const first = this.attempts[0];
+    if (time === undefined || first === undefined) return;
+    this.firstAttemptAt = undefined;
+    this.addAttemptEvent(first, 1, time);
   }
 
   recordResponse(response: LlmResponseInfo): void {
-    safely("LlmCall.recordResponse", () => {
+    try {
       if (response.responseModel !== undefined) {
         this.responseModel = response.responseModel;
         this.span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, response.responseModel);
@@ -180,11 +229,13 @@ class LlmCallSpan implements LlmCall {
       if (response.finishReasons !== undefined) {
         this.span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, response.finishReasons);
       }
-    });
+    } catch (failure) {
+      reportFailure("LlmCall.recordResponse", failure);
+    }
   }
 
   recordUsage(usage: LlmUsage): void {
-    safely("LlmCall.recordUsage", () => {
+    try {
       if (this.ended) return;
       this.usage = usage;
       const span = this.span;
@@ -200,33 +251,39 @@ class LlmCallSpan implements LlmCall {
         span.setAttribute(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningOutputTokens);
       }
       const model = this.responseModel ?? this.options.requestModel;
-      const price = findPrice(coreState().prices, this.options.provider, model);
+      const price = currentPrice(this.options.provider, model);
       const cost = price === undefined ? 0 : costOf(price, usage);
       if (price !== undefined) span.setAttribute(ATTR_TELLTALE_USAGE_COST_USD, cost);
       const tokens = tokensOf(usage);
       // Usage may be reported again (a stream's final chunk after a partial one): count only the difference.
-      addUsage(this.context, span, tokens - this.countedTokens, cost - this.countedCost);
+      addUsage(this.context, span, tokens - this.countedTokens, cost - this.countedCost, this.ownTotals);
       this.countedTokens = tokens;
       this.countedCost = cost;
-    });
+    } catch (failure) {
+      reportFailure("LlmCall.recordUsage", failure);
+    }
   }
 
   softError(kind: SoftErrorKind, detail?: string): void {
-    safely("LlmCall.softError", () => {
+    try {
       if (this.ended || this.softErrorKind !== undefined) return;
       this.softErrorKind = kind;
       this.span.setAttribute(ATTR_TELLTALE_SOFT_ERROR, kind);
       if (detail !== undefined) this.span.setAttribute(ATTR_TELLTALE_SOFT_ERROR_DETAIL, detail);
       markKeep(this.span, "soft_error");
       record("softErrors", 1, { [ATTR_TELLTALE_SOFT_ERROR]: kind, [ATTR_GEN_AI_OPERATION_NAME]: this.options.operation });
-    });
+    } catch (failure) {
+      reportFailure("LlmCall.softError", failure);
+    }
   }
 
   end(error?: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    safely("LlmCall.end", () => {
+    try {
       const span = this.span;
+      // A failed call is worth its attempt event even when the attempt itself succeeded (e.g. parsing failed).
+      if (error !== undefined || this.softErrorKind !== undefined) this.flushFirstAttemptEvent();
       let errorType: string | undefined;
       if (error !== undefined) {
         const classification = recordError(span, error);
@@ -237,11 +294,14 @@ class LlmCallSpan implements LlmCall {
         }
       }
       this.writeAttempts();
-      writeBudgetTotals(span, this.context);
-      markDeadlineAtEnd(span, this.context);
+      writeBudgetTotals(span, this.context, this.ownTotals);
+      // Only a workflow carries a deadline: a root call has none to mark.
+      if (this.ownTotals === undefined) markDeadlineAtEnd(span, this.context);
       this.recordMetrics(errorType);
       span.end();
-    });
+    } catch (failure) {
+      reportFailure("LlmCall.end", failure);
+    }
   }
 
   private writeAttempts(): void {
@@ -249,10 +309,13 @@ class LlmCallSpan implements LlmCall {
     if (attempts.length === 0) return;
     const span = this.span;
     span.setAttribute(ATTR_TELLTALE_ATTEMPT_STATUS_CODES, attempts.map((a) => a.statusCode));
-    span.setAttribute(ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES, attempts.map((a) => a.errorClass));
-    span.setAttribute(ATTR_TELLTALE_ATTEMPT_WAITS_MS, attempts.map((a) => a.waitMs));
     const retries = attempts.length - 1;
     span.setAttribute(ATTR_TELLTALE_RETRY_COUNT, retries);
+    // The common case, one successful attempt, would add `["ok"]`, `[0]` and a resend count of 0: nothing that the
+    // status codes and retry count do not already say, at the price of attribute validation on every call.
+    if (retries === 0 && attempts[0]?.errorClass === "ok") return;
+    span.setAttribute(ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES, attempts.map((a) => a.errorClass));
+    span.setAttribute(ATTR_TELLTALE_ATTEMPT_WAITS_MS, attempts.map((a) => a.waitMs));
     span.setAttribute(ATTR_HTTP_REQUEST_RESEND_COUNT, retries);
     if (retries === 0) return;
     // Every attempt but the last was followed by a retry: its error class is the reason for that retry.
@@ -270,6 +333,7 @@ class LlmCallSpan implements LlmCall {
   }
 
   private recordMetrics(errorType: string | undefined): void {
+    if (!metricsEnabled()) return;
     const attributes: Attributes = {
       [ATTR_GEN_AI_OPERATION_NAME]: this.options.operation,
       [ATTR_GEN_AI_PROVIDER_NAME]: this.options.provider,

@@ -1,4 +1,4 @@
-import { metrics, ValueType, type Attributes, type Counter, type Histogram } from "@opentelemetry/api";
+import { createNoopMeter, metrics, ValueType, type Attributes, type Counter, type Histogram } from "@opentelemetry/api";
 import {
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
@@ -7,7 +7,7 @@ import {
   METRIC_TELLTALE_RETRIES,
   METRIC_TELLTALE_SOFT_ERRORS,
 } from "./attributes.js";
-import { safely } from "./safe.js";
+import { reportFailure } from "./safe.js";
 import { coreState } from "./state.js";
 import { SCOPE_NAME, VERSION } from "./version.js";
 
@@ -58,15 +58,29 @@ export function instruments(): Instruments {
       unit: "{result}",
     }),
   };
-  state.instruments = { provider, instruments: created };
+  // The no-op meter hands out shared singleton instruments: comparing with them tells a no-op provider apart.
+  const noopMeter = createNoopMeter();
+  const noop =
+    created.operationDuration === noopMeter.createHistogram(METRIC_GEN_AI_CLIENT_OPERATION_DURATION) &&
+    created.tokenUsage === noopMeter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE);
+  state.instruments = { provider, instruments: created, noop };
   return created;
+}
+
+/** False while no meter provider is registered: callers then skip building measurement attributes at all. */
+export function metricsEnabled(): boolean {
+  instruments();
+  return coreState().instruments?.noop !== true;
 }
 
 /** Records a measurement without ever throwing. */
 export function record(what: keyof Instruments, value: number, attributes: Attributes): void {
-  safely(`recording ${what}`, () => {
+  // Inline try/catch and a label built only on failure: this runs several times per LLM call.
+  try {
     const instrument = instruments()[what];
     if ("record" in instrument) instrument.record(value, attributes);
     else instrument.add(value, attributes);
-  });
+  } catch (failure) {
+    reportFailure(`recording ${what}`, failure);
+  }
 }

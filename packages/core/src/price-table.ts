@@ -1,4 +1,4 @@
-import { DEFAULT_PRICES, type PriceTable } from "./prices.js";
+import { DEFAULT_PRICES, memoisedPrice, type ModelPrice, type PriceTable } from "./prices.js";
 import { coreState } from "./state.js";
 
 /** The price table in use (process-wide, shared by the ESM and CJS copies of core). */
@@ -17,9 +17,23 @@ export function setPrices(overrides: PriceTable, options: { replace?: boolean } 
     merged[provider] = { ...base[provider], ...overrides[provider] };
   }
   coreState().prices = merged;
+  coreState().priceMemo = undefined;
 }
 
 /** Restores the built-in price table ({@link DEFAULT_PRICES}). */
 export function resetPrices(): void {
   coreState().prices = DEFAULT_PRICES;
+  coreState().priceMemo = undefined;
+}
+
+/** The price of `model` in the table in use, memoised per provider and model until the table changes. */
+export function currentPrice(provider: string, model: string | undefined): ModelPrice | undefined {
+  const state = coreState();
+  let memo = state.priceMemo;
+  // Compared by identity as well: the other (ESM/CJS) copy of core may be an older one that does not clear the memo.
+  if (memo === undefined || memo.table !== state.prices) {
+    memo = { table: state.prices, byProvider: new Map(), size: 0 };
+    state.priceMemo = memo;
+  }
+  return memoisedPrice(memo, provider, model);
 }

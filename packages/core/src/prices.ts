@@ -50,15 +50,52 @@ export function findPrice(table: PriceTable, provider: string, model: string | u
   if (models === undefined) return undefined;
   const exact = models[model];
   if (exact !== undefined) return exact;
+  return longestPrefixPrice(models, model);
+}
+
+function longestPrefixPrice(models: Record<string, ModelPrice>, model: string): ModelPrice | undefined {
   let best: ModelPrice | undefined;
   let bestLength = 0;
-  for (const [prefix, price] of Object.entries(models)) {
+  for (const prefix in models) {
+    if (!Object.hasOwn(models, prefix)) continue;
     if (prefix.length > bestLength && model.startsWith(prefix)) {
-      best = price;
+      best = models[prefix];
       bestLength = prefix.length;
     }
   }
   return best;
+}
+
+/** Memoised prices of one price table: provider → model → price (null: no price). */
+export interface PriceMemo {
+  readonly table: PriceTable;
+  readonly byProvider: Map<string, Map<string, ModelPrice | null>>;
+  size: number;
+}
+
+// Response models are dated (`gpt-4o-mini-2024-07-18`) and never match a key exactly, so without a memo every call
+// scans the provider's prefixes. Model names come from responses, so the memo is bounded.
+const MAX_MEMOISED_MODELS = 1_000;
+
+/** {@link findPrice} on the table in `memo`, memoised per provider and model. */
+export function memoisedPrice(memo: PriceMemo, provider: string, model: string | undefined): ModelPrice | undefined {
+  if (model === undefined) return undefined;
+  let byModel = memo.byProvider.get(provider);
+  const known = byModel?.get(model);
+  if (known !== undefined) return known ?? undefined;
+  const price = findPrice(memo.table, provider, model);
+  if (memo.size >= MAX_MEMOISED_MODELS) {
+    memo.byProvider.clear();
+    memo.size = 0;
+    byModel = undefined;
+  }
+  if (byModel === undefined) {
+    byModel = new Map();
+    memo.byProvider.set(provider, byModel);
+  }
+  byModel.set(model, price ?? null);
+  memo.size += 1;
+  return price;
 }
 
 /** Token counts as instrumentations report them (GenAI semconv: `inputTokens` includes cached input tokens). */

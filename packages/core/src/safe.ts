@@ -1,8 +1,14 @@
 import { diag } from "@opentelemetry/api";
 
+/** Reports a failure of Telltale's own telemetry code through `diag` (never rethrown into user code). */
+export function reportFailure(what: string, failure: unknown): void {
+  diag.error(`@telltale/core: ${what} failed`, failure);
+}
+
 /**
  * Runs telemetry code so that a bug in Telltale can never surface in user code: a throw is reported through `diag`
- * and swallowed, and the fallback is returned instead.
+ * and swallowed, and the fallback is returned instead. Hot paths inline the same try/catch with
+ * {@link reportFailure} instead, so that they allocate no closure per call.
  */
 export function safely<T>(what: string, work: () => T, fallback: T): T;
 export function safely(what: string, work: () => void): void;
@@ -10,7 +16,7 @@ export function safely<T>(what: string, work: () => T, fallback?: T): T | undefi
   try {
     return work();
   } catch (failure) {
-    diag.error(`@telltale/core: ${what} failed`, failure);
+    reportFailure(what, failure);
     return fallback;
   }
 }

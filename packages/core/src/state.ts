@@ -1,6 +1,6 @@
 import { createContextKey, type Context, type MeterProvider, type Span } from "@opentelemetry/api";
 import type { KeepReason } from "./attributes.js";
-import { DEFAULT_PRICES, type PriceTable } from "./prices.js";
+import { DEFAULT_PRICES, type PriceMemo, type PriceTable } from "./prices.js";
 import type { Instruments } from "./metrics.js";
 
 /** `observe` records that the budget was exceeded; `enforce` also refuses further LLM calls. */
@@ -58,9 +58,12 @@ export interface CoreState {
   readonly traces: Map<string, TraceState>;
   maxTraces: number;
   prices: PriceTable;
+  /** Prices looked up in `prices` (absent in a state created by an older copy of core). */
+  priceMemo?: PriceMemo | undefined;
   /** The budget of a workflow that declares none and runs outside any other workflow (set by `setDefaultBudget`). */
   defaultBudget?: BudgetOptions | undefined;
-  instruments: { provider: MeterProvider; instruments: Instruments } | undefined;
+  /** `noop`: the provider's instruments are the API's no-op ones (absent when an older copy of core made them). */
+  instruments: { provider: MeterProvider; instruments: Instruments; noop?: boolean } | undefined;
 }
 
 const STATE_SYMBOL = Symbol.for("telltale.core.state.v1");

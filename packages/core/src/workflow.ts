@@ -6,6 +6,8 @@ import {
   type Attributes,
   type Context,
   type Span,
+  type Tracer,
+  type TracerProvider,
 } from "@opentelemetry/api";
 import {
   ATTR_ERROR_TYPE,
@@ -121,10 +123,18 @@ export interface SpawnOptions {
 type WorkFn<T> = (run: RunContext) => T | PromiseLike<T>;
 
 const NEVER_ABORTED = new AbortController().signal;
+// Shared by every workflow that declares no steps; only ever read.
+const NO_STEPS: ReadonlySet<string> = new Set();
 const MAX_IDEMPOTENCY_KEYS_PER_TRACE = 10_000;
 
-function tracer() {
-  return trace.getTracer(SCOPE_NAME, VERSION);
+// Keyed on the global provider object: `trace.getTracer` looks the provider up and allocates a tracer on every call,
+// and a provider registered later (after `trace.disable()`) is a new object, so it is still picked up.
+let cachedTracer: { provider: TracerProvider; tracer: Tracer } | undefined;
+
+function tracer(): Tracer {
+  const provider = trace.getTracerProvider();
+  if (cachedTracer?.provider !== provider) cachedTracer = { provider, tracer: provider.getTracer(SCOPE_NAME, VERSION) };
+  return cachedTracer.tracer;
 }
 
 /** The classification to record: an abort or timeout caused by the passed workflow deadline is `deadline_exceeded`. */
@@ -198,8 +208,8 @@ function startWorkflow(name: string, options: WorkflowOptions): StartedWorkflow 
     [ATTR_GEN_AI_AGENT_NAME]: name,
   };
   if (options.conversationId !== undefined) attributes[ATTR_GEN_AI_CONVERSATION_ID] = options.conversationId;
-  const expectedSteps = [...new Set(options.steps ?? [])];
-  if (expectedSteps.length > 0) attributes[ATTR_TELLTALE_WORKFLOW_STEPS_EXPECTED] = expectedSteps;
+  const expectedSteps: ReadonlySet<string> = options.steps === undefined || options.steps.length === 0 ? NO_STEPS : new Set(options.steps);
+  if (expectedSteps.size > 0) attributes[ATTR_TELLTALE_WORKFLOW_STEPS_EXPECTED] = [...expectedSteps];
   const budget = options.budget ?? outer?.budget ?? coreState().defaultBudget;
   if (budget !== undefined) {
     attributes[ATTR_TELLTALE_BUDGET_MODE] = budget.mode ?? "observe";
@@ -223,7 +233,7 @@ function startWorkflow(name: string, options: WorkflowOptions): StartedWorkflow 
     name,
     traceId,
     span,
-    expectedSteps: new Set(expectedSteps),
+    expectedSteps,
     completedSteps: new Set(),
     undeclaredSteps: new Set(),
     budget,

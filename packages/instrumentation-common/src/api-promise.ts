@@ -55,10 +55,24 @@ export function observeApiPromise(promise: unknown, observer: ApiPromiseObserver
   return true;
 }
 
-function settle(call: ObservedCall, work: () => void, what: string): void {
+function settleParsed(call: ObservedCall, value: unknown): void {
   if (call.settled) return;
   call.settled = true;
-  guarded(what, work);
+  try {
+    call.observer.onParsed(value);
+  } catch (err) {
+    diag.error("telltale: observing a response failed", err);
+  }
+}
+
+function settleError(call: ObservedCall, error: unknown): void {
+  if (call.settled) return;
+  call.settled = true;
+  try {
+    call.observer.onError(error);
+  } catch (err) {
+    diag.error("telltale: recording an SDK error failed", err);
+  }
 }
 
 function hook(promise: StainlessApiPromise, call: ObservedCall): void {
@@ -76,17 +90,15 @@ function hook(promise: StainlessApiPromise, call: ObservedCall): void {
         call.parseContext === undefined
           ? originalParse.call(this)
           : context.with(call.parseContext, () => originalParse.call(this));
-      observedParse = parsing.then(
-        (value) => {
-          settle(call, () => call.observer.onParsed(value), "observing a response");
-          return value;
-        },
-        (error: unknown) => {
-          settle(call, () => call.observer.onError(error), "recording an SDK error");
-          throw error;
-        },
+      // A side branch, and the user gets the SDK's own promise: no extra promise and microtask in the user's chain.
+      // Reactions run in registration order, so the observer still sees the outcome before the user does, and the
+      // user's promise keeps its own (un)handled-rejection behaviour.
+      parsing.then(
+        (value) => settleParsed(call, value),
+        (error: unknown) => settleError(call, error),
       );
-      return observedParse;
+      observedParse = parsing;
+      return parsing;
     },
   });
 
@@ -101,10 +113,12 @@ function hook(promise: StainlessApiPromise, call: ObservedCall): void {
         // A separate branch: the user's promise keeps its own (un)handled-rejection behaviour.
         raw.then(
           (response) => {
-            if (!call.parseRequested) settle(call, () => call.observer.onRawResponse(response), "observing a raw response");
+            if (call.parseRequested || call.settled) return;
+            call.settled = true;
+            guarded("observing a raw response", () => call.observer.onRawResponse(response));
           },
           (error: unknown) => {
-            if (!call.parseRequested) settle(call, () => call.observer.onError(error), "recording an SDK error");
+            if (!call.parseRequested) settleError(call, error);
           },
         );
         return raw;

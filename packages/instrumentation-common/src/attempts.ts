@@ -58,27 +58,39 @@ const ATTEMPT_TRACKER_KEY = Symbol.for("telltale.instrumentation-common.attempt_
  * `context.with(tracking.context, …)`, where `ctx` is usually `call.context`.
  */
 export function trackAttempts(ctx: Context, recorder: AttemptRecorder): AttemptTracking {
-  const tracker: AttemptTracker = { recorder, previousEnd: undefined, count: 0, pending: undefined, settled: false };
-  return {
-    context: ctx.setValue(ATTEMPT_TRACKER_KEY, tracker),
-    get count() {
-      return tracker.count;
-    },
-    settle(finalError?: unknown) {
-      if (tracker.settled) return;
-      tracker.settled = true;
-      const pending = tracker.pending;
-      tracker.pending = undefined;
-      if (pending === undefined) return;
-      if (pending.statusCode !== undefined) {
-        report(tracker, { ...pending, error: errorForStatus(pending.statusCode, finalError) });
-      } else {
-        // No response: the SDK's own error (APIConnectionError, APIConnectionTimeoutError, APIUserAbortError) says
-        // more than the raw fetch failure it wraps.
-        report(tracker, { ...pending, error: finalError ?? pending.error });
-      }
-    },
-  };
+  return new Tracking(ctx, { recorder, previousEnd: undefined, count: 0, pending: undefined, settled: false });
+}
+
+// A class rather than an object literal: no getter and method closures allocated on every SDK call.
+class Tracking implements AttemptTracking {
+  readonly context: Context;
+
+  constructor(
+    ctx: Context,
+    private readonly tracker: AttemptTracker,
+  ) {
+    this.context = ctx.setValue(ATTEMPT_TRACKER_KEY, tracker);
+  }
+
+  get count(): number {
+    return this.tracker.count;
+  }
+
+  settle(finalError?: unknown): void {
+    const tracker = this.tracker;
+    if (tracker.settled) return;
+    tracker.settled = true;
+    const pending = tracker.pending;
+    tracker.pending = undefined;
+    if (pending === undefined) return;
+    if (pending.statusCode !== undefined) {
+      report(tracker, { ...pending, error: errorForStatus(pending.statusCode, finalError) });
+    } else {
+      // No response: the SDK's own error (APIConnectionError, APIConnectionTimeoutError, APIUserAbortError) says
+      // more than the raw fetch failure it wraps.
+      report(tracker, { ...pending, error: finalError ?? pending.error });
+    }
+  }
 }
 
 /** What a failed-status attempt is classified by: the SDK's own error when it is about that status. */
@@ -162,14 +174,27 @@ export function trackStainlessAttempts<This, Args extends unknown[], Result>(
       finish({});
       return pending;
     }
+    const onResponse = (response: unknown): void => {
+      const statusCode = statusOf(response);
+      finish(statusCode === undefined ? {} : { statusCode });
+    };
+    const onFailure = (err: unknown): void => {
+      finish({ error: isSdkTimeout(err, args[1]) ? timeoutError(err) : err });
+    };
+    if (pending instanceof Promise) {
+      // A side branch, and the SDK awaits its own promise: one promise and one microtask fewer per attempt. This
+      // branch was registered first, so the attempt is recorded before the SDK's retry loop sees the outcome, and
+      // it handles the rejection only for itself (the SDK still gets the error from its own promise).
+      pending.then(onResponse, onFailure);
+      return pending;
+    }
     return pending.then(
       (response) => {
-        const statusCode = statusOf(response);
-        finish(statusCode === undefined ? {} : { statusCode });
+        onResponse(response);
         return response;
       },
       (err: unknown) => {
-        finish({ error: isSdkTimeout(err, args[1]) ? timeoutError(err) : err });
+        onFailure(err);
         throw err;
       },
     ) as Result;

@@ -23,10 +23,12 @@ import {
   budgetCheck,
   startLlmCall,
   type LlmCall,
+  type LlmCallOptions,
+  type LlmResponseInfo,
   type LlmUsage,
   type SoftErrorKind,
 } from "@telltale/core";
-import { observeApiPromise } from "./api-promise.js";
+import { observeApiPromise, type ApiPromiseObserver } from "./api-promise.js";
 import { trackAttempts, trackStainlessAttempts, type AttemptTracking } from "./attempts.js";
 import { resolveContentCapture, type ContentCapture, type ContentCaptureConfig, type GenAiMessage, type GenAiMessagePart } from "./content.js";
 import { findMethodOwner } from "./prototype.js";
@@ -89,11 +91,11 @@ export interface ResponseSummary {
 
 /** Writes a summary on the call; the caller ends the call. */
 export function recordResponseSummary(call: LlmCall, summary: ResponseSummary, capture: ContentCapture): void {
-  call.recordResponse({
-    ...(summary.responseModel !== undefined ? { responseModel: summary.responseModel } : {}),
-    ...(summary.responseId !== undefined ? { responseId: summary.responseId } : {}),
-    ...(summary.finishReasons.length > 0 ? { finishReasons: summary.finishReasons } : {}),
-  });
+  const response: LlmResponseInfo = {};
+  if (summary.responseModel !== undefined) response.responseModel = summary.responseModel;
+  if (summary.responseId !== undefined) response.responseId = summary.responseId;
+  if (summary.finishReasons.length > 0) response.finishReasons = summary.finishReasons;
+  call.recordResponse(response);
   if (summary.usage !== undefined) call.recordUsage(summary.usage);
   if (summary.toolCalls.length > 0) {
     call.span.setAttribute(ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES, summary.toolCalls.map((t) => t.name));
@@ -120,7 +122,24 @@ export function recordInputContent(
   );
 }
 
+// An app talks to one or two base URLs: parsing the same one with `new URL` on every call is wasted work.
+let lastBaseUrl: unknown;
+let lastServer: Readonly<{ serverAddress?: string; serverPort?: number }> = {};
+
+function serverOf(baseURL: unknown): Readonly<{ serverAddress?: string; serverPort?: number }> {
+  if (baseURL !== lastBaseUrl || typeof baseURL !== "string") {
+    lastServer = serverOfBaseUrl(baseURL);
+    lastBaseUrl = baseURL;
+  }
+  return lastServer;
+}
+
 type Method = (this: unknown, ...args: unknown[]) => unknown;
+
+// Passed to context.with with its arguments, so that no closure is allocated per call.
+function applyMethod(method: Method, self: unknown, args: unknown[]): unknown {
+  return method.apply(self, args);
+}
 type PatchTarget = { owner: object; name: string };
 
 const FETCH = "fetchWithTimeout";
@@ -310,7 +329,7 @@ export abstract class StainlessInstrumentation<
 
       let result: unknown;
       try {
-        result = context.with(traced.attempts.context, () => original.apply(this, args));
+        result = context.with(traced.attempts.context, applyMethod, undefined, original, this, args);
       } catch (err) {
         traced.end(err);
         throw err;
@@ -326,14 +345,17 @@ export abstract class StainlessInstrumentation<
 
   private startCall(key: Key, resource: unknown, body: unknown): TracedCall {
     const request = this.describeRequest(key, body);
-    const call = startLlmCall(this.tracer, {
+    const options: LlmCallOptions = {
       provider: this.sdk.provider,
       operation: request.operation,
-      ...(request.requestModel !== undefined ? { requestModel: request.requestModel } : {}),
-      ...serverOfBaseUrl(fieldsOf(fieldsOf(resource)?._client)?.baseURL),
       stream: request.stream,
       attributes: request.attributes,
-    });
+    };
+    if (request.requestModel !== undefined) options.requestModel = request.requestModel;
+    const server = serverOf(fieldsOf(fieldsOf(resource)?._client)?.baseURL);
+    if (server.serverAddress !== undefined) options.serverAddress = server.serverAddress;
+    if (server.serverPort !== undefined) options.serverPort = server.serverPort;
+    const call = startLlmCall(this.tracer, options);
     const capture = this.contentCapture();
     if (capture.enabled) this.recordInput(call.span, key, body, capture);
     return new TracedCall(call, trackAttempts(call.context, call), request.stream, {
@@ -348,8 +370,9 @@ interface TracedCallHooks {
   accumulateStream(): StreamAccumulation | undefined;
 }
 
-/** One traced SDK call: its span, its attempts, and how its result is observed until the span ends. */
-class TracedCall {
+/** One traced SDK call: its span, its attempts, and how its result is observed until the span ends. It is its own
+ * APIPromise observer, so observing a call allocates no observer object and closures. */
+class TracedCall implements ApiPromiseObserver {
   private ended = false;
   private readonly startedAt = performance.now();
 
@@ -368,20 +391,7 @@ class TracedCall {
   }
 
   observe(result: unknown): void {
-    const hooked = observeApiPromise(
-      result,
-      {
-        onParsed: (value) => this.onParsed(value),
-        onError: (error) => this.end(error),
-        onRawResponse: (response) => {
-          // The body belongs to the user (`.asResponse()`): the call is over once the headers are in.
-          const status = fieldsOf(response)?.status;
-          if (typeof status === "number") this.call.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
-          this.end();
-        },
-      },
-      this.attempts.context,
-    );
+    const hooked = observeApiPromise(result, this, this.attempts.context);
     if (!hooked) {
       // Not an APIPromise (a future SDK shape): still end the span when it settles, without changing the result.
       Promise.resolve(result).then(
@@ -391,7 +401,18 @@ class TracedCall {
     }
   }
 
-  private onParsed(value: unknown): void {
+  onError(error: unknown): void {
+    this.end(error);
+  }
+
+  onRawResponse(response: unknown): void {
+    // The body belongs to the user (`.asResponse()`): the call is over once the headers are in.
+    const status = fieldsOf(response)?.status;
+    if (typeof status === "number") this.call.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+    this.end();
+  }
+
+  onParsed(value: unknown): void {
     if (this.ended) return;
     if (this.stream && isStainlessStream(value)) {
       this.attempts.settle();

@@ -157,6 +157,13 @@ function withAttributes(span: ReadableSpan, extra: Attributes): ReadableSpan {
   };
 }
 
+/** A decided trace can stay referenced from the root-ended queue until the queue is compacted (up to ~1k traces):
+ * dropping its span references lets a dropped trace's spans die young instead of being promoted with it. */
+function releaseSpans(trace: PendingTrace): void {
+  trace.spans.length = 0;
+  trace.root = undefined;
+}
+
 function emptyCounts<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
 }
@@ -443,12 +450,14 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
           span === trace.root ? withAttributes(span, { [ATTR_TELLTALE_SAMPLING_REASONS]: [...reasons] }) : span,
         );
       }
+      releaseSpans(trace);
       return;
     }
     const dropReason: DropReason = cause === "overflow" ? "overflow" : cause === "span_limit" ? "span_limit" : "sampled_out";
     this.counts.tracesDropped++;
     this.remember(trace.traceId, DROP_DECISIONS[dropReason]);
     this.countDropped(trace.spans.length, dropReason);
+    releaseSpans(trace);
   }
 
   private removePending(trace: PendingTrace): void {
