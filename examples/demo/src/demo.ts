@@ -4,7 +4,6 @@
  * traces that went wrong and drops the healthy bulk. Flags: --json, --runs N, --seed N, --real (needs OPENAI_API_KEY).
  */
 import { parseArgs } from "node:util";
-import { ATTR_TELLTALE_SAMPLING_REASONS } from "@telltale/core";
 import { startMockLlm } from "@telltale/mock-llm";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import { runTriage, type AgentDeps } from "./agent.js";
@@ -61,9 +60,8 @@ async function main(): Promise<number> {
   const runs = Number(values.runs ?? (real ? 3 : 60));
 
   const telemetry = startTelemetry({ slowThresholdMs: SLOW_THRESHOLD_MS, baselinePercentage: BASELINE_PERCENTAGE });
-  // Imported after telemetry is set up, then patched explicitly (works however the demo is bundled).
+  // Imported after start() (and its ESM loader hook), so @telltale/node's instrumentation patches it, as in any app.
   const { default: OpenAI } = await import("openai");
-  telemetry.openai.manuallyInstrument(OpenAI);
 
   const mock = real ? undefined : await startMockLlm({ port: 0, seed, script: MOCK_SCENARIOS_SCRIPT });
   const client = mock
@@ -89,14 +87,15 @@ async function main(): Promise<number> {
   await telemetry.flush();
   await mock?.close();
 
-  const summary = summarize(telemetry.stats(), telemetry.recorder.traces, scenarioOfTrace, {
+  const reasonsOf = new Map(telemetry.keptTraces().map((trace) => [trace.traceId, trace.reasons]));
+  const summary = summarize(telemetry.stats(), telemetry.recorder.traces, reasonsOf, scenarioOfTrace, {
     mode: real ? "real" : "mock",
     seed,
     workflowRuns: kinds.length,
     exportedTo: telemetry.exportedTo,
   });
   if (values.json) console.log(JSON.stringify(summary, null, 2));
-  else printSummary(summary, telemetry.recorder.traces, scenarioOfTrace);
+  else printSummary(summary, telemetry.recorder.traces, reasonsOf, scenarioOfTrace);
   await telemetry.shutdown();
   const missing = summary.failures.filter((failure) => !failure.caught);
   return !real && missing.length > 0 ? 1 : 0;
@@ -105,6 +104,7 @@ async function main(): Promise<number> {
 function summarize(
   stats: ReturnType<ReturnType<typeof startTelemetry>["stats"]>,
   kept: Map<string, ReadableSpan[]>,
+  reasonsOf: Map<string, readonly string[]>,
   scenarioOfTrace: Map<string, ScenarioKind>,
   base: Pick<DemoSummary, "mode" | "seed" | "workflowRuns" | "exportedTo">,
 ): DemoSummary {
@@ -120,7 +120,7 @@ function summarize(
   };
   const keptInOrder = [...kept].sort(([a], [b]) => order(a) - order(b));
   for (const [traceId, spans] of keptInOrder) {
-    const reasons = keepReasons(spans);
+    const reasons = reasonsOf.get(traceId) ?? [];
     for (const span of spans) {
       const found = findingsOf(span, SLOW_THRESHOLD_MS);
       // A trace kept as slow names its slowest tool as the place where F13 happened.
@@ -144,7 +144,7 @@ function summarize(
     }
   }
   const healthyTraces = [...scenarioOfTrace].filter(([, kind]) => kind === "healthy").map(([traceId]) => traceId);
-  const healthyKept = healthyTraces.filter((traceId) => kept.has(traceId)).length;
+  const healthyKept = healthyTraces.filter((traceId) => reasonsOf.has(traceId)).length;
   return {
     ...base,
     traces: stats.tracesKept + stats.tracesDropped,
@@ -156,17 +156,10 @@ function summarize(
   };
 }
 
-function keepReasons(spans: readonly ReadableSpan[]): string[] {
-  for (const span of spans) {
-    const reasons = span.attributes[ATTR_TELLTALE_SAMPLING_REASONS];
-    if (Array.isArray(reasons)) return reasons.map(String);
-  }
-  return [];
-}
-
 function printSummary(
   summary: DemoSummary,
   kept: Map<string, ReadableSpan[]>,
+  reasonsOf: Map<string, readonly string[]>,
   scenarioOfTrace: Map<string, ScenarioKind>,
 ): void {
   const out: string[] = [];
@@ -196,7 +189,7 @@ function printSummary(
     if (traceId === undefined) continue;
     const spans = kept.get(traceId)!;
     out.push("");
-    out.push(`trace ${traceId}  (scenario ${scenario}; kept for: ${keepReasons(spans).join(", ")})`);
+    out.push(`trace ${traceId}  (scenario ${scenario}; kept for: ${(reasonsOf.get(traceId) ?? []).join(", ")})`);
     for (const line of renderTree(spans, SLOW_THRESHOLD_MS)) out.push(`  ${line}`);
   }
   out.push("");

@@ -1,15 +1,18 @@
-import { context, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { TracerProvider, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace";
-import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
-import { TailSamplingSpanProcessor, parsePolicy, type TailSamplingStats } from "@telltale/sampler";
+// Registers the OpenTelemetry ESM loader hook before `openai` is imported (dynamically, by demo.ts), so that
+// @telltale/node's OpenAI instrumentation patches the ES module build, exactly as in a user's app.
+import "@telltale/node/loader-hook";
+import { OTLPTraceExporter as OTLPTraceExporterJson } from "@opentelemetry/exporter-trace-otlp-http";
+import { OTLPTraceExporter as OTLPTraceExporterProto } from "@opentelemetry/exporter-trace-otlp-proto";
+import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
+import { readConfig, start, type Env, type KeptTraceSummary, type TelltaleSdk } from "@telltale/node";
+type TailSamplingStats = ReturnType<NonNullable<TelltaleSdk["sampler"]>["stats"]>;
 
 type ExportResult = Parameters<Parameters<SpanExporter["export"]>[1]>[0];
 
 /**
  * Remembers every kept span (the sampler only exports kept traces) and forwards them to OTLP when an endpoint is
- * configured, so the demo can draw the kept traces exactly as the backend receives them.
+ * configured, so the demo can draw the kept traces exactly as the backend receives them. (`keptTraces()` of
+ * @telltale/node summarizes kept traces but does not hold their spans, which the trees and findings need.)
  */
 export class KeptSpanRecorder implements SpanExporter {
   readonly traces = new Map<string, ReadableSpan[]>();
@@ -40,9 +43,10 @@ export interface DemoTelemetry {
   readonly recorder: KeptSpanRecorder;
   /** Where kept traces went, in words. */
   readonly exportedTo: string;
-  /** The instrumentation to patch `openai` with (the demo imports the SDK itself). */
-  readonly openai: OpenAIInstrumentation;
+  /** Kept/dropped traces, per reason, from @telltale/node's in-process sampler. */
   stats(): TailSamplingStats;
+  /** The kept traces (id, root, keep reasons), from @telltale/node. */
+  keptTraces(): KeptTraceSummary[];
   /** Decides every pending trace and exports what is kept. */
   flush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -51,37 +55,51 @@ export interface DemoTelemetry {
 export interface DemoTelemetryOptions {
   slowThresholdMs: number;
   baselinePercentage: number;
+  env?: Env;
 }
 
-/** The OTLP endpoint from the standard variables, if any. */
-export function otlpEndpoint(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
-  if (traces) return traces;
-  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  return base ? `${base.replace(/\/+$/, "")}/v1/traces` : undefined;
-}
-
-/** Tracer provider, AsyncLocalStorage context, the in-process tail sampler and the OpenAI instrumentation. */
+/**
+ * `start()` from @telltale/node: the Node SDK (context manager, tracer provider), the OpenAI instrumentation and the
+ * in-process tail sampler. The demo passes its own trace exporter (the recorder), which replaces the OTLP exporter
+ * start() would build from OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT; so the recorder forwards to OTLP itself, to the
+ * endpoint, headers and protocol start() resolves (readConfig), and kept traces are exported once.
+ */
 export function startTelemetry(options: DemoTelemetryOptions): DemoTelemetry {
-  const endpoint = otlpEndpoint();
-  const recorder = new KeptSpanRecorder(endpoint === undefined ? undefined : new OTLPTraceExporter());
-  const sampler = new TailSamplingSpanProcessor({
-    exporter: recorder,
-    policy: parsePolicy({
+  const env = options.env ?? process.env;
+  const telltaleOptions = {
+    serviceName: "telltale-demo",
+    sampling: "in-process" as const,
+    policy: {
       rules: { slow: { thresholdMs: options.slowThresholdMs } },
       baseline: { percentage: options.baselinePercentage },
-    }),
-  });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  const provider = new TracerProvider({ spanProcessors: [sampler] });
-  trace.setGlobalTracerProvider(provider);
-  const openai = new OpenAIInstrumentation();
+    },
+    handleSignals: false,
+    consoleSummary: false,
+    env,
+  };
+  const config = readConfig(telltaleOptions);
+  const endpoint = config.tracesEndpoint;
+  const otlp =
+    endpoint === undefined
+      ? undefined
+      : config.tracesProtocol === "http/json"
+        ? new OTLPTraceExporterJson({ url: endpoint, headers: { ...config.tracesHeaders } })
+        : new OTLPTraceExporterProto({ url: endpoint, headers: { ...config.tracesHeaders } });
+  const recorder = new KeptSpanRecorder(otlp);
+  const telltale: TelltaleSdk = start({ ...telltaleOptions, traceExporter: recorder });
+  const sampler = telltale.sampler;
+  if (!telltale.enabled || sampler === undefined) {
+    throw new Error("the demo needs Telltale's in-process sampler: unset OTEL_SDK_DISABLED");
+  }
   return {
     recorder,
-    openai,
-    exportedTo: endpoint === undefined ? "nowhere: set OTEL_EXPORTER_OTLP_ENDPOINT to export" : `OTLP ${endpoint}`,
+    exportedTo:
+      endpoint === undefined
+        ? "nowhere: set OTEL_EXPORTER_OTLP_ENDPOINT to export"
+        : `OTLP ${endpoint} (${config.tracesProtocol})`,
     stats: () => sampler.stats(),
+    keptTraces: () => telltale.keptTraces(),
     flush: () => sampler.forceFlush(),
-    shutdown: () => provider.shutdown(),
+    shutdown: () => telltale.shutdown(),
   };
 }
