@@ -36,7 +36,9 @@ export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 log() { echo "go-tools: $*" >&2; }
 
 require_go() {
-  command -v go >/dev/null 2>&1 || { log "the Go toolchain is required (go not on PATH)"; exit 1; }
+  # A non-login shell (CI) may not have the toolchain's usual location on PATH.
+  if ! command -v go >/dev/null 2>&1 && [[ -x /usr/local/go/bin/go ]]; then export PATH="/usr/local/go/bin:$PATH"; fi
+  command -v go >/dev/null 2>&1 || { log "the Go toolchain is required (go not on PATH or in /usr/local/go/bin)"; exit 1; }
 }
 
 # Comments do not change the binary: hash the manifest without them.
