@@ -16,6 +16,7 @@
 //   --render                               re-render results.md (and the targets) from results.json, e.g. after
 //                                          editing NOTES.md, without measuring again
 //   --cpu-prof VARIANT[:plain|stream]      profile one LLM variant (writes bench/profiles/*.cpuprofile) and summarise it
+//   --alloc-prof VARIANT[:plain|stream]    bytes allocated per call by function (bench/profiles/*.heapprofile)
 
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
@@ -23,7 +24,7 @@ import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { summariseProfile } from "./src/profile-summary.mjs";
+import { summariseAllocations, summariseProfile } from "./src/profile-summary.mjs";
 import { renderMarkdown } from "./src/report.mjs";
 import { spreadOf, median } from "./src/stats.mjs";
 
@@ -66,6 +67,10 @@ async function main() {
   }
   if (args["cpu-prof"]) {
     await profile(String(args["cpu-prof"]));
+    return;
+  }
+  if (args["alloc-prof"]) {
+    await allocationProfile(String(args["alloc-prof"]));
     return;
   }
   const startedAt = Date.now();
@@ -339,11 +344,25 @@ async function profile(target) {
   const calls = 1 + options.warmup + options.samples * options.callsPerSample;
   await runWorker("llm-worker.cjs", options, [
     "--cpu-prof",
+    // 200 µs instead of the default 1 ms: a call is ~100 µs, so the default leaves too few samples per function.
+    "--cpu-prof-interval=200",
     `--cpu-prof-dir=${profileDir}`,
     `--cpu-prof-name=${name}`,
   ]);
   const file = path.join(profileDir, name);
   process.stdout.write(`${file}\n${summariseProfile(JSON.parse(readFileSync(file, "utf8")), 40, calls)}\n`);
+}
+
+async function allocationProfile(target) {
+  const [variant, mode = "plain"] = target.split(":");
+  if (!LLM_VARIANTS[variant]) throw new Error(`unknown variant ${variant}`);
+  const profileDir = path.join(benchDir, "profiles");
+  mkdirSync(profileDir, { recursive: true });
+  const file = path.join(profileDir, `${variant}-${mode}.heapprofile`.replaceAll(/[@+]/g, "_"));
+  const options = { variant, mode, ...SIZES.llm[mode], samples: 10, allocationProfile: file };
+  await runWorker("llm-worker.cjs", options);
+  const calls = options.samples * options.callsPerSample;
+  process.stdout.write(`${file}\n${summariseAllocations(JSON.parse(readFileSync(file, "utf8")), 40, calls)}\n`);
 }
 
 function parseArgs(argv) {

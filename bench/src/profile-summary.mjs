@@ -51,3 +51,36 @@ function packageOf(url, functionName) {
   if (url.includes("/bench/")) return "bench harness";
   return url;
 }
+
+/**
+ * Reads a V8 sampling heap profile (HeapProfiler.stopSampling, with collected objects included) and lists the bytes
+ * allocated per call by function and by package: where the garbage-collection time of a CPU profile comes from.
+ */
+export function summariseAllocations(profile, top = 25, calls = 1) {
+  const byFunction = new Map();
+  const byPackage = new Map();
+  let total = 0;
+  const visit = (node) => {
+    const bytes = node.selfSize;
+    if (bytes > 0) {
+      const frame = node.callFrame;
+      const key = `${frame.functionName || "(anonymous)"}  ${shortenUrl(frame.url)}:${frame.lineNumber + 1}`;
+      byFunction.set(key, (byFunction.get(key) ?? 0) + bytes);
+      const pkg = packageOf(frame.url, frame.functionName || "(anonymous)");
+      byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + bytes);
+      total += bytes;
+    }
+    for (const child of node.children ?? []) visit(child);
+  };
+  visit(profile.head);
+  const perCall = (bytes) => `${(bytes / calls).toFixed(0).padStart(7)} B/call`;
+  const lines = [`bytes allocated by package (${calls} calls, ${(total / calls).toFixed(0)} B/call in all):`];
+  for (const [pkg, bytes] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+    lines.push(`  ${((100 * bytes) / total).toFixed(1).padStart(5)}%  ${perCall(bytes)}  ${pkg}`);
+  }
+  lines.push("bytes allocated by function:");
+  for (const [key, bytes] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    lines.push(`  ${((100 * bytes) / total).toFixed(1).padStart(5)}%  ${perCall(bytes)}  ${key}`);
+  }
+  return lines.join("\n");
+}
