@@ -6,7 +6,7 @@
 // CJS and ESM copies never import each other.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync, existsSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
@@ -46,6 +46,28 @@ await Promise.all(
     }),
   ]),
 );
+
+// esbuild's CJS output exports through getters (live bindings), two levels deep: every `core.ATTR_…` or
+// `common.fieldsOf` read by another Telltale package on its hot path is two getter calls. Nothing exported is
+// reassigned (no `export let`) and the packages have no require cycles, so the exports are assigned once, at the
+// end of the module, as plain values. The line is replaced in place, so the source map stays aligned above it.
+const TO_COMMONJS = /^module\.exports = __toCommonJS\((\w+)\);$/m;
+const SOURCE_MAP_COMMENT = /^\/\/# sourceMappingURL=.*$/m;
+for (const name of Object.keys(entries)) {
+  const file = path.join(cwd, "dist", `${name}.cjs`);
+  const text = readFileSync(file, "utf8");
+  const match = TO_COMMONJS.exec(text);
+  // An entry that exports nothing (a CLI) has no exports object.
+  if (match === null) continue;
+  const snapshot =
+    `module.exports = ((mod) => { const plain = {}; Object.defineProperty(plain, "__esModule", { value: true }); ` +
+    `for (const key of Object.getOwnPropertyNames(mod)) plain[key] = mod[key]; return plain; })(${match[1]});\n`;
+  if (!SOURCE_MAP_COMMENT.test(text)) throw new Error(`${file}: no source map comment; update build-package.mjs`);
+  const updated = text
+    .replace(TO_COMMONJS, "// module.exports: assigned at the end, once the module body has run")
+    .replace(SOURCE_MAP_COMMENT, (line) => `${snapshot}${line}`);
+  writeFileSync(file, updated);
+}
 
 if (existsSync(path.join(cwd, "tsconfig.build.json"))) {
   const require = createRequire(import.meta.url);
