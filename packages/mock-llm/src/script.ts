@@ -94,6 +94,7 @@ export function parseFaultStep(value: unknown, where = "step"): FaultStep {
     }
   }
   if (record.calls !== undefined && !Array.isArray(record.calls)) fail(`${where}.calls`, "expected an array");
+  if (record.bodyStall !== undefined && typeof record.bodyStall !== "boolean") fail(`${where}.bodyStall`, "expected a boolean");
   return record as unknown as FaultStep;
 }
 

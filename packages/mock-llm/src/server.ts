@@ -308,6 +308,9 @@ export async function startMockLlm(options: MockLlmOptions = {}): Promise<MockLl
         if (streaming && (step.afterChunks ?? 0) > 0) {
           response.writeHead(200, successHeaders(exchange, true, step.headers));
           await writeEvents(exchange, render(exchange, { kind: "ok" }).events().slice(0, step.afterChunks), chunkDelayMs);
+        } else if (!streaming && step.bodyStall === true) {
+          response.writeHead(200, successHeaders(exchange, false, step.headers));
+          response.flushHeaders();
         }
         // Nothing more is sent: the exchange ends when the client aborts or close() destroys the socket.
         return;

@@ -90,6 +90,8 @@ export interface StreamCutStep extends StepCommon {
 export interface HangStep extends StepCommon {
   kind: "hang";
   afterChunks?: number;
+  /** Non-streaming: the 200 headers are sent, then the body stalls (a body read timeout, not a connect one). */
+  bodyStall?: boolean;
 }
 
 /** A 200 whose body (or one SSE event) is not valid JSON. */
