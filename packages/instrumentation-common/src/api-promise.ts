@@ -2,11 +2,18 @@
  * Observes a Stainless `APIPromise` (what every `create` returns) without replacing it.
  *
  * The user keeps the SDK's own object with `.withResponse()`, `.asResponse()`, `_thenUnwrap()`, `then/catch/finally`.
- * The observer hooks the instance's `parse()` (which `then`, `catch`, `finally` and `withResponse` go through),
+ * What is observed is the promise's `parse()` (which `then`, `catch`, `finally` and `withResponse` go through),
  * `asResponse()` (raw access: the body is the user's, so the call ends at the headers) and `_thenUnwrap()` (the SDK's
  * helpers derive new promises with it; those are observed too, as the same call).
+ *
+ * Those three methods are patched once on the `APIPromise` class's prototype, the first time an instance is
+ * observed, and not on every instance: three `Object.defineProperty` and three closures per call cost more than the
+ * rest of the observation. The patched methods find the call an instance belongs to under a symbol-keyed property
+ * of the instance (a plain assignment: a `WeakMap` entry or a non-enumerable `defineProperty` costs ~50 times more
+ * per call); an instance nobody observes goes straight to the SDK's method.
  */
 import { context, diag, type Context } from "@opentelemetry/api";
+import { findMethodOwner } from "./prototype.js";
 
 export interface ApiPromiseObserver {
   /** The parsed result (a response object, or a `Stream` for streaming calls). Called at most once per call. */
@@ -17,126 +24,215 @@ export interface ApiPromiseObserver {
   onRawResponse(response: unknown): void;
 }
 
-interface ObservedCall {
-  readonly observer: ApiPromiseObserver;
-  readonly parseContext: Context | undefined;
-  parseRequested: boolean;
-  settled: boolean;
+/** One observed SDK call, shared by its `APIPromise` and the promises derived from it with `_thenUnwrap`. */
+class ObservedCall {
+  parseRequested = false;
+  settled = false;
+
+  constructor(
+    readonly observer: ApiPromiseObserver,
+    readonly parseContext: Context | undefined,
+  ) {}
+
+  settleParsed(value: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    try {
+      this.observer.onParsed(value);
+    } catch (err) {
+      diag.error("telltale: observing a response failed", err);
+    }
+  }
+
+  settleError(error: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    try {
+      this.observer.onError(error);
+    } catch (err) {
+      diag.error("telltale: recording an SDK error failed", err);
+    }
+  }
+
+  settleRaw(response: unknown): void {
+    if (this.parseRequested || this.settled) return;
+    this.settled = true;
+    try {
+      this.observer.onRawResponse(response);
+    } catch (err) {
+      diag.error("telltale: observing a raw response failed", err);
+    }
+  }
 }
 
-interface StainlessApiPromise {
-  parse(): Promise<unknown>;
-  asResponse?(): Promise<unknown>;
-  _thenUnwrap?(transform: (...args: never[]) => unknown): unknown;
+/** One observed `APIPromise` instance: its call, and its `parse()` promise once the observer hangs on it. */
+interface ObservedPromise {
+  readonly call: ObservedCall;
+  parsing: Promise<unknown> | undefined;
 }
+
+type PromiseMethod = (this: object, ...args: never[]) => unknown;
+
+interface StainlessApiPromise {
+  parse: PromiseMethod;
+  asResponse?: PromiseMethod;
+  _thenUnwrap?: PromiseMethod;
+}
+
+// Module-private: an ESM and a CJS copy of this package each keep their own observations and patches.
+const OBSERVED = Symbol("telltale.observed");
+const PATCHED = Symbol("telltale.api_promise_patch");
+
+type Observable = object & { [OBSERVED]?: ObservedPromise };
+
+function observedOf(promise: object): ObservedPromise | undefined {
+  return (promise as Observable)[OBSERVED];
+}
+
+interface Patch {
+  readonly owner: Record<string, unknown>;
+  readonly name: string;
+  readonly original: unknown;
+  readonly patched: unknown;
+}
+
+const patches: Patch[] = [];
+const patchedOwners = new WeakSet<object>();
+const patchHolders = new Set<object>();
 
 function isStainlessApiPromise(value: unknown): value is StainlessApiPromise {
   return typeof value === "object" && value !== null && typeof (value as { parse?: unknown }).parse === "function";
 }
 
-function guarded(what: string, work: () => void): void {
-  try {
-    work();
-  } catch (err) {
-    diag.error(`telltale: ${what} failed`, err);
-  }
+function isPatched(method: unknown): boolean {
+  return (method as { [PATCHED]?: boolean })[PATCHED] === true;
 }
 
 /**
- * Makes `observer` see the outcome of `promise` (an SDK `APIPromise`), hooking the same object. Returns false when
- * `promise` does not have the APIPromise shape (nothing was hooked; the caller decides what to do).
+ * Makes `observer` see the outcome of `promise` (an SDK `APIPromise`), on the same object. Returns false when
+ * `promise` does not have the APIPromise shape, or its `parse` is an own property of the instance rather than a
+ * class method (nothing was observed; the caller decides what to do).
  *
  * `parseContext` is the context parsing runs in: some SDK versions retry while reading the body (openai 7 on a body
  * timeout), and those attempts must reach the call's attempt tracker, not whatever context the user awaits in.
  */
 export function observeApiPromise(promise: unknown, observer: ApiPromiseObserver, parseContext?: Context): boolean {
-  if (!isStainlessApiPromise(promise)) return false;
-  hook(promise, { observer, parseContext, parseRequested: false, settled: false });
+  return isStainlessApiPromise(promise) && attach(promise, new ObservedCall(observer, parseContext));
+}
+
+function attach(promise: StainlessApiPromise, call: ObservedCall): boolean {
+  if (!ensurePatched(promise)) return false;
+  (promise as Observable)[OBSERVED] = { call, parsing: undefined };
+  // openai 7 gives each instance its own `_thenUnwrap` closure (so that derived promises keep the body-timeout
+  // retry): no prototype patch reaches it, so the instance's own method is wrapped, by plain assignment like the
+  // SDK's own (the object keeps its hidden class).
+  if (Object.prototype.hasOwnProperty.call(promise, "_thenUnwrap")) {
+    const ownThenUnwrap = promise._thenUnwrap;
+    if (typeof ownThenUnwrap === "function") {
+      try {
+        promise._thenUnwrap = function _thenUnwrap(this: object, ...args: never[]): unknown {
+          const derived = ownThenUnwrap.apply(this, args);
+          if (isStainlessApiPromise(derived)) attach(derived, call);
+          return derived;
+        };
+      } catch (err) {
+        diag.debug("telltale: an APIPromise's own _thenUnwrap is read-only; promises derived from it are not observed", err);
+      }
+    }
+  }
   return true;
 }
 
-function settleParsed(call: ObservedCall, value: unknown): void {
-  if (call.settled) return;
-  call.settled = true;
-  try {
-    call.observer.onParsed(value);
-  } catch (err) {
-    diag.error("telltale: observing a response failed", err);
+/**
+ * Keeps the prototype patches in place while `holder` (an enabled instrumentation) needs them; once every holder
+ * has released them, they are undone. Patching itself is lazy: the first observed instance of a class patches it.
+ */
+export function retainApiPromisePatches(holder: object): void {
+  patchHolders.add(holder);
+}
+
+/** See {@link retainApiPromisePatches}. Undoes the patches when no holder is left. */
+export function releaseApiPromisePatches(holder: object): void {
+  patchHolders.delete(holder);
+  if (patchHolders.size > 0) return;
+  for (const { owner, name, original, patched } of patches.splice(0)) {
+    // Someone wrapped our method since: putting the original back would drop theirs. Ours stays, passing through.
+    if (owner[name] === patched) owner[name] = original;
+    patchedOwners.delete(owner);
   }
 }
 
-function settleError(call: ObservedCall, error: unknown): void {
-  if (call.settled) return;
-  call.settled = true;
-  try {
-    call.observer.onError(error);
-  } catch (err) {
-    diag.error("telltale: recording an SDK error failed", err);
-  }
+function ensurePatched(promise: StainlessApiPromise): boolean {
+  if (isPatched(promise.parse)) return true;
+  const owner = findMethodOwner(promise, "parse");
+  if (owner === undefined || owner === promise) return false;
+  // Patched already, with another library's wrapper on top of ours.
+  if (patchedOwners.has(owner)) return true;
+  patchedOwners.add(owner);
+  patchMethod(owner, "parse", observedParse);
+  const asResponseOwner = findMethodOwner(promise, "asResponse");
+  if (asResponseOwner !== undefined && asResponseOwner !== promise) patchMethod(asResponseOwner, "asResponse", observedAsResponse);
+  const thenUnwrapOwner = findMethodOwner(promise, "_thenUnwrap");
+  if (thenUnwrapOwner !== undefined && thenUnwrapOwner !== promise) patchMethod(thenUnwrapOwner, "_thenUnwrap", observedThenUnwrap);
+  return true;
 }
 
-function hook(promise: StainlessApiPromise, call: ObservedCall): void {
-  const originalParse = promise.parse;
-  let observedParse: Promise<unknown> | undefined;
-  // Own properties on the SDK's object: its class, fields and every other method stay as they are.
-  Object.defineProperty(promise, "parse", {
-    configurable: true,
-    writable: true,
-    enumerable: false,
-    value: function parse(this: StainlessApiPromise): Promise<unknown> {
-      call.parseRequested = true;
-      if (observedParse !== undefined) return observedParse;
-      const parsing =
-        call.parseContext === undefined
-          ? originalParse.call(this)
-          : context.with(call.parseContext, () => originalParse.call(this));
-      // A side branch, and the user gets the SDK's own promise: no extra promise and microtask in the user's chain.
-      // Reactions run in registration order, so the observer still sees the outcome before the user does, and the
-      // user's promise keeps its own (un)handled-rejection behaviour.
-      parsing.then(
-        (value) => settleParsed(call, value),
-        (error: unknown) => settleError(call, error),
-      );
-      observedParse = parsing;
-      return parsing;
-    },
-  });
+function patchMethod(owner: object, name: string, wrap: (original: PromiseMethod) => PromiseMethod): void {
+  const target = owner as Record<string, unknown>;
+  const original = target[name] as PromiseMethod;
+  if (isPatched(original)) return;
+  const patched = wrap(original);
+  Object.defineProperty(patched, PATCHED, { value: true });
+  // The prototype's own property keeps its attributes (class methods are non-enumerable).
+  const descriptor = Object.getOwnPropertyDescriptor(owner, name);
+  Object.defineProperty(owner, name, { ...descriptor, value: patched });
+  patches.push({ owner: target, name, original, patched });
+}
 
-  const originalAsResponse = promise.asResponse;
-  if (typeof originalAsResponse === "function") {
-    Object.defineProperty(promise, "asResponse", {
-      configurable: true,
-      writable: true,
-      enumerable: false,
-      value: function asResponse(this: StainlessApiPromise): Promise<unknown> {
-        const raw = originalAsResponse.call(this);
-        // A separate branch: the user's promise keeps its own (un)handled-rejection behaviour.
-        raw.then(
-          (response) => {
-            if (call.parseRequested || call.settled) return;
-            call.settled = true;
-            guarded("observing a raw response", () => call.observer.onRawResponse(response));
-          },
-          (error: unknown) => {
-            if (!call.parseRequested) settleError(call, error);
-          },
-        );
-        return raw;
-      },
-    });
-  }
+function observedParse(original: PromiseMethod): PromiseMethod {
+  return function parse(this: object): unknown {
+    const observed = observedOf(this);
+    if (observed === undefined) return original.call(this);
+    const call = observed.call;
+    call.parseRequested = true;
+    if (observed.parsing !== undefined) return observed.parsing;
+    const parsing = (
+      call.parseContext === undefined ? original.call(this) : context.with(call.parseContext, original, this)
+    ) as Promise<unknown>;
+    // A side branch, and the user gets the SDK's own promise: no extra promise and microtask in the user's chain.
+    // Reactions run in registration order, so the observer still sees the outcome before the user does, and the
+    // user's promise keeps its own (un)handled-rejection behaviour.
+    parsing.then(
+      (value) => call.settleParsed(value),
+      (error: unknown) => call.settleError(error),
+    );
+    observed.parsing = parsing;
+    return parsing;
+  };
+}
 
-  const originalThenUnwrap = promise._thenUnwrap;
-  if (typeof originalThenUnwrap === "function") {
-    Object.defineProperty(promise, "_thenUnwrap", {
-      configurable: true,
-      writable: true,
-      enumerable: false,
-      value: function _thenUnwrap(this: StainlessApiPromise, transform: (...args: never[]) => unknown): unknown {
-        const derived = originalThenUnwrap.call(this, transform);
-        if (isStainlessApiPromise(derived)) hook(derived, call);
-        return derived;
+function observedAsResponse(original: PromiseMethod): PromiseMethod {
+  return function asResponse(this: object): unknown {
+    const raw = original.call(this) as Promise<unknown>;
+    const observed = observedOf(this);
+    if (observed === undefined) return raw;
+    const call = observed.call;
+    // A separate branch: the user's promise keeps its own (un)handled-rejection behaviour.
+    raw.then(
+      (response) => call.settleRaw(response),
+      (error: unknown) => {
+        if (!call.parseRequested) call.settleError(error);
       },
-    });
-  }
+    );
+    return raw;
+  };
+}
+
+function observedThenUnwrap(original: PromiseMethod): PromiseMethod {
+  return function _thenUnwrap(this: object, ...args: never[]): unknown {
+    const derived = original.apply(this, args);
+    const observed = observedOf(this);
+    if (observed !== undefined && isStainlessApiPromise(derived)) attach(derived, observed.call);
+    return derived;
+  };
 }

@@ -28,7 +28,7 @@ import {
   type LlmUsage,
   type SoftErrorKind,
 } from "@telltale/core";
-import { observeApiPromise, type ApiPromiseObserver } from "./api-promise.js";
+import { observeApiPromise, releaseApiPromisePatches, retainApiPromisePatches, type ApiPromiseObserver } from "./api-promise.js";
 import { trackAttempts, trackStainlessAttempts, type AttemptTracking } from "./attempts.js";
 import { resolveContentCapture, type ContentCapture, type ContentCaptureConfig, type GenAiMessage, type GenAiMessagePart } from "./content.js";
 import { findMethodOwner } from "./prototype.js";
@@ -60,6 +60,13 @@ export interface StainlessSdk<Key> {
   /** `gen_ai.provider.name`. */
   readonly provider: string;
   readonly resources: ReadonlyArray<StainlessResource<Key>>;
+  /**
+   * A client method whose presence means the SDK can start new HTTP attempts while it reads a response body
+   * (openai 7's `parseResponseWithTimeout` retries on a body timeout). Only then does parsing run in the call's
+   * context, so that those attempts reach the call; otherwise parsing stays in the caller's context, one
+   * `context.with` less per call.
+   */
+  readonly parseRetryMethod?: string;
 }
 
 /** The span-start description of one request, from the subclass's {@link StainlessInstrumentation.describeRequest}. */
@@ -172,6 +179,7 @@ export abstract class StainlessInstrumentation<
   // Declared, not initialized: the base constructor calls init()/enable() before subclass fields would be set.
   declare private manualPatches: PatchTarget[] | undefined;
   declare private capture: ContentCapture | undefined;
+  declare private reader: ResponseReader<Key> | undefined;
 
   /** A getter, not a field: InstrumentationBase's constructor calls init(), which needs it, before fields are set. */
   protected abstract get sdk(): StainlessSdk<Key>;
@@ -228,6 +236,7 @@ export abstract class StainlessInstrumentation<
    */
   instrumentClient<Client extends object>(client: Client): Client {
     try {
+      retainApiPromisePatches(this);
       const fetchOwner = findMethodOwner(client, FETCH);
       if (fetchOwner !== undefined) this.patchMethod(fetchOwner, FETCH, (original) => trackStainlessAttempts(original), true);
       for (const { key, clientPath } of this.sdk.resources) {
@@ -240,15 +249,30 @@ export abstract class StainlessInstrumentation<
     return client;
   }
 
+  override enable(): void {
+    super.enable();
+    retainApiPromisePatches(this);
+  }
+
   override disable(): void {
     super.disable();
     for (const target of this.manualPatches ?? []) this.unpatch(target);
     this.manualPatches = [];
+    releaseApiPromisePatches(this);
   }
 
   private contentCapture(): ContentCapture {
     this.capture ??= resolveContentCapture(this.getConfig());
     return this.capture;
+  }
+
+  /** What a {@link TracedCall} calls back into: built once, so that a call allocates no closures for it. */
+  private responseReader(): ResponseReader<Key> {
+    this.reader ??= {
+      recordResponse: (call, key, response, capture) => this.recordResponse(call, key, response, capture),
+      accumulateStream: (call, key, capture) => this.accumulateStream(call, key, capture),
+    };
+    return this.reader;
   }
 
   // Not fieldsOf: a CommonJS SDK module's exports is the client class itself, a function.
@@ -259,6 +283,7 @@ export abstract class StainlessInstrumentation<
 
   private patchClientClass(clientClass: unknown, manual: boolean): void {
     const { moduleName, clientExport, label, resources } = this.sdk;
+    retainApiPromisePatches(this);
     const clientProto = prototypeOf(clientClass);
     if (clientProto === undefined) {
       diag.warn(`telltale: the ${moduleName} module has no ${clientExport} class; not instrumented`);
@@ -313,7 +338,7 @@ export abstract class StainlessInstrumentation<
   private wrapCreate(key: Key, original: Method): Method {
     const instrumentation = this;
     return function create(this: unknown, ...args: unknown[]): unknown {
-      let traced: TracedCall | undefined;
+      let traced: TracedCall<Key> | undefined;
       try {
         traced = instrumentation.startCall(key, this, args[0]);
       } catch (err) {
@@ -343,7 +368,7 @@ export abstract class StainlessInstrumentation<
     };
   }
 
-  private startCall(key: Key, resource: unknown, body: unknown): TracedCall {
+  private startCall(key: Key, resource: unknown, body: unknown): TracedCall<Key> {
     const request = this.describeRequest(key, body);
     const options: LlmCallOptions = {
       provider: this.sdk.provider,
@@ -352,27 +377,28 @@ export abstract class StainlessInstrumentation<
       attributes: request.attributes,
     };
     if (request.requestModel !== undefined) options.requestModel = request.requestModel;
-    const server = serverOf(fieldsOf(fieldsOf(resource)?._client)?.baseURL);
+    const client = fieldsOf(fieldsOf(resource)?._client);
+    const server = serverOf(client?.baseURL);
     if (server.serverAddress !== undefined) options.serverAddress = server.serverAddress;
     if (server.serverPort !== undefined) options.serverPort = server.serverPort;
     const call = startLlmCall(this.tracer, options);
     const capture = this.contentCapture();
     if (capture.enabled) this.recordInput(call.span, key, body, capture);
-    return new TracedCall(call, trackAttempts(call.context, call), request.stream, {
-      recordResponse: (response) => this.recordResponse(call, key, response, capture),
-      accumulateStream: () => this.accumulateStream(call, key, capture),
-    });
+    const parseRetryMethod = this.sdk.parseRetryMethod;
+    const parseMayRetry = parseRetryMethod !== undefined && typeof client?.[parseRetryMethod] === "function";
+    return new TracedCall(call, trackAttempts(call.context, call), request.stream, parseMayRetry, key, capture, this.responseReader());
   }
 }
 
-interface TracedCallHooks {
-  recordResponse(response: Fields): void;
-  accumulateStream(): StreamAccumulation | undefined;
+/** The provider-specific reading a {@link TracedCall} needs from its instrumentation. */
+interface ResponseReader<Key> {
+  recordResponse(call: LlmCall, key: Key, response: Fields, capture: ContentCapture): void;
+  accumulateStream(call: LlmCall, key: Key, capture: ContentCapture): StreamAccumulation | undefined;
 }
 
 /** One traced SDK call: its span, its attempts, and how its result is observed until the span ends. It is its own
  * APIPromise observer, so observing a call allocates no observer object and closures. */
-class TracedCall implements ApiPromiseObserver {
+class TracedCall<Key> implements ApiPromiseObserver {
   private ended = false;
   private readonly startedAt = performance.now();
 
@@ -380,7 +406,10 @@ class TracedCall implements ApiPromiseObserver {
     readonly call: LlmCall,
     readonly attempts: AttemptTracking,
     private readonly stream: boolean,
-    private readonly hooks: TracedCallHooks,
+    private readonly parseMayRetry: boolean,
+    private readonly key: Key,
+    private readonly capture: ContentCapture,
+    private readonly reader: ResponseReader<Key>,
   ) {}
 
   end(error?: unknown): void {
@@ -391,7 +420,7 @@ class TracedCall implements ApiPromiseObserver {
   }
 
   observe(result: unknown): void {
-    const hooked = observeApiPromise(result, this, this.attempts.context);
+    const hooked = observeApiPromise(result, this, this.parseMayRetry ? this.attempts.context : undefined);
     if (!hooked) {
       // Not an APIPromise (a future SDK shape): still end the span when it settles, without changing the result.
       Promise.resolve(result).then(
@@ -420,12 +449,12 @@ class TracedCall implements ApiPromiseObserver {
       return;
     }
     const response = fieldsOf(value);
-    if (response !== undefined) this.hooks.recordResponse(response);
+    if (response !== undefined) this.reader.recordResponse(this.call, this.key, response, this.capture);
     this.end();
   }
 
   private observeStream(stream: StainlessStream<unknown>): void {
-    const accumulation = this.hooks.accumulateStream();
+    const accumulation = this.reader.accumulateStream(this.call, this.key, this.capture);
     let firstChunk = true;
     observeStream(stream, {
       onChunk: (chunk) => {

@@ -52,6 +52,7 @@ const OPENAI_SDK: StainlessSdk<Endpoint> = {
     { key: "responses", classPath: ["Responses"], clientPath: ["responses"] },
     { key: "embeddings", classPath: ["Embeddings"], clientPath: ["embeddings"] },
   ],
+  parseRetryMethod: "parseResponseWithTimeout",
 };
 
 /**

@@ -379,3 +379,20 @@ describe.each(MAJORS)("$label", (major) => {
     });
   });
 });
+
+// Only openai 7 times out a stalled body and retries from inside parsing (`parseResponseWithTimeout`); on 5 and 6 a
+// stalled body waits forever, so there is nothing to observe there.
+describe("openai 7: an attempt started while parsing (body timeout) reaches the call", () => {
+  const openai7 = MAJORS.find((major) => major.label === "openai 7")!;
+
+  it("a 200 whose body stalls, then a good attempt: both attempts on the one call span", async () => {
+    mock.enqueue({ kind: "hang", bodyStall: true }, { kind: "ok" });
+    const completion = await client(openai7, mock, { timeout: 300, maxRetries: 1 }).chat.completions.create(chatBody);
+    expect(completion.choices[0]?.finish_reason).toBe("stop");
+    expect(mock.requests).toHaveLength(2);
+    const span = onlySpan(`chat ${MODEL}`);
+    expect(attr(span, ATTR_TELLTALE_ATTEMPT_STATUS_CODES)).toEqual([200, 200]);
+    expect(attr(span, ATTR_TELLTALE_RETRY_COUNT)).toBe(1);
+    expect(attr(span, ATTR_GEN_AI_RESPONSE_ID)).toBe(completion.id);
+  });
+});

@@ -43,21 +43,33 @@ describe.each(MAJORS)("$label escape hatches", (major) => {
     (major.module.OpenAI as unknown as { Chat: { Completions: { prototype: Record<string, unknown> } } }).Chat.Completions.prototype;
   const clientProto = (): Record<string, unknown> => major.module.OpenAI.prototype as unknown as Record<string, unknown>;
 
+  const apiPromiseProto = (): Record<string, unknown> =>
+    (major.module as unknown as { APIPromise: { prototype: Record<string, unknown> } }).APIPromise.prototype;
+
   it("instrumentClient(client) traces that client's calls and disable() restores the SDK's methods", async () => {
     const originalCreate = completionsProto().create;
     const originalFetch = clientProto().fetchWithTimeout;
+    const originalParse = apiPromiseProto().parse;
+    const originalAsResponse = apiPromiseProto().asResponse;
     const instrumentation = new OpenAIInstrumentation({ enabled: false });
     const c = client(major, mock);
     expect(instrumentation.instrumentClient(c)).toBe(c);
     expect(isWrapped(completionsProto().create)).toBe(true);
 
     mock.enqueue({ kind: "error", error: "server_error", retryAfterMs: 10 }, { kind: "ok" });
-    await c.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hatch" }] });
+    const pending = c.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hatch" }] });
+    // Observed through the APIPromise class, patched once, not through methods added to each returned promise.
+    expect(pending).toBeInstanceOf(major.module.APIPromise);
+    expect(Object.hasOwn(pending, "parse")).toBe(false);
+    expect(apiPromiseProto().parse).not.toBe(originalParse);
+    await pending;
     expect(attr(onlySpan("chat gpt-4o-mini"), ATTR_TELLTALE_ATTEMPT_STATUS_CODES)).toEqual([500, 200]);
 
     instrumentation.disable();
     expect(completionsProto().create).toBe(originalCreate);
     expect(clientProto().fetchWithTimeout).toBe(originalFetch);
+    expect(apiPromiseProto().parse).toBe(originalParse);
+    expect(apiPromiseProto().asResponse).toBe(originalAsResponse);
     exporter.reset();
     await c.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hatch" }] });
     expect(spans()).toHaveLength(0);
