@@ -1,4 +1,4 @@
-import { context, INVALID_SPAN_CONTEXT, SpanKind, trace, type Attributes, type Context, type Span, type Tracer } from "@opentelemetry/api";
+import { context, INVALID_SPAN_CONTEXT, INVALID_TRACEID, SpanKind, trace, type Attributes, type Context, type Span, type Tracer } from "@opentelemetry/api";
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -161,7 +161,9 @@ class LlmCallSpan implements LlmCall {
       if (workflowScopeOf(parent) === undefined) {
         const parentSpanContext = trace.getSpanContext(parent);
         const isRoot = parentSpanContext === undefined || !trace.isSpanContextValid(parentSpanContext);
-        if (isRoot && trace.isSpanContextValid(span.spanContext())) ownTotals = { tokensUsed: 0, costUsd: 0, exceeded: false };
+        // Our own span's ids come from the tracer: valid, or the all-zero INVALID_SPAN_CONTEXT (no SDK, or the
+        // fallback above), so comparing with that is enough and skips the id regexes of isSpanContextValid.
+        if (isRoot && span.spanContext().traceId !== INVALID_TRACEID) ownTotals = { tokensUsed: 0, costUsd: 0, exceeded: false };
       } else {
         markDeadlineAtStart(span, parent);
       }

@@ -28,8 +28,10 @@ export function describeRequest(body: unknown): RequestDescription {
   if (maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
   const temperature = numberOf(fields.temperature);
   if (temperature !== undefined) attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = temperature;
+  const description: RequestDescription = { stream: fields.stream === true, attributes };
   const model = stringOf(fields.model);
-  return { ...(model !== undefined ? { requestModel: model } : {}), stream: fields.stream === true, attributes };
+  if (model !== undefined) description.requestModel = model;
+  return description;
 }
 
 /** One Anthropic content block (request or response side) as GenAI message parts. */

@@ -58,39 +58,46 @@ const ATTEMPT_TRACKER_KEY = Symbol.for("telltale.instrumentation-common.attempt_
  * `context.with(tracking.context, …)`, where `ctx` is usually `call.context`.
  */
 export function trackAttempts(ctx: Context, recorder: AttemptRecorder): AttemptTracking {
-  return new Tracking(ctx, { recorder, previousEnd: undefined, count: 0, pending: undefined, settled: false });
+  return new Tracking(ctx, recorder);
 }
 
-// A class rather than an object literal: no getter and method closures allocated on every SDK call.
-class Tracking implements AttemptTracking {
+// A class rather than an object literal: no getter and method closures allocated on every SDK call. It is its own
+// tracker, so tracking a call allocates one object and one context.
+class Tracking implements AttemptTracking, AttemptTracker {
   readonly context: Context;
+  previousEnd: number | undefined = undefined;
+  count = 0;
+  pending: AttemptRecord | undefined = undefined;
+  settled = false;
 
   constructor(
     ctx: Context,
-    private readonly tracker: AttemptTracker,
+    readonly recorder: AttemptRecorder,
   ) {
-    this.context = ctx.setValue(ATTEMPT_TRACKER_KEY, tracker);
-  }
-
-  get count(): number {
-    return this.tracker.count;
+    // A context value rather than a WeakMap keyed by the call's span: a WeakMap entry for a new key costs several
+    // times the context copy (measured in bench/NOTES.md).
+    this.context = ctx.setValue(ATTEMPT_TRACKER_KEY, this);
   }
 
   settle(finalError?: unknown): void {
-    const tracker = this.tracker;
-    if (tracker.settled) return;
-    tracker.settled = true;
-    const pending = tracker.pending;
-    tracker.pending = undefined;
+    if (this.settled) return;
+    this.settled = true;
+    const pending = this.pending;
+    this.pending = undefined;
     if (pending === undefined) return;
     if (pending.statusCode !== undefined) {
-      report(tracker, { ...pending, error: errorForStatus(pending.statusCode, finalError) });
+      report(this, { ...pending, error: errorForStatus(pending.statusCode, finalError) });
     } else {
       // No response: the SDK's own error (APIConnectionError, APIConnectionTimeoutError, APIUserAbortError) says
       // more than the raw fetch failure it wraps.
-      report(tracker, { ...pending, error: finalError ?? pending.error });
+      report(this, { ...pending, error: finalError ?? pending.error });
     }
   }
+}
+
+/** The tracker of the call the active context belongs to, if any. */
+function activeTracker(): AttemptTracker | undefined {
+  return context.active().getValue(ATTEMPT_TRACKER_KEY) as AttemptTracker | undefined;
 }
 
 /** What a failed-status attempt is classified by: the SDK's own error when it is about that status. */
@@ -131,11 +138,11 @@ function report(tracker: AttemptTracker, attempt: AttemptRecord): void {
 }
 
 function statusOf(response: unknown): number | undefined {
-  if (typeof response === "object" && response !== null && "status" in response) {
-    const status = (response as { status: unknown }).status;
-    if (typeof status === "number") return status;
-  }
-  return undefined;
+  // No `"status" in response` first: on a fetch `Response` (a getter on its prototype) the `in` walk costs more than
+  // the read itself.
+  if (typeof response !== "object" || response === null) return undefined;
+  const status = (response as { status?: unknown }).status;
+  return typeof status === "number" ? status : undefined;
 }
 
 /**
@@ -147,58 +154,79 @@ export function trackStainlessAttempts<This, Args extends unknown[], Result>(
   original: (this: This, ...args: Args) => Result,
 ): (this: This, ...args: Args) => Result {
   return function (this: This, ...args: Args): Result {
-    const tracker = context.active().getValue(ATTEMPT_TRACKER_KEY) as AttemptTracker | undefined;
+    const tracker = activeTracker();
     if (tracker === undefined || tracker.settled) return original.apply(this, args);
     // A new attempt means the previous failed-status one was retried: its status is all there is to know.
     flushPending(tracker);
-    const startedAt = performance.now();
-    const waitMs = tracker.previousEnd === undefined ? 0 : Math.max(0, Math.round(startedAt - tracker.previousEnd));
-    tracker.count += 1;
-    const finish = (attempt: { statusCode?: number; error?: unknown }): void => {
-      const endedAt = performance.now();
-      tracker.previousEnd = endedAt;
-      if (tracker.settled) return;
-      const record: AttemptRecord = { ...attempt, waitMs, durationMs: Math.round(endedAt - startedAt) };
-      // Failed attempts wait for what comes next (a retry, or the SDK's own error) to be classified precisely.
-      if (attempt.error !== undefined || (attempt.statusCode !== undefined && attempt.statusCode >= 400)) tracker.pending = record;
-      else report(tracker, record);
-    };
+    const attempt = new Attempt(tracker, args[1]);
     let pending: Result;
     try {
       pending = original.apply(this, args);
     } catch (err) {
-      finish({ error: err });
+      attempt.onFailure(err);
       throw err;
     }
     if (!isThenable(pending)) {
-      finish({});
+      attempt.finish(undefined, undefined);
       return pending;
     }
-    const onResponse = (response: unknown): void => {
-      const statusCode = statusOf(response);
-      finish(statusCode === undefined ? {} : { statusCode });
-    };
-    const onFailure = (err: unknown): void => {
-      finish({ error: isSdkTimeout(err, args[1]) ? timeoutError(err) : err });
-    };
     if (pending instanceof Promise) {
       // A side branch, and the SDK awaits its own promise: one promise and one microtask fewer per attempt. This
       // branch was registered first, so the attempt is recorded before the SDK's retry loop sees the outcome, and
       // it handles the rejection only for itself (the SDK still gets the error from its own promise).
-      pending.then(onResponse, onFailure);
+      pending.then(
+        (response: unknown) => attempt.onResponse(response),
+        (err: unknown) => attempt.onFailure(err),
+      );
       return pending;
     }
     return pending.then(
       (response) => {
-        onResponse(response);
+        attempt.onResponse(response);
         return response;
       },
       (err: unknown) => {
-        onFailure(err);
+        attempt.onFailure(err);
         throw err;
       },
     ) as Result;
   };
+}
+
+/** One HTTP attempt under way. */
+class Attempt {
+  private readonly startedAt = performance.now();
+  private readonly waitMs: number;
+
+  constructor(
+    private readonly tracker: AttemptTracker,
+    private readonly init: unknown,
+  ) {
+    const previousEnd = tracker.previousEnd;
+    this.waitMs = previousEnd === undefined ? 0 : Math.max(0, Math.round(this.startedAt - previousEnd));
+    tracker.count += 1;
+  }
+
+  onResponse(response: unknown): void {
+    this.finish(statusOf(response), undefined);
+  }
+
+  onFailure(err: unknown): void {
+    this.finish(undefined, isSdkTimeout(err, this.init) ? timeoutError(err) : err);
+  }
+
+  finish(statusCode: number | undefined, error: unknown): void {
+    const tracker = this.tracker;
+    const endedAt = performance.now();
+    tracker.previousEnd = endedAt;
+    if (tracker.settled) return;
+    const record: AttemptRecord = { waitMs: this.waitMs, durationMs: Math.round(endedAt - this.startedAt) };
+    if (statusCode !== undefined) record.statusCode = statusCode;
+    if (error !== undefined) record.error = error;
+    // Failed attempts wait for what comes next (a retry, or the SDK's own error) to be classified precisely.
+    if (error !== undefined || (statusCode !== undefined && statusCode >= 400)) tracker.pending = record;
+    else report(tracker, record);
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -11,9 +11,12 @@ export function fieldsOf(value: unknown): Fields | undefined {
   return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Fields) : undefined;
 }
 
+// One frozen empty array for every absent list: the readers run on every response, mostly on absent fields.
+const NO_ITEMS: readonly unknown[] = Object.freeze([]);
+
 /** `value` when it is an array, else an empty one. */
 export function itemsOf(value: unknown): readonly unknown[] {
-  return Array.isArray(value) ? value : [];
+  return Array.isArray(value) ? value : NO_ITEMS;
 }
 
 /** `value` when it is a string. */

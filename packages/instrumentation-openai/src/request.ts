@@ -36,13 +36,14 @@ export function describeRequest(endpoint: Endpoint, body: unknown): RequestDescr
   if (maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
   const temperature = num(bag.temperature);
   if (temperature !== undefined) attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = temperature;
-  const model = str(bag.model);
-  return {
+  const description: RequestDescription = {
     operation: OPERATION_OF[endpoint],
-    ...(model !== undefined ? { requestModel: model } : {}),
     stream: endpoint !== "embeddings" && bag.stream === true,
     attributes,
   };
+  const model = str(bag.model);
+  if (model !== undefined) description.requestModel = model;
+  return description;
 }
 
 function contentParts(content: unknown): GenAiMessagePart[] {

@@ -23,6 +23,9 @@ export interface ResponseSummary extends CommonResponseSummary {
 
 const SOFT_ERROR_DETAIL_MAX = 120;
 
+// Never written to: every push below is behind `capture.enabled`.
+const NO_PARTS: GenAiMessagePart[] = [];
+
 function detail(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   return text.length > SOFT_ERROR_DETAIL_MAX ? `${text.slice(0, SOFT_ERROR_DETAIL_MAX)}…` : text;
@@ -76,7 +79,8 @@ export function summarizeChatCompletion(completion: Bag, capture: ContentCapture
     const message = asBag(choice.message);
     const content = str(message?.content);
     const choiceRefusal = str(message?.refusal);
-    const parts: GenAiMessagePart[] = [];
+    // Only content capture reads the parts: without it, nothing is allocated per choice.
+    const parts: GenAiMessagePart[] = capture.enabled ? [] : NO_PARTS;
     if (content !== undefined && content.length > 0) {
       anyOutput = true;
       if (capture.enabled) parts.push({ type: "text", content });
