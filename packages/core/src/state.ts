@@ -90,13 +90,19 @@ export function setDefaultBudget(budget: BudgetOptions | undefined): void {
 }
 
 /** The one shared state object. */
+// The global entry is created once and never replaced (by this copy or the other), so it is looked up once: this
+// runs several times per LLM call, and a symbol lookup on globalThis is a dictionary lookup.
+let cachedState: CoreState | undefined;
+
 export function coreState(): CoreState {
+  if (cachedState !== undefined) return cachedState;
   const holder = globalThis as unknown as Record<symbol, CoreState | undefined>;
   let state = holder[STATE_SYMBOL];
   if (state === undefined) {
     state = createState();
     holder[STATE_SYMBOL] = state;
   }
+  cachedState = state;
   return state;
 }
 

@@ -74,9 +74,7 @@ class Tracking implements AttemptTracking, AttemptTracker {
     ctx: Context,
     readonly recorder: AttemptRecorder,
   ) {
-    // A context value rather than a WeakMap keyed by the call's span: a WeakMap entry for a new key costs several
-    // times the context copy (measured in bench/NOTES.md).
-    this.context = ctx.setValue(ATTEMPT_TRACKER_KEY, this);
+    this.context = new TrackedContext(ctx, this);
   }
 
   settle(finalError?: unknown): void {
@@ -92,6 +90,32 @@ class Tracking implements AttemptTracking, AttemptTracker {
       // more than the raw fetch failure it wraps.
       report(this, { ...pending, error: finalError ?? pending.error });
     }
+  }
+}
+
+/**
+ * The call's context with its tracker in front. `ctx.setValue` would copy the parent's map and allocate three
+ * closures on every call (the API's BaseContext); this is one small object, and a WeakMap keyed by the call's span
+ * costs more still for a new key (see bench/NOTES.md). Contexts derived from it keep the tracker.
+ */
+class TrackedContext implements Context {
+  constructor(
+    private readonly parent: Context,
+    private readonly tracker: AttemptTracker,
+  ) {}
+
+  getValue(key: symbol): unknown {
+    return key === ATTEMPT_TRACKER_KEY ? this.tracker : this.parent.getValue(key);
+  }
+
+  setValue(key: symbol, value: unknown): Context {
+    if (key === ATTEMPT_TRACKER_KEY) return this.parent.setValue(key, value);
+    return new TrackedContext(this.parent.setValue(key, value), this.tracker);
+  }
+
+  deleteValue(key: symbol): Context {
+    if (key === ATTEMPT_TRACKER_KEY) return this.parent.deleteValue(key);
+    return new TrackedContext(this.parent.deleteValue(key), this.tracker);
   }
 }
 

@@ -1,6 +1,6 @@
 // Unit tests of the shared pieces against SDK-shaped fakes: attempt tracking, the APIPromise and Stream observers
 // (exactly-once endings, identical results and errors for the consumer), and content capture settings.
-import { context } from "@opentelemetry/api";
+import { context, createContextKey } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
   CAPTURE_MESSAGE_CONTENT_ENV,
@@ -98,6 +98,19 @@ describe("attempt tracking", () => {
     await context.with(tracking.context, () => new FakeClient([abort, 200]).request());
     expect(rec.records[0]?.error).toMatchObject({ name: "TimeoutError", cause: abort });
     expect(rec.records[1]?.statusCode).toBe(200);
+  });
+
+  it("the tracked context keeps the caller's values, and contexts derived from it keep the tracker", async () => {
+    const callerKey = createContextKey("caller value");
+    const derivedKey = createContextKey("derived value");
+    const rec = recorder();
+    const tracking = trackAttempts(context.active().setValue(callerKey, "kept"), rec);
+    expect(tracking.context.getValue(callerKey)).toBe("kept");
+    const derived = tracking.context.setValue(derivedKey, 2).deleteValue(callerKey);
+    expect(derived.getValue(derivedKey)).toBe(2);
+    expect(derived.getValue(callerKey)).toBeUndefined();
+    await context.with(derived, () => new FakeClient([201]).request());
+    expect(rec.records.map((r) => r.statusCode)).toEqual([201]);
   });
 
   it("outside a tracked call the original runs untouched", async () => {
