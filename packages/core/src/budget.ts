@@ -56,6 +56,12 @@ export function budgetCheck(ctx: Context = context.active()): BudgetExceededErro
 
 /** Writes the budget limits and running totals of `ctx`'s trace on `span`. */
 export function writeBudgetTotals(span: Span, ctx: Context, ownTotals?: BudgetTotals): void {
+  if (ownTotals !== undefined) {
+    // A root call: no budget, and no target object to build on every call.
+    span.setAttribute(ATTR_TELLTALE_BUDGET_TOKENS_USED, ownTotals.tokensUsed);
+    span.setAttribute(ATTR_TELLTALE_BUDGET_COST_USD_USED, ownTotals.costUsd);
+    return;
+  }
   const target = budgetTarget(ctx, ownTotals);
   if (target === undefined) return;
   span.setAttribute(ATTR_TELLTALE_BUDGET_TOKENS_USED, target.trace.tokensUsed);
@@ -66,6 +72,12 @@ export function writeBudgetTotals(span: Span, ctx: Context, ownTotals?: BudgetTo
 
 /** Adds one LLM call's usage to its trace; where the total first crosses the limit, marks `span` and the workflow. */
 export function addUsage(ctx: Context, span: Span, tokens: number, costUsd: number, ownTotals?: BudgetTotals): void {
+  if (ownTotals !== undefined) {
+    // A root call has no budget to cross.
+    ownTotals.tokensUsed += tokens;
+    ownTotals.costUsd += costUsd;
+    return;
+  }
   const target = budgetTarget(ctx, ownTotals);
   if (target === undefined) return;
   target.trace.tokensUsed += tokens;

@@ -400,7 +400,8 @@ interface ResponseReader<Key> {
  * APIPromise observer, so observing a call allocates no observer object and closures. */
 class TracedCall<Key> implements ApiPromiseObserver {
   private ended = false;
-  private readonly startedAt = performance.now();
+  /** Only a stream's time to first chunk reads it. */
+  private readonly startedAt: number;
 
   constructor(
     readonly call: LlmCall,
@@ -410,7 +411,9 @@ class TracedCall<Key> implements ApiPromiseObserver {
     private readonly key: Key,
     private readonly capture: ContentCapture,
     private readonly reader: ResponseReader<Key>,
-  ) {}
+  ) {
+    this.startedAt = stream ? performance.now() : 0;
+  }
 
   end(error?: unknown): void {
     if (this.ended) return;
