@@ -11,6 +11,7 @@
 //   node bench/run.mjs --quick             a few iterations per variant: checks the wiring, numbers mean nothing
 //   --sections llm,sampler,core            only these sections
 //   --variants bare@7,telltale@7           only these LLM variants (their bare lines are added)
+//   --modes plain                          only these LLM modes (plain, stream; default both)
 //   --reps N                               repetitions (default 7)
 //   --out DIR                              where results.json / results.md go (default: bench/)
 //   --render                               re-render results.md (and the targets) from results.json, e.g. after
@@ -36,6 +37,9 @@ const args = parseArgs(process.argv.slice(2));
 const quick = args.quick === true;
 const reps = Number(args.reps ?? (quick ? 1 : 7));
 const sections = new Set(String(args.sections ?? "llm,sampler,core").split(","));
+const llmModes = String(args.modes ?? "plain,stream")
+  .split(",")
+  .filter((mode) => mode === "plain" || mode === "stream");
 const outDir = path.resolve(String(args.out ?? benchDir));
 
 /** Iteration counts: the full run is sized to finish in ~5 minutes on 2 cores; --quick only checks the wiring. */
@@ -77,7 +81,7 @@ async function main() {
   const llmVariants = selectLlmVariants();
   const jobs = [];
   if (sections.has("llm")) {
-    for (const mode of ["plain", "stream"]) {
+    for (const mode of llmModes) {
       for (const variant of llmVariants) {
         jobs.push({ section: "llm", key: `${mode}/${variant}`, worker: "llm-worker.cjs", options: { variant, mode, ...SIZES.llm[mode] } });
       }
@@ -177,7 +181,7 @@ function headline(result) {
 
 function summariseLlm(runs, variants) {
   const summary = {};
-  for (const mode of ["plain", "stream"]) {
+  for (const mode of llmModes) {
     const perRep = (variant) => runs.get(`${mode}/${variant}@llm`).map((run) => median(run.perCallUs));
     summary[mode] = variants.map((variant) => {
       const spec = LLM_VARIANTS[variant];

@@ -52,6 +52,7 @@ function renderLlm(llm) {
     ["plain", "Plain call"],
     ["stream", "Streaming call (50 chunks, `include_usage`)"],
   ]) {
+    if (llm[mode] === undefined) continue;
     lines.push(`### ${title}`, "");
     lines.push("| variant | SDK | µs / call | spread | added µs | ratio to bare | spans / call | attributes / events per span |");
     lines.push("|---|---|---:|---:|---:|---:|---:|---|");
