@@ -21,15 +21,20 @@ export function summariseProfile(profile, top = 25, calls = 0) {
     byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + micros);
   }
   const perCall = (micros) => (calls > 0 ? `  ${(micros / calls).toFixed(2).padStart(7)} µs/call` : "");
-  const lines = [`self time by package${calls > 0 ? ` (${calls} calls, ${(total / calls).toFixed(1)} µs/call in all)` : ""}:`];
-  for (const [pkg, micros] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
-    lines.push(`  ${((100 * micros) / total).toFixed(1).padStart(5)}%${perCall(micros)}  ${pkg}`);
-  }
-  lines.push("self time by function:");
-  for (const [key, micros] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    lines.push(`  ${((100 * micros) / total).toFixed(1).padStart(5)}%${perCall(micros)}  ${key}`);
-  }
-  return lines.join("\n");
+  return [
+    `self time by package${calls > 0 ? ` (${calls} calls, ${(total / calls).toFixed(1)} µs/call in all)` : ""}:`,
+    ...topLines(byPackage, 15, total, perCall),
+    "self time by function:",
+    ...topLines(byFunction, top, total, perCall),
+  ].join("\n");
+}
+
+/** The `limit` largest entries of `amounts`, each with its share of `total` and `format`ted amount. */
+function topLines(amounts, limit, total, format) {
+  return [...amounts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
+    .map(([name, amount]) => `  ${((100 * amount) / total).toFixed(1).padStart(5)}%${format(amount)}  ${name}`);
 }
 
 function shortenUrl(url) {
@@ -73,14 +78,11 @@ export function summariseAllocations(profile, top = 25, calls = 1) {
     for (const child of node.children ?? []) visit(child);
   };
   visit(profile.head);
-  const perCall = (bytes) => `${(bytes / calls).toFixed(0).padStart(7)} B/call`;
-  const lines = [`bytes allocated by package (${calls} calls, ${(total / calls).toFixed(0)} B/call in all):`];
-  for (const [pkg, bytes] of [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
-    lines.push(`  ${((100 * bytes) / total).toFixed(1).padStart(5)}%  ${perCall(bytes)}  ${pkg}`);
-  }
-  lines.push("bytes allocated by function:");
-  for (const [key, bytes] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    lines.push(`  ${((100 * bytes) / total).toFixed(1).padStart(5)}%  ${perCall(bytes)}  ${key}`);
-  }
-  return lines.join("\n");
+  const perCall = (bytes) => `  ${(bytes / calls).toFixed(0).padStart(7)} B/call`;
+  return [
+    `bytes allocated by package (${calls} calls, ${(total / calls).toFixed(0)} B/call in all):`,
+    ...topLines(byPackage, 15, total, perCall),
+    "bytes allocated by function:",
+    ...topLines(byFunction, top, total, perCall),
+  ].join("\n");
 }

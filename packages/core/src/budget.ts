@@ -16,13 +16,11 @@ import { traceStateFor, workflowScopeOf, type BudgetOptions, type TraceState } f
 /** The running totals a budget is checked against. */
 export type BudgetTotals = Pick<TraceState, "tokensUsed" | "costUsd" | "exceeded">;
 
-/** The running totals of the trace `ctx` belongs to, and the budget that applies (from the nearest workflow). */
-export function budgetTarget(
-  ctx: Context,
-  ownTotals?: BudgetTotals,
-): { trace: BudgetTotals; budget: Readonly<BudgetOptions> | undefined } | undefined {
-  // A call that is its own trace root keeps its totals itself: nothing else can share them.
-  if (ownTotals !== undefined) return { trace: ownTotals, budget: undefined };
+/**
+ * The running totals of the trace `ctx` belongs to, and the budget that applies (from the nearest workflow). A call
+ * that is its own trace root keeps its totals itself (`ownTotals` of writeBudgetTotals/addUsage), not here.
+ */
+export function budgetTarget(ctx: Context): { trace: BudgetTotals; budget: Readonly<BudgetOptions> | undefined } | undefined {
   const scope = workflowScopeOf(ctx);
   if (scope !== undefined) return { trace: scope.trace, budget: scope.budget };
   const spanContext = trace.getSpanContext(ctx);
@@ -62,7 +60,7 @@ export function writeBudgetTotals(span: Span, ctx: Context, ownTotals?: BudgetTo
     span.setAttribute(ATTR_TELLTALE_BUDGET_COST_USD_USED, ownTotals.costUsd);
     return;
   }
-  const target = budgetTarget(ctx, ownTotals);
+  const target = budgetTarget(ctx);
   if (target === undefined) return;
   span.setAttribute(ATTR_TELLTALE_BUDGET_TOKENS_USED, target.trace.tokensUsed);
   span.setAttribute(ATTR_TELLTALE_BUDGET_COST_USD_USED, target.trace.costUsd);
@@ -78,7 +76,7 @@ export function addUsage(ctx: Context, span: Span, tokens: number, costUsd: numb
     ownTotals.costUsd += costUsd;
     return;
   }
-  const target = budgetTarget(ctx, ownTotals);
+  const target = budgetTarget(ctx);
   if (target === undefined) return;
   target.trace.tokensUsed += tokens;
   target.trace.costUsd += costUsd;

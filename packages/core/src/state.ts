@@ -89,11 +89,11 @@ export function setDefaultBudget(budget: BudgetOptions | undefined): void {
   coreState().defaultBudget = budget === undefined ? undefined : { ...budget };
 }
 
-/** The one shared state object. */
 // The global entry is created once and never replaced (by this copy or the other), so it is looked up once: this
 // runs several times per LLM call, and a symbol lookup on globalThis is a dictionary lookup.
 let cachedState: CoreState | undefined;
 
+/** The one shared state object. */
 export function coreState(): CoreState {
   if (cachedState !== undefined) return cachedState;
   const holder = globalThis as unknown as Record<symbol, CoreState | undefined>;

@@ -249,11 +249,6 @@ export abstract class StainlessInstrumentation<
     return client;
   }
 
-  override enable(): void {
-    super.enable();
-    retainApiPromisePatches(this);
-  }
-
   override disable(): void {
     super.disable();
     for (const target of this.manualPatches ?? []) this.unpatch(target);
