@@ -117,3 +117,18 @@ describe("pnpm bench (--quick, one variant)", () => {
     expect(markdown).toContain("These numbers mean nothing");
   });
 });
+
+describe("retention probe", () => {
+  const probe = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "src", "retention-probe.cjs");
+  const run = (variant: string) => promisify(execFile)(process.execPath, ["--expose-gc", probe, variant], { timeout: 120_000 });
+
+  it("reports three per-call byte counts for a variant", async () => {
+    const { stdout } = await run("bare@6");
+    const match = /^bare@6: bytes per call kept through three scavenges: (-?\d+), (-?\d+), (-?\d+)\n$/.exec(stdout);
+    expect(match).not.toBeNull();
+  });
+
+  it("refuses a variant it cannot build, naming it", async () => {
+    await expect(run("otel@6")).rejects.toThrow(/retention-probe takes bare@N, floor@N or telltale@N, not otel@6/);
+  });
+});
