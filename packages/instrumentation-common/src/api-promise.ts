@@ -31,7 +31,8 @@ export interface ApiPromiseObserver {
  * user's `APIPromise` often outlives the call, and openai 7 makes that worse for the garbage collector: it stores
  * per-instance closures on every `APIPromise` (`withResponse`, `_thenUnwrap`), and V8 keeps closures stored that
  * way alive through every young-generation collection until the next full one. Whatever the promise still reaches
- * is copied and then promoted with it; without these references, that was ~0.85 KB more per call (bench/NOTES.md).
+ * is copied and then promoted with it: ~1 KB more per call on openai 7 before these references were dropped
+ * (bench/NOTES.md).
  */
 class ObservedCall {
   parseRequested = false;
