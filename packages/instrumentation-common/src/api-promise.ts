@@ -24,6 +24,15 @@ export interface ApiPromiseObserver {
   onRawResponse(response: unknown): void;
 }
 
+const enum Outcome {
+  Parsed,
+  Error,
+  Raw,
+}
+
+/** What failed, per outcome, in the diagnostic when the observer throws. */
+const OUTCOME_FAILURES = ["observing a response", "recording an SDK error", "observing a raw response"] as const;
+
 /**
  * One observed SDK call, shared by its `APIPromise` and the promises derived from it with `_thenUnwrap`.
  *
@@ -44,39 +53,33 @@ class ObservedCall {
     public parseContext: Context | undefined,
   ) {}
 
-  /** Marks the call settled and hands over its observer, which it no longer holds. */
-  private release(): ApiPromiseObserver | undefined {
+  settleParsed(value: unknown): void {
+    this.settle(Outcome.Parsed, value);
+  }
+
+  settleError(error: unknown): void {
+    this.settle(Outcome.Error, error);
+  }
+
+  settleRaw(response: unknown): void {
+    if (!this.parseRequested) this.settle(Outcome.Raw, response);
+  }
+
+  /** The first outcome reaches the observer, which the call then no longer holds; later ones are ignored. */
+  private settle(outcome: Outcome, value: unknown): void {
+    if (this.settled) return;
     this.settled = true;
     const observer = this.observer;
     this.observer = undefined;
     this.parseContext = undefined;
-    return observer;
-  }
-
-  settleParsed(value: unknown): void {
-    if (this.settled) return;
+    if (observer === undefined) return;
+    // One inline try/catch and a switch rather than a callback per outcome: settling allocates no closure.
     try {
-      this.release()?.onParsed(value);
+      if (outcome === Outcome.Parsed) observer.onParsed(value);
+      else if (outcome === Outcome.Error) observer.onError(value);
+      else observer.onRawResponse(value);
     } catch (err) {
-      diag.error("telltale: observing a response failed", err);
-    }
-  }
-
-  settleError(error: unknown): void {
-    if (this.settled) return;
-    try {
-      this.release()?.onError(error);
-    } catch (err) {
-      diag.error("telltale: recording an SDK error failed", err);
-    }
-  }
-
-  settleRaw(response: unknown): void {
-    if (this.parseRequested || this.settled) return;
-    try {
-      this.release()?.onRawResponse(response);
-    } catch (err) {
-      diag.error("telltale: observing a raw response failed", err);
+      diag.error(`telltale: ${OUTCOME_FAILURES[outcome]} failed`, err);
     }
   }
 }
