@@ -182,11 +182,11 @@ export const ATTR_TELLTALE_STEP_NAME = "telltale.step.name";
 
 /** int. The workflow's token limit. */
 export const ATTR_TELLTALE_BUDGET_TOKENS_LIMIT = "telltale.budget.tokens.limit";
-/** int. Tokens used so far in the trace when this span ended (running total). */
+/** int. Tokens used so far in the trace when this span ended (running total); not on an LLM call that is its own trace. */
 export const ATTR_TELLTALE_BUDGET_TOKENS_USED = "telltale.budget.tokens.used";
 /** double. The workflow's cost limit in US dollars. */
 export const ATTR_TELLTALE_BUDGET_COST_USD_LIMIT = "telltale.budget.cost_usd.limit";
-/** double. Cost in US dollars so far in the trace when this span ended (running total). */
+/** double. Cost in US dollars so far in the trace when this span ended (running total); not on an LLM call that is its own trace. */
 export const ATTR_TELLTALE_BUDGET_COST_USD_USED = "telltale.budget.cost_usd.used";
 /** boolean. The budget was exceeded (on the span where it crossed, and on the workflow span). */
 export const ATTR_TELLTALE_BUDGET_EXCEEDED = "telltale.budget.exceeded";

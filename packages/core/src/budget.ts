@@ -18,7 +18,7 @@ export type BudgetTotals = Pick<TraceState, "tokensUsed" | "costUsd" | "exceeded
 
 /**
  * The running totals of the trace `ctx` belongs to, and the budget that applies (from the nearest workflow). A call
- * that is its own trace root keeps its totals itself (`ownTotals` of writeBudgetTotals/addUsage), not here.
+ * that is its own trace root has no running totals (its own usage is the trace's) and does not come here.
  */
 export function budgetTarget(ctx: Context): { trace: BudgetTotals; budget: Readonly<BudgetOptions> | undefined } | undefined {
   const scope = workflowScopeOf(ctx);
@@ -53,13 +53,7 @@ export function budgetCheck(ctx: Context = context.active()): BudgetExceededErro
 }
 
 /** Writes the budget limits and running totals of `ctx`'s trace on `span`. */
-export function writeBudgetTotals(span: Span, ctx: Context, ownTotals?: BudgetTotals): void {
-  if (ownTotals !== undefined) {
-    // A root call: no budget, and no target object to build on every call.
-    span.setAttribute(ATTR_TELLTALE_BUDGET_TOKENS_USED, ownTotals.tokensUsed);
-    span.setAttribute(ATTR_TELLTALE_BUDGET_COST_USD_USED, ownTotals.costUsd);
-    return;
-  }
+export function writeBudgetTotals(span: Span, ctx: Context): void {
   const target = budgetTarget(ctx);
   if (target === undefined) return;
   span.setAttribute(ATTR_TELLTALE_BUDGET_TOKENS_USED, target.trace.tokensUsed);
@@ -69,13 +63,7 @@ export function writeBudgetTotals(span: Span, ctx: Context, ownTotals?: BudgetTo
 }
 
 /** Adds one LLM call's usage to its trace; where the total first crosses the limit, marks `span` and the workflow. */
-export function addUsage(ctx: Context, span: Span, tokens: number, costUsd: number, ownTotals?: BudgetTotals): void {
-  if (ownTotals !== undefined) {
-    // A root call has no budget to cross.
-    ownTotals.tokensUsed += tokens;
-    ownTotals.costUsd += costUsd;
-    return;
-  }
+export function addUsage(ctx: Context, span: Span, tokens: number, costUsd: number): void {
   const target = budgetTarget(ctx);
   if (target === undefined) return;
   target.trace.tokensUsed += tokens;

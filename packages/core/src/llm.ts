@@ -36,7 +36,7 @@ import {
   type ErrorClass,
   type SoftErrorKind,
 } from "./attributes.js";
-import { addUsage, writeBudgetTotals, type BudgetTotals } from "./budget.js";
+import { addUsage, writeBudgetTotals } from "./budget.js";
 import { markDeadlineAtEnd, markDeadlineAtStart } from "./deadline.js";
 import { classifyError, isRecoverable } from "./errors.js";
 import { markKeep, recordError } from "./keep.js";
@@ -127,9 +127,12 @@ class LlmCallSpan implements LlmCall {
   private responseModel: string | undefined;
   private softErrorKind: SoftErrorKind | undefined;
   private ended = false;
-  /** Budget totals of a call that is its own trace root (no workflow, no parent span): nothing else can share
-   * them, so they stay here instead of adding an entry to the process-wide per-trace map on every call. */
-  private readonly ownTotals: BudgetTotals | undefined;
+  /**
+   * The call is its own trace (no workflow, no parent span): the trace's running totals would repeat its own
+   * `gen_ai.usage.*` and `telltale.usage.cost_usd`, with no budget to hold them against, so it writes none and
+   * adds no entry to the process-wide per-trace map.
+   */
+  private readonly isTraceRoot: boolean;
   /** The first attempt's event while it is the only, successful one: the span's attempt attributes already say
    * everything it would, so it is written only once a second attempt (or an error) makes it informative. */
   private firstAttemptAt: number | undefined;
@@ -156,21 +159,21 @@ class LlmCallSpan implements LlmCall {
     }
     this.span = span;
     this.context = trace.setSpan(parent, span);
-    let ownTotals: BudgetTotals | undefined;
+    let isTraceRoot = false;
     try {
       if (workflowScopeOf(parent) === undefined) {
         const parentSpanContext = trace.getSpanContext(parent);
         const isRoot = parentSpanContext === undefined || !trace.isSpanContextValid(parentSpanContext);
         // Our own span's ids come from the tracer: valid, or the all-zero INVALID_SPAN_CONTEXT (no SDK, or the
         // fallback above), so comparing with that is enough and skips the id regexes of isSpanContextValid.
-        if (isRoot && span.spanContext().traceId !== INVALID_TRACEID) ownTotals = { tokensUsed: 0, costUsd: 0, exceeded: false };
+        isTraceRoot = isRoot && span.spanContext().traceId !== INVALID_TRACEID;
       } else {
         markDeadlineAtStart(span, parent);
       }
     } catch (failure) {
       reportFailure("startLlmCall deadline", failure);
     }
-    this.ownTotals = ownTotals;
+    this.isTraceRoot = isTraceRoot;
   }
 
   recordAttempt(attempt: LlmAttempt): void {
@@ -256,9 +259,10 @@ class LlmCallSpan implements LlmCall {
       const price = currentPrice(this.options.provider, model);
       const cost = price === undefined ? 0 : costOf(price, usage);
       if (price !== undefined) span.setAttribute(ATTR_TELLTALE_USAGE_COST_USD, cost);
+      if (this.isTraceRoot) return;
       const tokens = tokensOf(usage);
       // Usage may be reported again (a stream's final chunk after a partial one): count only the difference.
-      addUsage(this.context, span, tokens - this.countedTokens, cost - this.countedCost, this.ownTotals);
+      addUsage(this.context, span, tokens - this.countedTokens, cost - this.countedCost);
       this.countedTokens = tokens;
       this.countedCost = cost;
     } catch (failure) {
@@ -296,9 +300,11 @@ class LlmCallSpan implements LlmCall {
         }
       }
       this.writeAttempts();
-      writeBudgetTotals(span, this.context, this.ownTotals);
-      // Only a workflow carries a deadline: a root call has none to mark.
-      if (this.ownTotals === undefined) markDeadlineAtEnd(span, this.context);
+      // A root call has no running totals of its own trace to write, and no workflow deadline to mark.
+      if (!this.isTraceRoot) {
+        writeBudgetTotals(span, this.context);
+        markDeadlineAtEnd(span, this.context);
+      }
       this.recordMetrics(errorType);
       span.end();
     } catch (failure) {

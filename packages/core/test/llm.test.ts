@@ -24,6 +24,7 @@ import {
   ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
   ATTR_TELLTALE_ATTEMPT_WAIT_MS,
   ATTR_TELLTALE_ATTEMPT_WAITS_MS,
+  ATTR_TELLTALE_BUDGET_COST_USD_USED,
   ATTR_TELLTALE_BUDGET_TOKENS_USED,
   ATTR_TELLTALE_ERROR_CLASS,
   ATTR_TELLTALE_ERROR_RECOVERABLE,
@@ -178,9 +179,11 @@ describe("startLlmCall", () => {
       [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 1_000,
       [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: 500,
       [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: 200,
-      [ATTR_TELLTALE_BUDGET_TOKENS_USED]: 1_500,
     });
     expect(span.attributes[ATTR_TELLTALE_USAGE_COST_USD]).toBeCloseTo(expectedCost, 12);
+    // The call is its own trace: its usage and cost are the totals, so no running totals repeat them.
+    expect(span.attributes[ATTR_TELLTALE_BUDGET_TOKENS_USED]).toBeUndefined();
+    expect(span.attributes[ATTR_TELLTALE_BUDGET_COST_USD_USED]).toBeUndefined();
     const ofThisCall = <T extends { attributes: Record<string, unknown> }>(points: T[]) =>
       points.filter((p) => p.attributes[ATTR_GEN_AI_REQUEST_MODEL] === "gpt-4o-mini-metrics");
     const tokenPoints = ofThisCall(await otel.histogramPoints(METRIC_GEN_AI_CLIENT_TOKEN_USAGE));
