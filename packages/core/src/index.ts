@@ -10,6 +10,7 @@ export {
 } from "./errors.js";
 export { markKeep, recordError } from "./keep.js";
 export { budgetCheck } from "./budget.js";
+export { bindContextValue } from "./bound-context.js";
 export {
   startLlmCall,
   type LlmAttempt,

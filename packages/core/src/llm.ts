@@ -36,6 +36,7 @@ import {
   type ErrorClass,
   type SoftErrorKind,
 } from "./attributes.js";
+import { contextWithSpan } from "./bound-context.js";
 import { addUsage, writeBudgetTotals } from "./budget.js";
 import { markDeadlineAtEnd, markDeadlineAtStart } from "./deadline.js";
 import { classifyError, isRecoverable } from "./errors.js";
@@ -60,7 +61,8 @@ export interface LlmCallOptions {
   serverPort?: number;
   /** `gen_ai.request.stream`. */
   stream?: boolean;
-  /** Extra request attributes (max tokens, temperature …). */
+  /** Extra request attributes (max tokens, temperature …), set right after the span starts: samplers see the
+   * operation, provider, model and server, the attributes the GenAI conventions ask for at creation. */
   attributes?: Attributes;
   /** Defaults to `context.active()`. */
   parentContext?: Context;
@@ -140,15 +142,15 @@ class LlmCallSpan implements LlmCall {
   constructor(tracer: Tracer, options: LlmCallOptions) {
     this.options = options;
     const parent = options.parentContext ?? context.active();
+    // Only what the GenAI conventions call sampling-relevant goes in at creation: the SDK validates and copies
+    // creation attributes twice, and a later setAttribute once.
     const attributes: Attributes = {
-      ...options.attributes,
       [ATTR_GEN_AI_OPERATION_NAME]: options.operation,
       [ATTR_GEN_AI_PROVIDER_NAME]: options.provider,
     };
     if (options.requestModel !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = options.requestModel;
     if (options.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = options.serverAddress;
     if (options.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = options.serverPort;
-    if (options.stream !== undefined) attributes[ATTR_GEN_AI_REQUEST_STREAM] = options.stream;
     const name = options.requestModel ? `${options.operation} ${options.requestModel}` : options.operation;
     let span: Span;
     try {
@@ -158,7 +160,13 @@ class LlmCallSpan implements LlmCall {
       span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
     }
     this.span = span;
-    this.context = trace.setSpan(parent, span);
+    this.context = contextWithSpan(parent, span);
+    try {
+      if (options.attributes !== undefined) span.setAttributes(options.attributes);
+      if (options.stream !== undefined) span.setAttribute(ATTR_GEN_AI_REQUEST_STREAM, options.stream);
+    } catch (failure) {
+      reportFailure("startLlmCall attributes", failure);
+    }
     let isTraceRoot = false;
     try {
       if (workflowScopeOf(parent) === undefined) {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { context, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { context, SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
+import { InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor, TracerProvider, type Sampler } from "@opentelemetry/sdk-trace";
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_REQUEST_STREAM,
   ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
@@ -96,6 +98,60 @@ describe("startLlmCall", () => {
     });
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
     expect(span.attributes[ATTR_TELLTALE_KEEP]).toBeUndefined();
+  });
+
+  it("gives a head sampler the sampling-relevant attributes at creation, and the rest right after", () => {
+    const seenBySampler: Attributes[] = [];
+    const sampler: Sampler = {
+      shouldSample: (_ctx, _traceId, _name, _kind, attributes) => {
+        seenBySampler.push({ ...attributes });
+        return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+      },
+      toString: () => "recording",
+    };
+    const exporter = new InMemorySpanExporter();
+    const provider = new TracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const call = startLlmCall(provider.getTracer("sampled"), {
+      provider: "openai",
+      operation: "chat",
+      requestModel: "gpt-4o-mini",
+      serverAddress: "api.openai.com",
+      serverPort: 443,
+      stream: false,
+      attributes: { [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: 64, [ATTR_GEN_AI_REQUEST_TEMPERATURE]: 0 },
+    });
+    call.end();
+    // The attributes the GenAI conventions call sampling-relevant, and only those: the SDK copies creation
+    // attributes twice, a later setAttribute once.
+    expect(seenBySampler).toEqual([
+      {
+        [ATTR_GEN_AI_OPERATION_NAME]: "chat",
+        [ATTR_GEN_AI_PROVIDER_NAME]: "openai",
+        [ATTR_GEN_AI_REQUEST_MODEL]: "gpt-4o-mini",
+        [ATTR_SERVER_ADDRESS]: "api.openai.com",
+        [ATTR_SERVER_PORT]: 443,
+      },
+    ]);
+    expect(exporter.getFinishedSpans()[0]?.attributes).toMatchObject({
+      [ATTR_GEN_AI_REQUEST_MODEL]: "gpt-4o-mini",
+      [ATTR_GEN_AI_REQUEST_STREAM]: false,
+      [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: 64,
+      [ATTR_GEN_AI_REQUEST_TEMPERATURE]: 0,
+    });
+  });
+
+  it("runs the SDK call in a context whose derived contexts keep the call span, or drop it when asked", () => {
+    const call = startLlmCall(tracer(), { provider: "openai", operation: "chat", requestModel: "gpt-4o-mini" });
+    const other = Symbol("other");
+    const derived = call.context.setValue(other, 1);
+    expect(trace.getSpan(derived)).toBe(call.span);
+    expect(derived.getValue(other)).toBe(1);
+    expect(trace.getSpan(trace.deleteSpan(derived))).toBeUndefined();
+    const replacement = tracer().startSpan("replacement");
+    expect(trace.getSpan(trace.setSpan(call.context, replacement))).toBe(replacement);
+    expect(call.context.getValue(other)).toBeUndefined();
+    replacement.end();
+    call.end();
   });
 
   it("records SDK-internal attempts: count, reasons, waits, per-attempt arrays and events (F1)", async () => {

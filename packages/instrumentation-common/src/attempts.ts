@@ -7,6 +7,7 @@
  * its status code or error, how long the client waited before it (backoff or `retry-after`) and how long it took.
  */
 import { context, diag, type Context } from "@opentelemetry/api";
+import { bindContextValue } from "@telltale/core";
 
 /** One HTTP attempt inside one SDK call, as `LlmCall.recordAttempt` takes it. */
 export interface AttemptRecord {
@@ -62,7 +63,8 @@ export function trackAttempts(ctx: Context, recorder: AttemptRecorder): AttemptT
 }
 
 // A class rather than an object literal: no getter and method closures allocated on every SDK call. It is its own
-// tracker, so tracking a call allocates one object and one context.
+// tracker, so tracking a call allocates one object and one small context in front of the call's (core's
+// bindContextValue: no copy of the parent's map). Contexts derived from it keep the tracker.
 class Tracking implements AttemptTracking, AttemptTracker {
   readonly context: Context;
   previousEnd: number | undefined = undefined;
@@ -74,7 +76,7 @@ class Tracking implements AttemptTracking, AttemptTracker {
     ctx: Context,
     readonly recorder: AttemptRecorder,
   ) {
-    this.context = new TrackedContext(ctx, this);
+    this.context = bindContextValue(ctx, ATTEMPT_TRACKER_KEY, this);
   }
 
   settle(finalError?: unknown): void {
@@ -90,32 +92,6 @@ class Tracking implements AttemptTracking, AttemptTracker {
       // more than the raw fetch failure it wraps.
       report(this, { ...pending, error: finalError ?? pending.error });
     }
-  }
-}
-
-/**
- * The call's context with its tracker in front. `ctx.setValue` would copy the parent's map and allocate three
- * closures on every call (the API's BaseContext); this is one small object, and a WeakMap keyed by the call's span
- * costs more still for a new key (see bench/NOTES.md). Contexts derived from it keep the tracker.
- */
-class TrackedContext implements Context {
-  constructor(
-    private readonly parent: Context,
-    private readonly tracker: AttemptTracker,
-  ) {}
-
-  getValue(key: symbol): unknown {
-    return key === ATTEMPT_TRACKER_KEY ? this.tracker : this.parent.getValue(key);
-  }
-
-  setValue(key: symbol, value: unknown): Context {
-    if (key === ATTEMPT_TRACKER_KEY) return this.parent.setValue(key, value);
-    return new TrackedContext(this.parent.setValue(key, value), this.tracker);
-  }
-
-  deleteValue(key: symbol): Context {
-    if (key === ATTEMPT_TRACKER_KEY) return this.parent.deleteValue(key);
-    return new TrackedContext(this.parent.deleteValue(key), this.tracker);
   }
 }
 
