@@ -2,15 +2,16 @@
  * Observes a Stainless `APIPromise` (what every `create` returns) without replacing it.
  *
  * The user keeps the SDK's own object with `.withResponse()`, `.asResponse()`, `_thenUnwrap()`, `then/catch/finally`.
- * What is observed is the promise's `parse()` (which `then`, `catch`, `finally` and `withResponse` go through),
- * `asResponse()` (raw access: the body is the user's, so the call ends at the headers) and `_thenUnwrap()` (the SDK's
- * helpers derive new promises with it; those are observed too, as the same call).
+ * What is observed is the promise's `parse()` (which `then`, `catch`, `finally` and `withResponse` go through) and
+ * `asResponse()` (raw access: the body is the user's, so the call ends at the headers).
  *
- * Those three methods are patched once on the `APIPromise` class's prototype, the first time an instance is
- * observed, and not on every instance: three `Object.defineProperty` and three closures per call cost more than the
- * rest of the observation. The patched methods find the call an instance belongs to under a symbol-keyed property
- * of the instance (a plain assignment: a `WeakMap` entry or a non-enumerable `defineProperty` costs ~50 times more
- * per call); an instance nobody observes goes straight to the SDK's method.
+ * Those two methods are patched once on the `APIPromise` class's prototype, the first time an instance is observed,
+ * and not on every instance: `Object.defineProperty` and closures per call cost more than the rest of the
+ * observation. The call is found from the instance's `responsePromise` (the SDK's promise of the HTTP response),
+ * under a symbol-keyed property (a plain assignment: a `WeakMap` entry or a non-enumerable `defineProperty` costs
+ * ~50 times more per call). Promises the SDK's helpers derive with `_thenUnwrap()` share that `responsePromise` in
+ * every supported SDK version, so they are observed as the same call without wrapping anything per instance. A
+ * promise nobody observes goes straight to the SDK's method.
  */
 import { context, diag, type Context } from "@opentelemetry/api";
 import { findMethodOwner } from "./prototype.js";
@@ -46,12 +47,28 @@ const OUTCOME_FAILURES = ["observing a response", "recording an SDK error", "obs
 class ObservedCall {
   parseRequested = false;
   settled = false;
+  /** The last `parse()` promise a settle branch hangs on: the SDK memoizes `parse()` per instance, and the user
+   * may call `then` many times on one promise. */
+  private hookedParsing: Promise<unknown> | undefined = undefined;
 
   constructor(
     private observer: ApiPromiseObserver | undefined,
     /** The context parsing runs in; none once the call has settled (later attempts are not the call's). */
     public parseContext: Context | undefined,
   ) {}
+
+  /** Hangs the settle branch on one instance's parse promise, once. */
+  hook(parsing: Promise<unknown>): void {
+    if (parsing === this.hookedParsing) return;
+    this.hookedParsing = parsing;
+    // A side branch, and the user gets the SDK's own promise: no extra promise and microtask in the user's chain.
+    // Reactions run in registration order, so the observer still sees the outcome before the user does, and the
+    // user's promise keeps its own (un)handled-rejection behaviour.
+    parsing.then(
+      (value) => this.settleParsed(value),
+      (error: unknown) => this.settleError(error),
+    );
+  }
 
   settleParsed(value: unknown): void {
     this.settle(Outcome.Parsed, value);
@@ -72,6 +89,7 @@ class ObservedCall {
     const observer = this.observer;
     this.observer = undefined;
     this.parseContext = undefined;
+    this.hookedParsing = undefined;
     if (observer === undefined) return;
     // One inline try/catch and a switch rather than a callback per outcome: settling allocates no closure.
     try {
@@ -84,28 +102,25 @@ class ObservedCall {
   }
 }
 
-/** One observed `APIPromise` instance: its call, and its `parse()` promise once the observer hangs on it. */
-interface ObservedPromise {
-  readonly call: ObservedCall;
-  parsing: Promise<unknown> | undefined;
-}
-
 type PromiseMethod = (this: object, ...args: never[]) => unknown;
 
 interface StainlessApiPromise {
   parse: PromiseMethod;
   asResponse?: PromiseMethod;
-  _thenUnwrap?: PromiseMethod;
+  /** The SDK's promise of the HTTP response, shared with the promises `_thenUnwrap` derives. */
+  responsePromise: object;
 }
 
 // Module-private: an ESM and a CJS copy of this package each keep their own observations and patches.
 const OBSERVED = Symbol("telltale.observed");
 const PATCHED = Symbol("telltale.api_promise_patch");
 
-type Observable = object & { [OBSERVED]?: ObservedPromise };
+type Observable = object & { [OBSERVED]?: ObservedCall };
 
-function observedOf(promise: object): ObservedPromise | undefined {
-  return (promise as Observable)[OBSERVED];
+/** The call an APIPromise (or one derived from it) belongs to. */
+function observedCallOf(promise: object): ObservedCall | undefined {
+  const responsePromise = (promise as { responsePromise?: unknown }).responsePromise;
+  return typeof responsePromise === "object" && responsePromise !== null ? (responsePromise as Observable)[OBSERVED] : undefined;
 }
 
 interface Patch {
@@ -120,7 +135,9 @@ const patchedOwners = new WeakSet<object>();
 const patchHolders = new Set<object>();
 
 function isStainlessApiPromise(value: unknown): value is StainlessApiPromise {
-  return typeof value === "object" && value !== null && typeof (value as { parse?: unknown }).parse === "function";
+  if (typeof value !== "object" || value === null) return false;
+  const { parse, responsePromise } = value as { parse?: unknown; responsePromise?: unknown };
+  return typeof parse === "function" && typeof responsePromise === "object" && responsePromise !== null;
 }
 
 function isPatched(method: unknown): boolean {
@@ -129,36 +146,15 @@ function isPatched(method: unknown): boolean {
 
 /**
  * Makes `observer` see the outcome of `promise` (an SDK `APIPromise`), on the same object. Returns false when
- * `promise` does not have the APIPromise shape, or its `parse` is an own property of the instance rather than a
- * class method (nothing was observed; the caller decides what to do).
+ * `promise` does not have the APIPromise shape (a `parse` method and a `responsePromise`), or its `parse` is an own
+ * property of the instance rather than a class method (nothing was observed; the caller decides what to do).
  *
  * `parseContext` is the context parsing runs in: some SDK versions retry while reading the body (openai 7 on a body
  * timeout), and those attempts must reach the call's attempt tracker, not whatever context the user awaits in.
  */
 export function observeApiPromise(promise: unknown, observer: ApiPromiseObserver, parseContext?: Context): boolean {
-  return isStainlessApiPromise(promise) && attach(promise, new ObservedCall(observer, parseContext));
-}
-
-function attach(promise: StainlessApiPromise, call: ObservedCall): boolean {
-  if (!ensurePatched(promise)) return false;
-  (promise as Observable)[OBSERVED] = { call, parsing: undefined };
-  // openai 7 gives each instance its own `_thenUnwrap` closure (so that derived promises keep the body-timeout
-  // retry): no prototype patch reaches it, so the instance's own method is wrapped, by plain assignment like the
-  // SDK's own (the object keeps its hidden class).
-  if (Object.prototype.hasOwnProperty.call(promise, "_thenUnwrap")) {
-    const ownThenUnwrap = promise._thenUnwrap;
-    if (typeof ownThenUnwrap === "function") {
-      try {
-        promise._thenUnwrap = function _thenUnwrap(this: object, ...args: never[]): unknown {
-          const derived = ownThenUnwrap.apply(this, args);
-          if (isStainlessApiPromise(derived)) attach(derived, call);
-          return derived;
-        };
-      } catch (err) {
-        diag.debug("telltale: an APIPromise's own _thenUnwrap is read-only; promises derived from it are not observed", err);
-      }
-    }
-  }
+  if (!isStainlessApiPromise(promise) || !ensurePatched(promise)) return false;
+  (promise.responsePromise as Observable)[OBSERVED] = new ObservedCall(observer, parseContext);
   return true;
 }
 
@@ -191,8 +187,6 @@ function ensurePatched(promise: StainlessApiPromise): boolean {
   patchMethod(owner, "parse", observedParse);
   const asResponseOwner = findMethodOwner(promise, "asResponse");
   if (asResponseOwner !== undefined && asResponseOwner !== promise) patchMethod(asResponseOwner, "asResponse", observedAsResponse);
-  const thenUnwrapOwner = findMethodOwner(promise, "_thenUnwrap");
-  if (thenUnwrapOwner !== undefined && thenUnwrapOwner !== promise) patchMethod(thenUnwrapOwner, "_thenUnwrap", observedThenUnwrap);
   return true;
 }
 
@@ -210,22 +204,13 @@ function patchMethod(owner: object, name: string, wrap: (original: PromiseMethod
 
 function observedParse(original: PromiseMethod): PromiseMethod {
   return function parse(this: object): unknown {
-    const observed = observedOf(this);
-    if (observed === undefined) return original.call(this);
-    const call = observed.call;
+    const call = observedCallOf(this);
+    if (call === undefined || call.settled) return original.call(this);
     call.parseRequested = true;
-    if (observed.parsing !== undefined) return observed.parsing;
     const parsing = (
       call.parseContext === undefined ? original.call(this) : context.with(call.parseContext, original, this)
     ) as Promise<unknown>;
-    // A side branch, and the user gets the SDK's own promise: no extra promise and microtask in the user's chain.
-    // Reactions run in registration order, so the observer still sees the outcome before the user does, and the
-    // user's promise keeps its own (un)handled-rejection behaviour.
-    parsing.then(
-      (value) => call.settleParsed(value),
-      (error: unknown) => call.settleError(error),
-    );
-    observed.parsing = parsing;
+    call.hook(parsing);
     return parsing;
   };
 }
@@ -233,9 +218,8 @@ function observedParse(original: PromiseMethod): PromiseMethod {
 function observedAsResponse(original: PromiseMethod): PromiseMethod {
   return function asResponse(this: object): unknown {
     const raw = original.call(this) as Promise<unknown>;
-    const observed = observedOf(this);
-    if (observed === undefined) return raw;
-    const call = observed.call;
+    const call = observedCallOf(this);
+    if (call === undefined || call.settled) return raw;
     // A separate branch: the user's promise keeps its own (un)handled-rejection behaviour.
     raw.then(
       (response) => call.settleRaw(response),
@@ -244,14 +228,5 @@ function observedAsResponse(original: PromiseMethod): PromiseMethod {
       },
     );
     return raw;
-  };
-}
-
-function observedThenUnwrap(original: PromiseMethod): PromiseMethod {
-  return function _thenUnwrap(this: object, ...args: never[]): unknown {
-    const derived = original.apply(this, args);
-    const observed = observedOf(this);
-    if (observed !== undefined && isStainlessApiPromise(derived)) attach(derived, observed.call);
-    return derived;
   };
 }

@@ -137,6 +137,26 @@ describe.each(MAJORS)("$label", (major) => {
       }
     });
 
+    it("observing a call adds nothing to the APIPromise and leaves its _thenUnwrap as the SDK made it", async () => {
+      const run = async () => {
+        mock.reset();
+        const promise = client(major, mock).chat.completions.create(chatBody);
+        const shape = {
+          ownNames: Object.getOwnPropertyNames(promise).sort(),
+          ownSymbols: Object.getOwnPropertySymbols(promise).length,
+          // The SDK's own method (openai 5 and 6) or per-instance closure (openai 7), not a wrapper of ours: the
+          // promises it derives are observed through the response promise they share.
+          thenUnwrap: String((promise as unknown as { _thenUnwrap: unknown })._thenUnwrap),
+        };
+        await promise;
+        return shape;
+      };
+      const expected = await uninstrumented(run);
+      exporter.reset();
+      expect(await run()).toEqual(expected);
+      expect(spans()).toHaveLength(1);
+    });
+
     it("chat.completions.parse (built on _thenUnwrap) returns the parsed value and one span", async () => {
       mock.enqueue({ kind: "ok", text: '{"greeting":"hi"}' });
       const parsed = await client(major, mock).chat.completions.parse({
