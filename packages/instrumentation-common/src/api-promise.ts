@@ -13,7 +13,7 @@
  * every supported SDK version, so they are observed as the same call without wrapping anything per instance. A
  * promise nobody observes goes straight to the SDK's method.
  */
-import { context, diag, type Context } from "@opentelemetry/api";
+import { diag } from "@opentelemetry/api";
 import { findMethodOwner } from "./prototype.js";
 
 export interface ApiPromiseObserver {
@@ -37,7 +37,7 @@ const OUTCOME_FAILURES = ["observing a response", "recording an SDK error", "obs
 /**
  * One observed SDK call, shared by its `APIPromise` and the promises derived from it with `_thenUnwrap`.
  *
- * Once settled it lets go of the observer (the call's span, attempts and context) and of the parse context. The
+ * Once settled it lets go of the observer (the call's span, attempts and context). The
  * user's `APIPromise` often outlives the call, and openai 7 makes that worse for the garbage collector: it stores
  * per-instance closures on every `APIPromise` (`withResponse`, `_thenUnwrap`), and V8 keeps closures stored that
  * way alive through every young-generation collection until the next full one. Whatever the promise still reaches
@@ -51,11 +51,7 @@ class ObservedCall {
    * may call `then` many times on one promise. */
   private hookedParsing: Promise<unknown> | undefined = undefined;
 
-  constructor(
-    private observer: ApiPromiseObserver | undefined,
-    /** The context parsing runs in; none once the call has settled (later attempts are not the call's). */
-    public parseContext: Context | undefined,
-  ) {}
+  constructor(private observer: ApiPromiseObserver | undefined) {}
 
   /** Hangs the settle branch on one instance's parse promise, once. */
   hook(parsing: Promise<unknown>): void {
@@ -88,7 +84,6 @@ class ObservedCall {
     this.settled = true;
     const observer = this.observer;
     this.observer = undefined;
-    this.parseContext = undefined;
     this.hookedParsing = undefined;
     if (observer === undefined) return;
     // One inline try/catch and a switch rather than a callback per outcome: settling allocates no closure.
@@ -148,13 +143,10 @@ function isPatched(method: unknown): boolean {
  * Makes `observer` see the outcome of `promise` (an SDK `APIPromise`), on the same object. Returns false when
  * `promise` does not have the APIPromise shape (a `parse` method and a `responsePromise`), or its `parse` is an own
  * property of the instance rather than a class method (nothing was observed; the caller decides what to do).
- *
- * `parseContext` is the context parsing runs in: some SDK versions retry while reading the body (openai 7 on a body
- * timeout), and those attempts must reach the call's attempt tracker, not whatever context the user awaits in.
  */
-export function observeApiPromise(promise: unknown, observer: ApiPromiseObserver, parseContext?: Context): boolean {
+export function observeApiPromise(promise: unknown, observer: ApiPromiseObserver): boolean {
   if (!isStainlessApiPromise(promise) || !ensurePatched(promise)) return false;
-  (promise.responsePromise as Observable)[OBSERVED] = new ObservedCall(observer, parseContext);
+  (promise.responsePromise as Observable)[OBSERVED] = new ObservedCall(observer);
   return true;
 }
 
@@ -207,9 +199,7 @@ function observedParse(original: PromiseMethod): PromiseMethod {
     const call = observedCallOf(this);
     if (call === undefined || call.settled) return original.call(this);
     call.parseRequested = true;
-    const parsing = (
-      call.parseContext === undefined ? original.call(this) : context.with(call.parseContext, original, this)
-    ) as Promise<unknown>;
+    const parsing = original.call(this) as Promise<unknown>;
     call.hook(parsing);
     return parsing;
   };

@@ -28,6 +28,8 @@ export interface AttemptRecorder {
 
 interface AttemptTracker {
   readonly recorder: AttemptRecorder;
+  /** The call's context with this tracker bound. */
+  readonly context: Context;
   /** When the previous attempt ended (performance.now()), undefined before the first attempt. */
   previousEnd: number | undefined;
   count: number;
@@ -51,8 +53,9 @@ export interface AttemptTracking {
   settle(finalError?: unknown): void;
 }
 
-// Symbol.for: the ESM and CJS copies of this package must find the same tracker in a context.
+// Symbol.for: the ESM and CJS copies of this package must find the same tracker in a context, and on request options.
 const ATTEMPT_TRACKER_KEY = Symbol.for("telltale.instrumentation-common.attempt_tracker");
+const OPTIONS_TRACKER_KEY = Symbol.for("telltale.instrumentation-common.options_attempt_tracker");
 
 /**
  * Starts tracking the attempts of one SDK call for `recorder` (core's `LlmCall`). Run the SDK call inside
@@ -227,6 +230,46 @@ class Attempt {
     if (error !== undefined || (statusCode !== undefined && statusCode >= 400)) tracker.pending = record;
     else report(tracker, record);
   }
+}
+
+type TaggableOptions = object & { [OPTIONS_TRACKER_KEY]?: AttemptTracker };
+
+/**
+ * Builds the replacement for a Stainless client's `buildRequest(options, …)`: inside a tracked call it marks the
+ * call's request options with the call's tracker, so that {@link trackRetriesOutsideCall} can find the call again.
+ * The SDK keeps that same options object for the whole call (it is `props.options` while the body is parsed).
+ */
+export function markCallOptions<This, Args extends unknown[], Result>(
+  original: (this: This, ...args: Args) => Result,
+): (this: This, ...args: Args) => Result {
+  return function (this: This, ...args: Args): Result {
+    const options = args[0];
+    if (typeof options === "object" && options !== null) {
+      const tracker = activeTracker();
+      // A plain assignment: the options object is the SDK's own per-call copy, and a defineProperty per call costs
+      // far more.
+      if (tracker !== undefined) (options as TaggableOptions)[OPTIONS_TRACKER_KEY] = tracker;
+    }
+    return original.apply(this, args);
+  };
+}
+
+/**
+ * Builds the replacement for a Stainless client's `retryRequest(options, …)`. openai 7 retries a stalled response
+ * body from inside `parse()`, which runs in whatever context the user awaits in, not the call's: such a retry runs
+ * in the context of the call its options belong to, so its attempts reach the call. Running every `parse()` in the
+ * call's context instead made every openai 7 call several µs slower (bench/NOTES.md); this costs nothing unless the
+ * SDK retries.
+ */
+export function trackRetriesOutsideCall<This, Args extends unknown[], Result>(
+  original: (this: This, ...args: Args) => Result,
+): (this: This, ...args: Args) => Result {
+  return function (this: This, ...args: Args): Result {
+    const options = args[0];
+    const tracker = typeof options === "object" && options !== null ? (options as TaggableOptions)[OPTIONS_TRACKER_KEY] : undefined;
+    if (tracker === undefined || tracker.settled || activeTracker() !== undefined) return original.apply(this, args);
+    return context.with(tracker.context, original, this, ...args);
+  };
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -29,7 +29,7 @@ import {
   type SoftErrorKind,
 } from "@telltale/core";
 import { observeApiPromise, releaseApiPromisePatches, retainApiPromisePatches, type ApiPromiseObserver } from "./api-promise.js";
-import { trackAttempts, trackStainlessAttempts, type AttemptTracking } from "./attempts.js";
+import { markCallOptions, trackAttempts, trackRetriesOutsideCall, trackStainlessAttempts, type AttemptTracking } from "./attempts.js";
 import { resolveContentCapture, type ContentCapture, type ContentCaptureConfig, type GenAiMessage, type GenAiMessagePart } from "./content.js";
 import { findMethodOwner } from "./prototype.js";
 import { fieldsOf, serverOfBaseUrl, type Fields } from "./readers.js";
@@ -62,9 +62,8 @@ export interface StainlessSdk<Key> {
   readonly resources: ReadonlyArray<StainlessResource<Key>>;
   /**
    * A client method whose presence means the SDK can start new HTTP attempts while it reads a response body
-   * (openai 7's `parseResponseWithTimeout` retries on a body timeout). Only then does parsing run in the call's
-   * context, so that those attempts reach the call; otherwise parsing stays in the caller's context, one
-   * `context.with` less per call.
+   * (openai 7's `parseResponseWithTimeout` retries on a body timeout), outside the call's context. Only then are
+   * the client's `buildRequest` and `retryRequest` patched, so that such a retry finds its call again.
    */
   readonly parseRetryMethod?: string;
 }
@@ -150,6 +149,8 @@ function applyMethod(method: Method, self: unknown, args: unknown[]): unknown {
 type PatchTarget = { owner: object; name: string };
 
 const FETCH = "fetchWithTimeout";
+const BUILD_REQUEST = "buildRequest";
+const RETRY_REQUEST = "retryRequest";
 const CREATE = "create";
 
 function walk(root: unknown, path: readonly string[]): unknown {
@@ -237,8 +238,7 @@ export abstract class StainlessInstrumentation<
   instrumentClient<Client extends object>(client: Client): Client {
     try {
       retainApiPromisePatches(this);
-      const fetchOwner = findMethodOwner(client, FETCH);
-      if (fetchOwner !== undefined) this.patchMethod(fetchOwner, FETCH, (original) => trackStainlessAttempts(original), true);
+      this.patchAttemptTracking(client, true);
       for (const { key, clientPath } of this.sdk.resources) {
         const owner = findMethodOwner(walk(client, clientPath), CREATE);
         if (owner !== undefined) this.patchMethod(owner, CREATE, (original) => this.wrapCreate(key, original), true);
@@ -284,9 +284,7 @@ export abstract class StainlessInstrumentation<
       diag.warn(`telltale: the ${moduleName} module has no ${clientExport} class; not instrumented`);
       return;
     }
-    const fetchOwner = findMethodOwner(clientProto, FETCH);
-    if (fetchOwner !== undefined) this.patchMethod(fetchOwner, FETCH, (original) => trackStainlessAttempts(original), manual);
-    else diag.warn(`telltale: the ${label} client has no ${FETCH}; attempts are not recorded`);
+    if (!this.patchAttemptTracking(clientProto, manual)) diag.warn(`telltale: the ${label} client has no ${FETCH}; attempts are not recorded`);
     for (const { key, classPath } of resources) {
       const owner = this.createOwner(clientClass, classPath);
       if (owner === undefined) {
@@ -297,11 +295,32 @@ export abstract class StainlessInstrumentation<
     }
   }
 
+  /** Patches the per-attempt method of a client (class prototype or instance); false when it has none. */
+  private patchAttemptTracking(client: object, manual: boolean): boolean {
+    const fetchOwner = findMethodOwner(client, FETCH);
+    if (fetchOwner === undefined) return false;
+    this.patchMethod(fetchOwner, FETCH, (original) => trackStainlessAttempts(original), manual);
+    const { parseRetryMethod } = this.sdk;
+    if (parseRetryMethod !== undefined && findMethodOwner(client, parseRetryMethod) !== undefined) {
+      const buildOwner = findMethodOwner(client, BUILD_REQUEST);
+      const retryOwner = findMethodOwner(client, RETRY_REQUEST);
+      if (buildOwner !== undefined && retryOwner !== undefined) {
+        this.patchMethod(buildOwner, BUILD_REQUEST, (original) => markCallOptions(original), manual);
+        this.patchMethod(retryOwner, RETRY_REQUEST, (original) => trackRetriesOutsideCall(original), manual);
+      } else {
+        diag.warn(`telltale: the ${this.sdk.label} client has no ${BUILD_REQUEST}/${RETRY_REQUEST}; retries while reading a body are not recorded`);
+      }
+    }
+    return true;
+  }
+
   private unpatchClientClass(clientClass: unknown): void {
     const clientProto = prototypeOf(clientClass);
     if (clientProto === undefined) return;
-    const fetchOwner = findMethodOwner(clientProto, FETCH);
-    if (fetchOwner !== undefined) this.unpatch({ owner: fetchOwner, name: FETCH });
+    for (const name of [FETCH, BUILD_REQUEST, RETRY_REQUEST]) {
+      const owner = findMethodOwner(clientProto, name);
+      if (owner !== undefined) this.unpatch({ owner, name });
+    }
     for (const { classPath } of this.sdk.resources) {
       const owner = this.createOwner(clientClass, classPath);
       if (owner !== undefined) this.unpatch({ owner, name: CREATE });
@@ -379,9 +398,7 @@ export abstract class StainlessInstrumentation<
     const call = startLlmCall(this.tracer, options);
     const capture = this.contentCapture();
     if (capture.enabled) this.recordInput(call.span, key, body, capture);
-    const parseRetryMethod = this.sdk.parseRetryMethod;
-    const parseMayRetry = parseRetryMethod !== undefined && typeof client?.[parseRetryMethod] === "function";
-    return new TracedCall(call, trackAttempts(call.context, call), request.stream, parseMayRetry, key, capture, this.responseReader());
+    return new TracedCall(call, trackAttempts(call.context, call), request.stream, key, capture, this.responseReader());
   }
 }
 
@@ -402,7 +419,6 @@ class TracedCall<Key> implements ApiPromiseObserver {
     readonly call: LlmCall,
     readonly attempts: AttemptTracking,
     private readonly stream: boolean,
-    private readonly parseMayRetry: boolean,
     private readonly key: Key,
     private readonly capture: ContentCapture,
     private readonly reader: ResponseReader<Key>,
@@ -418,7 +434,7 @@ class TracedCall<Key> implements ApiPromiseObserver {
   }
 
   observe(result: unknown): void {
-    const hooked = observeApiPromise(result, this, this.parseMayRetry ? this.attempts.context : undefined);
+    const hooked = observeApiPromise(result, this);
     if (!hooked) {
       // Not an APIPromise (a future SDK shape): still end the span when it settles, without changing the result.
       Promise.resolve(result).then(

@@ -49,12 +49,20 @@ describe.each(MAJORS)("$label escape hatches", (major) => {
   it("instrumentClient(client) traces that client's calls and disable() restores the SDK's methods", async () => {
     const originalCreate = completionsProto().create;
     const originalFetch = clientProto().fetchWithTimeout;
+    const originalBuild = clientProto().buildRequest;
+    const originalRetry = clientProto().retryRequest;
     const originalParse = apiPromiseProto().parse;
     const originalAsResponse = apiPromiseProto().asResponse;
+    const originalThenUnwrap = apiPromiseProto()._thenUnwrap;
     const instrumentation = new OpenAIInstrumentation({ enabled: false });
     const c = client(major, mock);
     expect(instrumentation.instrumentClient(c)).toBe(c);
     expect(isWrapped(completionsProto().create)).toBe(true);
+    // Only a client that retries while reading a body (openai 7) gets its retry path patched.
+    const retriesWhileParsing = typeof clientProto().parseResponseWithTimeout === "function";
+    expect(major.label === "openai 7").toBe(retriesWhileParsing);
+    expect(isWrapped(clientProto().buildRequest)).toBe(retriesWhileParsing);
+    expect(isWrapped(clientProto().retryRequest)).toBe(retriesWhileParsing);
 
     mock.enqueue({ kind: "error", error: "server_error", retryAfterMs: 10 }, { kind: "ok" });
     const pending = c.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hatch" }] });
@@ -62,12 +70,15 @@ describe.each(MAJORS)("$label escape hatches", (major) => {
     expect(pending).toBeInstanceOf(major.module.APIPromise);
     expect(Object.hasOwn(pending, "parse")).toBe(false);
     expect(apiPromiseProto().parse).not.toBe(originalParse);
+    expect(apiPromiseProto()._thenUnwrap).toBe(originalThenUnwrap);
     await pending;
     expect(attr(onlySpan("chat gpt-4o-mini"), ATTR_TELLTALE_ATTEMPT_STATUS_CODES)).toEqual([500, 200]);
 
     instrumentation.disable();
     expect(completionsProto().create).toBe(originalCreate);
     expect(clientProto().fetchWithTimeout).toBe(originalFetch);
+    expect(clientProto().buildRequest).toBe(originalBuild);
+    expect(clientProto().retryRequest).toBe(originalRetry);
     expect(apiPromiseProto().parse).toBe(originalParse);
     expect(apiPromiseProto().asResponse).toBe(originalAsResponse);
     exporter.reset();
