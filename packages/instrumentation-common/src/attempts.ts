@@ -36,6 +36,8 @@ interface AttemptTracker {
   /** A failed-status attempt whose error is not known yet: the next attempt or the call's own error decides. */
   pending: AttemptRecord | undefined;
   settled: boolean;
+  /** The request options {@link markCallOptions} pointed at this tracker, until the call settles. */
+  taggedOptions: TaggableOptions | undefined;
 }
 
 /** The attempts of one SDK call; see {@link trackAttempts}. */
@@ -74,6 +76,7 @@ class Tracking implements AttemptTracking, AttemptTracker {
   count = 0;
   pending: AttemptRecord | undefined = undefined;
   settled = false;
+  taggedOptions: TaggableOptions | undefined = undefined;
 
   constructor(
     ctx: Context,
@@ -85,6 +88,13 @@ class Tracking implements AttemptTracking, AttemptTracker {
   settle(finalError?: unknown): void {
     if (this.settled) return;
     this.settled = true;
+    // The SDK's options object outlives the call (openai 7 keeps every APIPromise, and what it reaches, through
+    // young collections): pointing it at the tracker any longer would keep the call's span and attempts alive too.
+    const tagged = this.taggedOptions;
+    if (tagged !== undefined) {
+      tagged[OPTIONS_TRACKER_KEY] = undefined;
+      this.taggedOptions = undefined;
+    }
     const pending = this.pending;
     this.pending = undefined;
     if (pending === undefined) return;
@@ -237,7 +247,8 @@ type TaggableOptions = object & { [OPTIONS_TRACKER_KEY]?: AttemptTracker };
 /**
  * Builds the replacement for a Stainless client's `buildRequest(options, …)`: inside a tracked call it marks the
  * call's request options with the call's tracker, so that {@link trackRetriesOutsideCall} can find the call again.
- * The SDK keeps that same options object for the whole call (it is `props.options` while the body is parsed).
+ * The SDK keeps that same options object for the whole call (it is `props.options` while the body is parsed). The
+ * mark is taken off when the call settles.
  */
 export function markCallOptions<This, Args extends unknown[], Result>(
   original: (this: This, ...args: Args) => Result,
@@ -248,7 +259,10 @@ export function markCallOptions<This, Args extends unknown[], Result>(
       const tracker = activeTracker();
       // A plain assignment: the options object is the SDK's own per-call copy, and a defineProperty per call costs
       // far more.
-      if (tracker !== undefined) (options as TaggableOptions)[OPTIONS_TRACKER_KEY] = tracker;
+      if (tracker !== undefined && !tracker.settled) {
+        (options as TaggableOptions)[OPTIONS_TRACKER_KEY] = tracker;
+        tracker.taggedOptions = options;
+      }
     }
     return original.apply(this, args);
   };
