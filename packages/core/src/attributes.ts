@@ -128,9 +128,9 @@ export const ATTR_TELLTALE_KEEP = "telltale.keep";
 /** string[]. Why `telltale.keep` was set: values of {@link KeepReason}. */
 export const ATTR_TELLTALE_KEEP_REASONS = "telltale.keep.reasons";
 
-/** int. How many times the operation was retried (attempts minus one), SDK-internal or app-level. The standard
- * `http.request.resend_count` is set alongside on LLM call spans, except when the only attempt succeeded (HTTP
- * semantic conventions set it when the request was resent). */
+/** int. How many times the operation was retried (attempts minus one), SDK-internal or app-level. On LLM call spans
+ * the standard `http.request.resend_count` is set alongside, and both are left out when the only attempt succeeded
+ * (as the HTTP semantic conventions do for the resend count). */
 export const ATTR_TELLTALE_RETRY_COUNT = "telltale.retry.count";
 /** string[]. The error class (see {@link ErrorClass}) that caused each retry, in order. */
 export const ATTR_TELLTALE_RETRY_REASONS = "telltale.retry.reasons";
@@ -140,7 +140,8 @@ export const ATTR_TELLTALE_RETRY_WAIT_MS = "telltale.retry.wait_ms";
 export const ATTR_TELLTALE_RETRY_ARGS_CHANGED = "telltale.retry.args_changed";
 /** boolean. A non-recoverable error (context length, auth, invalid request …) was retried anyway (F3). */
 export const ATTR_TELLTALE_RETRY_NON_RECOVERABLE = "telltale.retry.non_recoverable";
-/** int[]. The HTTP status code of each attempt inside one SDK call, in order (0 where no response arrived). */
+/** int[]. The HTTP status code of each attempt inside one SDK call, in order (0 where no response arrived). An LLM
+ * call whose only attempt succeeded leaves it out (it would only say `[200]`). */
 export const ATTR_TELLTALE_ATTEMPT_STATUS_CODES = "telltale.attempt.status_codes";
 /** string[]. The error class of each attempt inside one call, in order (`ok` for a successful one). An LLM call whose
  * only attempt succeeded leaves it out (it would only say `["ok"]`). */

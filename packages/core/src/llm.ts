@@ -322,14 +322,17 @@ class LlmCallSpan implements LlmCall {
 
   private writeAttempts(): void {
     const attempts = this.attempts;
-    if (attempts.length === 0) return;
+    const last = attempts.at(-1);
+    if (last === undefined) return;
     const span = this.span;
-    span.setAttribute(ATTR_TELLTALE_ATTEMPT_STATUS_CODES, attempts.map((a) => a.statusCode));
     const retries = attempts.length - 1;
+    // The common case, one attempt that succeeded, has nothing to show: a retry count of 0 and one-element attempt
+    // arrays would only say "no retry, 2xx", and every attribute costs every call time (bench/NOTES.md). Like
+    // `http.request.resend_count`, the attempt attributes appear when there was a retry or a failure (whose status
+    // `end` writes with its error).
+    if (retries === 0 && last.errorClass === "ok") return;
+    span.setAttribute(ATTR_TELLTALE_ATTEMPT_STATUS_CODES, attempts.map((a) => a.statusCode));
     span.setAttribute(ATTR_TELLTALE_RETRY_COUNT, retries);
-    // The common case, one successful attempt, would add `["ok"]`, `[0]` and a resend count of 0: nothing that the
-    // status codes and retry count do not already say, at the price of attribute validation on every call.
-    if (retries === 0 && attempts[0]?.errorClass === "ok") return;
     span.setAttribute(ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES, attempts.map((a) => a.errorClass));
     span.setAttribute(ATTR_TELLTALE_ATTEMPT_WAITS_MS, attempts.map((a) => a.waitMs));
     span.setAttribute(ATTR_HTTP_REQUEST_RESEND_COUNT, retries);

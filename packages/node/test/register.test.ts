@@ -161,7 +161,9 @@ describe("@telltale/node/register", () => {
     expect(result.signal).toBe("SIGTERM");
     const [chat] = chatSpans("sigterm-app");
     expect(chat?.attributes["telltale.sampling.reasons"]).toEqual(["baseline"]);
-    expect(chat?.attributes["telltale.retry.count"]).toBe(0);
+    // One successful attempt: no retry attributes.
+    expect(chat?.attributes).not.toHaveProperty("telltale.retry.count");
+    expect(chat?.attributes).not.toHaveProperty("telltale.attempt.status_codes");
     expect(chat?.attributes).not.toHaveProperty("telltale.keep");
   });
 
