@@ -25,6 +25,7 @@ interface LlmLine {
   perCallUs: Spread;
   addedUs: Spread;
   ratioToBare: Spread;
+  ratioToFloor: Spread | null;
   spansPerCall: number;
   spanNames: string[];
 }
@@ -37,7 +38,10 @@ interface Results {
   llm: { plain: LlmLine[]; stream: LlmLine[] };
   sampler?: unknown;
   core?: unknown;
-  targets: { plainAddedVsCheapestAnchor?: unknown; plainVsFloor?: unknown };
+  targets: {
+    plainAddedVsCheapestAnchor?: unknown;
+    plainVsFloor?: Array<{ telltale: string; floor: string; pairedRatio: Spread; met: boolean }>;
+  };
 }
 
 function expectSpread(spread: Spread, reps: number): void {
@@ -49,7 +53,7 @@ function expectSpread(spread: Spread, reps: number): void {
   expect(spread.reps).toHaveLength(reps);
 }
 
-describe("pnpm bench (--quick, one variant)", () => {
+describe("pnpm bench (--quick, Telltale and the floor on openai 7)", () => {
   let outDir: string;
   let results: Results;
   let markdown: string;
@@ -58,7 +62,7 @@ describe("pnpm bench (--quick, one variant)", () => {
     outDir = mkdtempSync(path.join(tmpdir(), "telltale-bench-"));
     await promisify(execFile)(
       process.execPath,
-      [runScript, "--quick", "--sections", "llm", "--variants", "telltale@7", "--reps", "2", "--out", outDir],
+      [runScript, "--quick", "--sections", "llm", "--variants", "floor@7,telltale@7", "--reps", "2", "--out", outDir],
       { timeout: 60_000 },
     );
     results = JSON.parse(readFileSync(path.join(outDir, "results.json"), "utf8")) as Results;
@@ -82,8 +86,8 @@ describe("pnpm bench (--quick, one variant)", () => {
   it("measures the requested variant and the bare call it is compared with, plain and streaming", () => {
     for (const mode of ["plain", "stream"] as const) {
       const lines = results.llm[mode];
-      expect(lines.map((line) => line.variant)).toEqual(["bare@7", "telltale@7"]);
-      const [bare, telltale] = lines as [LlmLine, LlmLine];
+      expect(lines.map((line) => line.variant)).toEqual(["bare@7", "floor@7", "telltale@7"]);
+      const [bare, floor, telltale] = lines as [LlmLine, LlmLine, LlmLine];
 
       expect(bare.instrumentation).toBe("none");
       expect(bare.spansPerCall).toBe(0);
@@ -104,7 +108,19 @@ describe("pnpm bench (--quick, one variant)", () => {
       telltale.ratioToBare.reps.forEach((value, rep) => {
         expect(value).toBeCloseTo(telltale.perCallUs.reps[rep]! / bare.perCallUs.reps[rep]!, 2);
       });
+      // And against the hand-made floor of the same repetition; the bare call and the floor have no floor ratio.
+      expect(bare.ratioToFloor).toBeNull();
+      expect(floor.ratioToFloor).toBeNull();
+      expectSpread(telltale.ratioToFloor!, 2);
+      telltale.ratioToFloor!.reps.forEach((value, rep) => {
+        expect(value).toBeCloseTo(telltale.perCallUs.reps[rep]! / floor.perCallUs.reps[rep]!, 2);
+      });
     }
+    // The floor target is judged on those per-repetition ratios of the plain call.
+    const plainTelltale = results.llm.plain.find((line) => line.variant === "telltale@7")!;
+    expect(results.targets.plainVsFloor).toEqual([
+      expect.objectContaining({ telltale: "telltale@7", floor: "floor@7", pairedRatio: plainTelltale.ratioToFloor, met: plainTelltale.ratioToFloor!.median <= 1.1 }),
+    ]);
     expect(results.sampler).toBeUndefined();
     expect(results.core).toBeUndefined();
   });
