@@ -117,26 +117,6 @@ describe.each(MAJORS)("$label", (major) => {
       expect(attr(span, ATTR_TELLTALE_ATTEMPT_STATUS_CODES)).toBeUndefined();
     });
 
-    it("a settled call's APIPromise no longer reaches the call's span (awaited, .asResponse() and failed calls)", async () => {
-      mock.enqueue({ kind: "ok" }, { kind: "ok" }, { kind: "error", error: "invalid_request" });
-      const c = client(major, mock);
-      const awaited = c.chat.completions.create(chatBody);
-      await awaited;
-      const raw = c.chat.completions.create(chatBody);
-      await (await raw.asResponse()).text();
-      const failed = c.chat.completions.create(chatBody);
-      await expect(failed).rejects.toThrow();
-      const ended = spans();
-      expect(ended).toHaveLength(3);
-      // The user's promise often outlives the call (and openai 7 hangs closures on it that V8 keeps through young
-      // collections): what our observation left on it must not hold the call's span and attempts any more.
-      for (const promise of [awaited, raw, failed]) {
-        const reachable = reachableObjects(promise);
-        expect(reachable.size).toBeGreaterThan(1);
-        for (const span of ended) expect(reachable.has(span)).toBe(false);
-      }
-    });
-
     it("observing a call adds nothing to the APIPromise and leaves its _thenUnwrap as the SDK made it", async () => {
       const run = async () => {
         mock.reset();
@@ -253,21 +233,3 @@ afterAll(() => {
     }
   }
 });
-
-/** Every object reachable from `root` through own properties, symbol-keyed ones included (closures are opaque). */
-function reachableObjects(root: object): Set<object> {
-  const seen = new Set<object>([root]);
-  const queue: object[] = [root];
-  while (queue.length > 0 && seen.size < 10_000) {
-    const current = queue.shift() as Record<PropertyKey, unknown>;
-    for (const key of Reflect.ownKeys(current)) {
-      const descriptor = Object.getOwnPropertyDescriptor(current, key);
-      const value: unknown = descriptor?.value;
-      if ((typeof value === "object" || typeof value === "function") && value !== null && !seen.has(value)) {
-        seen.add(value);
-        queue.push(value);
-      }
-    }
-  }
-  return seen;
-}
