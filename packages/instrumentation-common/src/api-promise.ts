@@ -37,12 +37,11 @@ const OUTCOME_FAILURES = ["observing a response", "recording an SDK error", "obs
 /**
  * One observed SDK call, shared by its `APIPromise` and the promises derived from it with `_thenUnwrap`.
  *
- * Once settled it lets go of the observer (the call's span, attempts and context). The
- * user's `APIPromise` often outlives the call, and openai 7 makes that worse for the garbage collector: it stores
- * per-instance closures on every `APIPromise` (`withResponse`, `_thenUnwrap`), and V8 keeps closures stored that
- * way alive through every young-generation collection until the next full one. Whatever the promise still reaches
- * is copied and then promoted with it: ~1 KB more per call on openai 7 before these references were dropped
- * (bench/NOTES.md).
+ * Once settled it lets go of the observer (the call's span, attempts and context). The user's `APIPromise` often
+ * outlives the call, and openai 7 makes that worse for the garbage collector: it stores per-instance closures on
+ * every `APIPromise` (`withResponse`, `_thenUnwrap`), and V8 keeps closures stored that way alive through every
+ * young-generation collection until the next full one. Whatever the promise still reaches is copied and then
+ * promoted with it: ~1 KB more per call on openai 7 before these references were dropped (bench/NOTES.md).
  */
 class ObservedCall {
   parseRequested = false;

@@ -272,8 +272,7 @@ export function markCallOptions<This, Args extends unknown[], Result>(
  * Builds the replacement for a Stainless client's `retryRequest(options, …)`. openai 7 retries a stalled response
  * body from inside `parse()`, which runs in whatever context the user awaits in, not the call's: such a retry runs
  * in the context of the call its options belong to, so its attempts reach the call. Running every `parse()` in the
- * call's context instead made every openai 7 call several µs slower (bench/NOTES.md); this costs nothing unless the
- * SDK retries.
+ * call's context instead put a `context.with` on every openai 7 call; this costs nothing unless the SDK retries.
  */
 export function trackRetriesOutsideCall<This, Args extends unknown[], Result>(
   original: (this: This, ...args: Args) => Result,
