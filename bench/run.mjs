@@ -296,7 +296,9 @@ function evaluateTargets(results) {
     for (const telltale of plain.filter((entry) => entry.instrumentation === "telltale" && !entry.wrap)) {
       const floor = line(`floor@${majorOf(telltale)}`);
       if (!floor) continue;
-      const pairedRatio = spreadOf(telltale.perCallUs.reps.map((value, rep) => value / floor.perCallUs.reps[rep]));
+      // The per-repetition ratio the tables show (addRatiosToFloor).
+      const pairedRatio = telltale.ratioToFloor;
+      if (!pairedRatio) continue;
       targets.plainVsFloor.push({
         telltale: telltale.variant,
         floor: floor.variant,
