@@ -2,10 +2,13 @@
 // `pnpm bench`: Telltale's overhead side by side with the instrumentations users would pick instead, the tail sampler
 // against a plain BatchSpanProcessor, and core's wrappers against bare spans.
 //
-// Every measurement runs in its own child process (process.execPath), one variant per process; a repetition runs
-// every variant once, in an order rotated per repetition, so drift in the machine hits all variants alike. Each
-// process reports several samples; a repetition's value is the median of its samples, a line's value the median of its
-// repetitions, and every ratio is taken against the bare line of the same repetition.
+// Every measurement runs in its own child process (process.execPath), one variant per process. A repetition starts
+// the variants of one comparison (the LLM variants of one mode, the span processors, the core wrappers) together and
+// takes their samples in lockstep: round after round, one sample of each variant in turn, the order rotated per round
+// (src/samples.cjs). This machine's speed wanders by tens of percent over seconds; samples of one round are taken
+// within a second of each other, so each ratio and difference is taken sample by sample within a round, then the
+// median over the rounds of a repetition. A repetition's value is the median of its samples, a line's value the
+// median of its repetitions, with the min–max over repetitions.
 //
 //   node bench/run.mjs                     full run (~4-5 min on 2 cores), writes bench/results.json and results.md
 //   node bench/run.mjs --quick             a few iterations per variant: checks the wiring, numbers mean nothing
@@ -101,15 +104,24 @@ async function main() {
     }
   }
 
+  // One comparison per group: the jobs whose samples are paired round by round.
+  const groups = [];
+  for (const job of jobs) {
+    const name = job.section === "llm" ? `llm/${job.options.mode}` : job.section;
+    const group = groups.find((candidate) => candidate.name === name);
+    if (group) group.jobs.push(job);
+    else groups.push({ name, jobs: [job] });
+  }
   const runs = new Map(jobs.map((job) => [job.key + "@" + job.section, []]));
   for (let rep = 0; rep < reps; rep++) {
-    // Rotate the order every repetition so no variant always runs first (cold machine) or last.
-    const shift = Math.floor((rep * jobs.length) / Math.max(reps, 1));
-    const order = jobs.map((_, index) => jobs[(index + shift) % jobs.length]);
-    for (const job of order) {
-      const result = await runWorker(job.worker, job.options);
-      runs.get(job.key + "@" + job.section).push(result);
-      process.stderr.write(`rep ${rep + 1}/${reps} ${job.section} ${job.key}: ${headline(result)}\n`);
+    // Rotate the order every repetition so no comparison always runs first (cold machine) or last.
+    const order = groups.map((_, index) => groups[(index + rep) % groups.length]);
+    for (const group of order) {
+      const results = await runLockstep(group.jobs, rep);
+      group.jobs.forEach((job, index) => {
+        runs.get(job.key + "@" + job.section).push(results[index]);
+        process.stderr.write(`rep ${rep + 1}/${reps} ${job.section} ${job.key}: ${headline(results[index])}\n`);
+      });
     }
   }
 
@@ -174,20 +186,136 @@ function runWorker(worker, options, nodeFlags = []) {
   });
 }
 
+/**
+ * Runs `jobs` (one comparison) in lockstep (src/samples.cjs): every worker is started and warmed up, one at a time so
+ * that no warm-up competes with another, then each round asks every worker for one sample in turn. Resolves with the workers' results, in the order of `jobs`; their sample arrays are
+ * in round order.
+ */
+async function runLockstep(jobs, rep) {
+  const workers = [];
+  try {
+    for (const job of jobs) {
+      const worker = new LockstepWorker(job.worker, { ...job.options, lockstep: true });
+      workers.push(worker);
+      const line = await worker.nextLine();
+      if (line.ready !== true) throw new Error(`${job.worker} ${job.key}: expected ready, got ${JSON.stringify(line)}`);
+    }
+    const rounds = jobs[0].options.samples;
+    if (jobs.some((job) => job.options.samples !== rounds)) throw new Error("a lockstep comparison needs one sample count");
+    const count = workers.length;
+    for (let round = 0; round < rounds; round++) {
+      // Each round starts with another worker, and every other round runs backwards, so that no worker always
+      // follows the same one (whose background GC or compilation may still be finishing).
+      const first = (round + rep) % count;
+      for (let turn = 0; turn < count; turn++) {
+        const worker = workers[round % 2 === 0 ? (first + turn) % count : (first - turn + count) % count];
+        worker.send("sample");
+        const line = await worker.nextLine();
+        if (typeof line.sample !== "number") throw new Error(`${worker.label}: expected a sample, got ${JSON.stringify(line)}`);
+      }
+    }
+    return await Promise.all(workers.map((worker) => worker.result()));
+  } finally {
+    for (const worker of workers) worker.stop();
+  }
+}
+
+/** One worker process run in lockstep: JSON lines out, one command per line in. */
+class LockstepWorker {
+  constructor(worker, options) {
+    this.label = `${worker} ${JSON.stringify(options)}`;
+    this.child = spawn(process.execPath, [path.join(benchDir, "src", worker), JSON.stringify(options)], {
+      cwd: benchDir,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    this.lines = [];
+    this.waiting = undefined;
+    this.stderr = "";
+    this.exit = new Promise((resolve) => this.child.on("close", resolve));
+    let buffered = "";
+    this.child.stdout.setEncoding("utf8");
+    this.child.stdout.on("data", (chunk) => {
+      buffered += chunk;
+      let newline;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        this.deliver(buffered.slice(0, newline));
+        buffered = buffered.slice(newline + 1);
+      }
+    });
+    this.child.stderr.on("data", (chunk) => (this.stderr += chunk));
+    this.child.on("error", (error) => this.fail(error));
+    this.exit.then((code) =>
+      this.fail(new Error(code === 0 ? `${this.label} ended before the line expected` : `${this.label} exited with ${code}:\n${this.stderr}`)),
+    );
+  }
+
+  deliver(line) {
+    if (!line.startsWith("{")) return;
+    if (this.waiting) {
+      const { resolve } = this.waiting;
+      this.waiting = undefined;
+      resolve(JSON.parse(line));
+    } else {
+      this.lines.push(JSON.parse(line));
+    }
+  }
+
+  fail(error) {
+    this.failure ??= error;
+    if (this.waiting) {
+      const { reject } = this.waiting;
+      this.waiting = undefined;
+      reject(error);
+    }
+  }
+
+  nextLine() {
+    if (this.lines.length > 0) return Promise.resolve(this.lines.shift());
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+  }
+
+  send(command) {
+    this.child.stdin.write(`${command}\n`);
+  }
+
+  /** The worker's result line, once it has exited cleanly. */
+  async result() {
+    const line = await this.nextLine();
+    const code = await this.exit;
+    if (code !== 0) throw new Error(`${this.label} exited with ${code}:\n${this.stderr}`);
+    return line;
+  }
+
+  stop() {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
+  }
+}
+
 function headline(result) {
   const samples = result.perCallUs ?? result.perSpanNs ?? result.perOpNs ?? [];
   const unit = result.perCallUs ? "µs/call" : result.perSpanNs ? "ns/span" : "ns/op";
   return `${median(samples).toFixed(result.perCallUs ? 1 : 0)} ${unit}`;
 }
 
+/**
+ * `line` against `base`, sample by sample within each round of a repetition (`samples[rep][round]`, as lockstep took
+ * them), the median over the rounds of each repetition, then the spread over repetitions.
+ */
+function pairedByRound(samples, baseSamples, combine) {
+  return spreadOf(samples.map((rounds, rep) => median(rounds.map((value, round) => combine(value, baseSamples[rep][round])))));
+}
+const ratio = (value, base) => value / base;
+const difference = (value, base) => value - base;
+
 function summariseLlm(runs, variants) {
   const summary = {};
   for (const mode of llmModes) {
-    const perRep = (variant) => runs.get(`${mode}/${variant}@llm`).map((run) => median(run.perCallUs));
+    const samplesOf = (variant) => runs.get(`${mode}/${variant}@llm`).map((run) => run.perCallUs);
     summary[mode] = variants.map((variant) => {
       const spec = LLM_VARIANTS[variant];
-      const values = perRep(variant);
-      const bareValues = perRep(spec.bare);
+      const samples = samplesOf(variant);
+      const bareSamples = samplesOf(spec.bare);
       const first = runs.get(`${mode}/${variant}@llm`)[0];
       return {
         variant,
@@ -197,12 +325,14 @@ function summariseLlm(runs, variants) {
         wrap: spec.wrap ?? null,
         sdk: `openai@${first.sdkVersion}`,
         bare: spec.bare,
-        perCallUs: spreadOf(values),
-        addedUs: spreadOf(values.map((value, rep) => value - bareValues[rep])),
-        ratioToBare: spreadOf(values.map((value, rep) => value / bareValues[rep])),
+        perCallUs: spreadOf(samples.map(median)),
+        addedUs: pairedByRound(samples, bareSamples, difference),
+        ratioToBare: pairedByRound(samples, bareSamples, ratio),
         spansPerCall: first.spansPerCall,
         spanNames: first.spanNames,
         spanShapes: first.spanShapes,
+        // Every sample, [repetition][round], so that the paired figures can be computed again from the JSON.
+        samplesUs: samples.map((rounds) => rounds.map((value) => Number(value.toPrecision(5)))),
       };
     });
   }
@@ -210,32 +340,31 @@ function summariseLlm(runs, variants) {
   return summary;
 }
 
-/** Each instrumented line against the hand-made floor of its major, repetition by repetition (when the run has it). */
+/** Each instrumented line against the hand-made floor of its major, round by round (when the run has it). */
 function addRatiosToFloor(llm) {
   for (const entries of Object.values(llm)) {
     for (const entry of entries) {
       const floor = entries.find((candidate) => candidate.variant === `floor@${entry.variant.split("@")[1]}`);
       entry.ratioToFloor =
-        floor && !["none", "floor"].includes(entry.instrumentation)
-          ? spreadOf(entry.perCallUs.reps.map((value, rep) => value / floor.perCallUs.reps[rep]))
-          : null;
+        floor && !["none", "floor"].includes(entry.instrumentation) ? pairedByRound(entry.samplesUs, floor.samplesUs, ratio) : null;
     }
   }
 }
 
 function summariseSampler(runs, memory) {
-  const perRep = (processor) => runs.get(`${processor}@sampler`).map((run) => median(run.perSpanNs));
-  const none = perRep("none");
-  const batch = perRep("batch");
+  const samplesOf = (processor) => runs.get(`${processor}@sampler`).map((run) => run.perSpanNs);
+  const none = samplesOf("none");
+  const batch = samplesOf("batch");
   const throughput = ["none", "batch", "tail"].map((processor) => {
-    const values = perRep(processor);
+    const samples = samplesOf(processor);
+    const values = samples.map(median);
     const last = runs.get(`${processor}@sampler`).at(-1);
     return {
       processor,
       label: { none: "no span processor (span creation only)", batch: "BatchSpanProcessor", tail: "TailSamplingSpanProcessor (default policy)" }[processor],
       perSpanNs: spreadOf(values),
-      processorNs: spreadOf(values.map((value, rep) => value - none[rep])),
-      ratioToBatch: spreadOf(values.map((value, rep) => value / batch[rep])),
+      processorNs: pairedByRound(samples, none, difference),
+      ratioToBatch: pairedByRound(samples, batch, ratio),
       spansPerSecond: Math.round(1e9 / median(values)),
       spansExportedLastRep: last.spansExported,
       spansLastRep: last.spans,
@@ -246,8 +375,8 @@ function summariseSampler(runs, memory) {
 
 function summariseCore(runs) {
   return ["workflow", "step", "tool"].map((op) => {
-    const core = runs.get(`${op}/core@core`).map((run) => median(run.perOpNs));
-    const bare = runs.get(`${op}/bare@core`).map((run) => median(run.perOpNs));
+    const core = runs.get(`${op}/core@core`).map((run) => run.perOpNs);
+    const bare = runs.get(`${op}/bare@core`).map((run) => run.perOpNs);
     return {
       op,
       label: {
@@ -255,19 +384,19 @@ function summariseCore(runs) {
         step: "step() in a workflow with budget + deadline vs a child startActiveSpan",
         tool: "tool() in a workflow with budget + deadline vs a child startActiveSpan",
       }[op],
-      coreNs: spreadOf(core),
-      bareNs: spreadOf(bare),
-      addedNs: spreadOf(core.map((value, rep) => value - bare[rep])),
-      ratioToBare: spreadOf(core.map((value, rep) => value / bare[rep])),
+      coreNs: spreadOf(core.map(median)),
+      bareNs: spreadOf(bare.map(median)),
+      addedNs: pairedByRound(core, bare, difference),
+      ratioToBare: pairedByRound(core, bare, ratio),
     };
   });
 }
 
 /**
- * The issue's targets, checked on this run (a report, not a gate: no run fails on them). Each is judged per
- * repetition, Telltale against the other line of the same repetition (the variants of one repetition run back to
- * back, so the machine's drift between repetitions cancels), then the median over repetitions. The ratio and the
- * difference of the lines' medians are reported next to it.
+ * The issue's targets, checked on this run (a report, not a gate: no run fails on them). Each is judged on the paired
+ * figures: Telltale against the other line sample by sample within each lockstep round (so the machine's drift
+ * cancels), the median over rounds, then the median over repetitions. The ratio and the difference of the lines'
+ * medians are reported next to it.
  */
 function evaluateTargets(results) {
   const targets = {};
@@ -281,8 +410,8 @@ function evaluateTargets(results) {
     if (comparable.length > 0) {
       const cheapest = comparable.reduce((best, entry) => (entry.addedUs.median < best.addedUs.median ? entry : best));
       const telltale = line(`telltale@${majorOf(cheapest)}`);
-      // Both lines subtract the same bare call of each repetition, so their added costs differ by the lines' own.
-      const pairedDifferenceUs = spreadOf(telltale.perCallUs.reps.map((value, rep) => value - cheapest.perCallUs.reps[rep]));
+      // Both lines subtract the same bare call of each round, so their added costs differ by the lines' own.
+      const pairedDifferenceUs = pairedByRound(telltale.samplesUs, cheapest.samplesUs, difference);
       targets.plainAddedVsCheapestAnchor = {
         telltale: telltale.variant,
         telltaleAddedUs: telltale.addedUs.median,
@@ -296,7 +425,7 @@ function evaluateTargets(results) {
     for (const telltale of plain.filter((entry) => entry.instrumentation === "telltale" && !entry.wrap)) {
       const floor = line(`floor@${majorOf(telltale)}`);
       if (!floor) continue;
-      // The per-repetition ratio the tables show (addRatiosToFloor).
+      // The paired ratio the tables show (addRatiosToFloor).
       const pairedRatio = telltale.ratioToFloor;
       if (!pairedRatio) continue;
       targets.plainVsFloor.push({

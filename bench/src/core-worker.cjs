@@ -4,12 +4,12 @@
 //   step, tool: step()/tool() inside one long-lived workflow with budget and deadline  vs  startActiveSpan() inside
 //   one long-lived root span
 //
-// argv[2]: JSON { op: "workflow" | "step" | "tool", impl: "core" | "bare", warmup, samples, opsPerSample }
+// argv[2]: JSON { op: "workflow" | "step" | "tool", impl: "core" | "bare", warmup, samples, opsPerSample, lockstep? }
+// (lockstep: see samples.cjs)
 
 const { performance } = require("node:perf_hooks");
-const { setupTracing, countingExporter } = require("./tracing.cjs");
-
-const { turnEventLoop, TURN_EVERY } = require("./tracing.cjs");
+const { setupTracing, countingExporter, turnEventLoop, TURN_EVERY } = require("./tracing.cjs");
+const { takeSamples } = require("./samples.cjs");
 
 const WORKFLOW_OPTIONS = { budget: { tokens: 1e12, costUsd: 1e9 }, deadlineMs: 600_000 };
 
@@ -41,16 +41,14 @@ async function main() {
 
   const measure = async () => {
     for (let index = 0; index < options.warmup; index++) await op();
-    const perOpNs = [];
-    for (let sample = 0; sample < options.samples; sample++) {
+    return takeSamples(options, async () => {
       const start = performance.now();
       for (let index = 0; index < options.opsPerSample; index++) {
         await op();
         if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
       }
-      perOpNs.push(((performance.now() - start) * 1e6) / options.opsPerSample);
-    }
-    return perOpNs;
+      return ((performance.now() - start) * 1e6) / options.opsPerSample;
+    });
   };
 
   let perOpNs;

@@ -2,13 +2,14 @@
 // One process = one variant × one mode (plain or stream). CommonJS on purpose: every anchor instrumentation patches
 // `openai` through the require hook, so loading the SDK with require() is the path their users take.
 //
-// argv[2]: JSON { variant, mode, warmup, samples, callsPerSample }
+// argv[2]: JSON { variant, mode, warmup, samples, callsPerSample, lockstep? } (lockstep: see samples.cjs)
 // stdout (last line): JSON { variant, mode, sdkVersion, perCallUs: number[], spansExported, expectedSpans, ... }
 
 const { performance } = require("node:perf_hooks");
 const { setupTracing, countingExporter, turnEventLoop, TURN_EVERY } = require("./tracing.cjs");
 const { cannedFetch, MODEL, STREAM_CHUNKS } = require("./canned-fetch.cjs");
 const { LLM_VARIANTS } = require("./variants.cjs");
+const { takeSamples } = require("./samples.cjs");
 
 async function main() {
   const options = JSON.parse(process.argv[2] ?? "{}");
@@ -34,15 +35,14 @@ async function main() {
   // --alloc-prof: the measured calls run under V8's sampling heap profiler, counting what garbage collection
   // freed too, so the profile says which functions allocate how much per call (the GC time in a CPU profile does not).
   const allocationSession = options.allocationProfile ? await startAllocationSampling() : undefined;
-  const perCallUs = [];
-  for (let sample = 0; sample < options.samples; sample++) {
+  const perCallUs = await takeSamples(options, async () => {
     const start = performance.now();
     for (let index = 0; index < options.callsPerSample; index++) {
       await call();
       if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
     }
-    perCallUs.push(((performance.now() - start) * 1000) / options.callsPerSample);
-  }
+    return ((performance.now() - start) * 1000) / options.callsPerSample;
+  });
   if (allocationSession) await stopAllocationSampling(allocationSession, options.allocationProfile);
   await provider.forceFlush();
   const measuredCalls = options.samples * options.callsPerSample;

@@ -3,7 +3,7 @@
 // 19 children), ended in the order an agent ends them (children first). Each sample ends with forceFlush(), so the
 // deferred work (batching, the tail sampler's decision and export) is inside the measured time for both processors.
 //
-// argv[2]: JSON { processor: "none" | "batch" | "tail", warmup, samples, tracesPerSample }
+// argv[2]: JSON { processor: "none" | "batch" | "tail", warmup, samples, tracesPerSample, lockstep? } (samples.cjs)
 //       or JSON { processor: "tail-memory", openTraces }   (run with --expose-gc)
 
 const { performance } = require("node:perf_hooks");
@@ -11,6 +11,7 @@ const { trace, context } = require("@opentelemetry/api");
 const { BatchSpanProcessor, TracerProvider } = require("@opentelemetry/sdk-trace");
 const { TailSamplingSpanProcessor } = require("@telltale/sampler");
 const { countingExporter } = require("./tracing.cjs");
+const { takeSamples } = require("./samples.cjs");
 
 const SPANS_PER_TRACE = 20;
 
@@ -52,13 +53,12 @@ async function throughput(options) {
     await flush();
   }
   countingExporter.reset();
-  const perSpanNs = [];
-  for (let sample = 0; sample < options.samples; sample++) {
+  const perSpanNs = await takeSamples(options, async () => {
     const start = performance.now();
     makeTraces(tracer, options.tracesPerSample);
     await flush();
-    perSpanNs.push(((performance.now() - start) * 1e6) / (options.tracesPerSample * SPANS_PER_TRACE));
-  }
+    return ((performance.now() - start) * 1e6) / (options.tracesPerSample * SPANS_PER_TRACE);
+  });
   const spans = options.samples * options.tracesPerSample * SPANS_PER_TRACE;
   const result = { processor: options.processor, perSpanNs, spans, spansExported: countingExporter.spans };
   if (processor && typeof processor.stats === "function") {

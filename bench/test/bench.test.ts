@@ -26,6 +26,7 @@ interface LlmLine {
   addedUs: Spread;
   ratioToBare: Spread;
   ratioToFloor: Spread | null;
+  samplesUs: number[][];
   spansPerCall: number;
   spanNames: string[];
 }
@@ -42,6 +43,17 @@ interface Results {
     plainAddedVsCheapestAnchor?: unknown;
     plainVsFloor?: Array<{ telltale: string; floor: string; pairedRatio: Spread; met: boolean }>;
   };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Equal up to the 5 significant digits the JSON keeps. */
+function expectNear(actual: number, expected: number): void {
+  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(Math.abs(expected) * 1e-3);
 }
 
 function expectSpread(spread: Spread, reps: number): void {
@@ -104,19 +116,34 @@ describe("pnpm bench (--quick, Telltale and the floor on openai 7)", () => {
         expectSpread(line.addedUs, 2);
         expectSpread(line.ratioToBare, 2);
       }
-      // The ratio is taken per repetition against that repetition's bare call.
+      // Every sample is kept, [repetition][round]: the lockstep took the same number of rounds from every line.
+      for (const line of lines) {
+        expect(line.samplesUs).toHaveLength(2);
+        line.samplesUs.forEach((rounds, rep) => {
+          expect(rounds).toHaveLength(2);
+          expectNear(line.perCallUs.reps[rep]!, median(rounds));
+        });
+      }
+      // The ratio is taken sample by sample against the bare call's sample of the same round, then the median of a
+      // repetition's rounds.
+      const pairedRatio = (line: LlmLine, base: LlmLine, rep: number): number =>
+        median(line.samplesUs[rep]!.map((value, round) => value / base.samplesUs[rep]![round]!));
       telltale.ratioToBare.reps.forEach((value, rep) => {
-        expect(value).toBeCloseTo(telltale.perCallUs.reps[rep]! / bare.perCallUs.reps[rep]!, 2);
+        expectNear(value, pairedRatio(telltale, bare, rep));
       });
-      // And against the hand-made floor of the same repetition; the bare call and the floor have no floor ratio.
+      telltale.addedUs.reps.forEach((value, rep) => {
+        const differences = telltale.samplesUs[rep]!.map((sample, round) => sample - bare.samplesUs[rep]![round]!);
+        expectNear(value, median(differences));
+      });
+      // And against the hand-made floor, the same way; the bare call and the floor have no floor ratio.
       expect(bare.ratioToFloor).toBeNull();
       expect(floor.ratioToFloor).toBeNull();
       expectSpread(telltale.ratioToFloor!, 2);
       telltale.ratioToFloor!.reps.forEach((value, rep) => {
-        expect(value).toBeCloseTo(telltale.perCallUs.reps[rep]! / floor.perCallUs.reps[rep]!, 2);
+        expectNear(value, pairedRatio(telltale, floor, rep));
       });
     }
-    // The floor target is judged on those per-repetition ratios of the plain call.
+    // The floor target is judged on those paired ratios of the plain call.
     const plainTelltale = results.llm.plain.find((line) => line.variant === "telltale@7")!;
     expect(results.targets.plainVsFloor).toEqual([
       expect.objectContaining({ telltale: "telltale@7", floor: "floor@7", pairedRatio: plainTelltale.ratioToFloor, met: plainTelltale.ratioToFloor!.median <= 1.1 }),
