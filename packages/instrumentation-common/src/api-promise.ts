@@ -12,6 +12,11 @@
  * ~50 times more per call). Promises the SDK's helpers derive with `_thenUnwrap()` share that `responsePromise` in
  * every supported SDK version, so they are observed as the same call without wrapping anything per instance. A
  * promise nobody observes goes straight to the SDK's method.
+ *
+ * The response itself is seen where the SDK parses it: the instance's `parseResponse(client, props)` (a public
+ * field in every supported version, which the derived promises call too) is pointed at one shared function that
+ * reports `props.response` and hands over to the SDK's own. That is how the call's first HTTP attempt ends without
+ * a promise reaction of its own (attempts.ts).
  */
 import { diag } from "@opentelemetry/api";
 import { findMethodOwner } from "./prototype.js";
@@ -23,6 +28,11 @@ export interface ApiPromiseObserver {
   onError(error: unknown): void;
   /** The user took the raw `Response` through `.asResponse()` and never asked for the parsed result. */
   onRawResponse(response: unknown): void;
+  /**
+   * The SDK received `response` (a fetch `Response`) and is about to parse it. Only called when the instance has a
+   * `parseResponse` to hand over to ({@link observesResponses}).
+   */
+  onResponse?(response: unknown): void;
 }
 
 const enum Outcome {
@@ -49,8 +59,21 @@ class ObservedCall {
   /** The last `parse()` promise a settle branch hangs on: the SDK memoizes `parse()` per instance, and the user
    * may call `then` many times on one promise. */
   private hookedParsing: Promise<unknown> | undefined = undefined;
+  /** The SDK's own `parseResponse` of the observed instance, which {@link observedParseResponse} hands over to. */
+  sdkParseResponse: ParseResponse | undefined = undefined;
 
   constructor(private observer: ApiPromiseObserver | undefined) {}
+
+  /** The SDK is about to parse the response in `props` (`{ response, options, … }`). */
+  responded(props: unknown): void {
+    const observer = this.observer;
+    if (observer?.onResponse === undefined || this.settled) return;
+    try {
+      observer.onResponse(typeof props === "object" && props !== null ? (props as { response?: unknown }).response : undefined);
+    } catch (err) {
+      diag.error("telltale: observing a response failed", err);
+    }
+  }
 
   /** Hangs the settle branch on one instance's parse promise, once. */
   hook(parsing: Promise<unknown>): void {
@@ -97,9 +120,11 @@ class ObservedCall {
 }
 
 type PromiseMethod = (this: object, ...args: never[]) => unknown;
+type ParseResponse = (this: object, client: unknown, props: unknown) => unknown;
 
 interface StainlessApiPromise {
   parse: PromiseMethod;
+  parseResponse?: unknown;
   asResponse?: PromiseMethod;
   /** The SDK's promise of the HTTP response, shared with the promises `_thenUnwrap` derives. */
   responsePromise: object;
@@ -139,14 +164,42 @@ function isPatched(method: unknown): boolean {
 }
 
 /**
- * Makes `observer` see the outcome of `promise` (an SDK `APIPromise`), on the same object. Returns false when
- * `promise` does not have the APIPromise shape (a `parse` method and a `responsePromise`), or its `parse` is an own
- * property of the instance rather than a class method (nothing was observed; the caller decides what to do).
+ * Makes `observer` see the outcome of `promise` (an SDK `APIPromise`), on the same object, and with
+ * `observer.onResponse` its response before parsing when the instance has a `parseResponse` to hand over to
+ * ({@link observesResponses}). Returns false when `promise` does not have the APIPromise shape (a `parse` method and
+ * a `responsePromise`), or its `parse` is an own property of the instance rather than a class method (nothing was
+ * observed; the caller decides what to do).
  */
 export function observeApiPromise(promise: unknown, observer: ApiPromiseObserver): boolean {
   if (!isStainlessApiPromise(promise) || !ensurePatched(promise)) return false;
-  (promise.responsePromise as Observable)[OBSERVED] = new ObservedCall(observer);
+  const call = new ObservedCall(observer);
+  (promise.responsePromise as Observable)[OBSERVED] = call;
+  const sdkParseResponse = promise.parseResponse;
+  if (observer.onResponse !== undefined && typeof sdkParseResponse === "function") {
+    call.sdkParseResponse = sdkParseResponse as ParseResponse;
+    promise.parseResponse = observedParseResponse;
+  }
   return true;
+}
+
+/** Whether the observer of `promise` sees its response before parsing ({@link ApiPromiseObserver.onResponse}). */
+export function observesResponses(promise: unknown): boolean {
+  return (promise as { parseResponse?: unknown }).parseResponse === observedParseResponse;
+}
+
+/**
+ * What an observed instance's `parseResponse` points at: one function for every call (an own closure per instance
+ * would be one more allocation, and openai 7 keeps closures assigned to its promises alive through young
+ * collections). The SDK calls it as `this.parseResponse(client, props)` on the observed instance, also from the
+ * promises derived from it.
+ */
+function observedParseResponse(this: object, client: unknown, props: unknown): unknown {
+  const call = observedCallOf(this);
+  const sdkParseResponse = call?.sdkParseResponse;
+  // Only reachable through an instance observeApiPromise pointed here, which keeps the SDK's function.
+  if (call === undefined || sdkParseResponse === undefined) throw new TypeError("telltale: the SDK's parseResponse was not found");
+  call.responded(props);
+  return sdkParseResponse.call(this, client, props);
 }
 
 /**

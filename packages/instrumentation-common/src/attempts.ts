@@ -5,6 +5,12 @@
  * their own retry loop. The instrumentation binds an {@link AttemptRecorder} (core's `LlmCall`) into the context
  * the SDK call runs in; the patched per-attempt method finds it in the active context and reports each attempt:
  * its status code or error, how long the client waited before it (backoff or `retry-after`) and how long it took.
+ *
+ * The first attempt, the only one of almost every call, is followed without a promise reaction of its own: the
+ * SDK's next step ends it. A failed status reaches the client's `shouldRetry(response)`, a failure without a
+ * response its `retryRequest` (or the call's own error), and a response it parses the `APIPromise` observation
+ * ({@link AttemptTracking.responded}). Later attempts, after a retry, each get a reaction on their promise, which
+ * also sees what none of those steps does (a retry from inside openai 7's body parsing).
  */
 import { context, diag, type Context } from "@opentelemetry/api";
 import { bindContextValue } from "@telltale/core";
@@ -35,6 +41,10 @@ interface AttemptTracker {
   count: number;
   /** A failed-status attempt whose error is not known yet: the next attempt or the call's own error decides. */
   pending: AttemptRecord | undefined;
+  /** The first attempt while it is under way without a promise reaction: the SDK's next step ends it. */
+  open: Attempt | undefined;
+  /** The call's response is seen before it is parsed ({@link AttemptTracking.responded}). */
+  seesResponses: boolean;
   settled: boolean;
   /** The request options {@link markCallOptions} pointed at this tracker, until the call settles. */
   taggedOptions: TaggableOptions | undefined;
@@ -46,6 +56,13 @@ export interface AttemptTracking {
   readonly context: Context;
   /** How many attempts started so far. */
   readonly count: number;
+  /**
+   * The call's result is observed where the SDK receives its response, before parsing it: the first attempt can
+   * then go without a promise reaction of its own. Call it before the SDK sends its request.
+   */
+  seeResponses(): void;
+  /** The SDK received a response and is about to parse it: ends the first attempt if it is still under way. */
+  responded(statusCode: number | undefined): void;
   /**
    * Reports the last attempt if it is still pending (a 4xx/5xx response or a failure the SDK did not retry), with
    * the error the call failed with, so that it carries the provider's error code or the SDK's error class rather
@@ -75,6 +92,8 @@ class Tracking implements AttemptTracking, AttemptTracker {
   previousEnd: number | undefined = undefined;
   count = 0;
   pending: AttemptRecord | undefined = undefined;
+  open: Attempt | undefined = undefined;
+  seesResponses = false;
   settled = false;
   taggedOptions: TaggableOptions | undefined = undefined;
 
@@ -85,8 +104,26 @@ class Tracking implements AttemptTracking, AttemptTracker {
     this.context = bindContextValue(ctx, ATTEMPT_TRACKER_KEY, this);
   }
 
+  seeResponses(): void {
+    this.seesResponses = true;
+  }
+
+  responded(statusCode: number | undefined): void {
+    const open = this.open;
+    if (open === undefined) return;
+    this.open = undefined;
+    open.finish(statusCode, undefined);
+  }
+
   settle(finalError?: unknown): void {
     if (this.settled) return;
+    // A first attempt still under way ends with the call: its failure is the call's error (a connection error, a
+    // timeout, an abort the SDK did not retry).
+    const open = this.open;
+    if (open !== undefined) {
+      this.open = undefined;
+      open.finish(undefined, finalError);
+    }
     this.settled = true;
     // The SDK's options object outlives the call (openai 7 keeps every APIPromise, and what it reaches, through
     // young collections): pointing it at the tracker any longer would keep the call's span and attempts alive too.
@@ -142,6 +179,14 @@ function timeoutError(cause: unknown): { name: string; message: string; cause: u
   return { name: "TimeoutError", message: "the SDK's request timeout fired", cause };
 }
 
+/** What a first attempt the SDK retried without a response failed with, as core's classifyError maps it. */
+function failureBeforeResponse(controller: unknown): { name: string; message: string } {
+  // The SDK retries an abort only when its own timeout fired (it throws a caller's abort at once).
+  const signal = typeof controller === "object" && controller !== null ? (controller as { signal?: unknown }).signal : undefined;
+  if (signal instanceof AbortSignal && signal.aborted) return timeoutError(undefined);
+  return { name: "APIConnectionError", message: "the request failed before a response" };
+}
+
 function report(tracker: AttemptTracker, attempt: AttemptRecord): void {
   try {
     tracker.recorder.recordAttempt(attempt);
@@ -162,16 +207,26 @@ function statusOf(response: unknown): number | undefined {
  * Builds the replacement for a Stainless client's per-attempt method (`fetchWithTimeout(url, init, ms, controller)`),
  * for shimmer / `InstrumentationBase._wrap`: `this._wrap(Client.prototype, "fetchWithTimeout", trackStainlessAttempts)`.
  * Calls outside a tracked call go straight to the original. The response and errors pass through untouched.
+ * `sdkEndsFirstAttempt`: the client's `shouldRetry` and `retryRequest` are patched too ({@link endAttemptOnStatus},
+ * {@link trackRetries}), so that a first attempt needs no promise reaction.
  */
 export function trackStainlessAttempts<This, Args extends unknown[], Result>(
   original: (this: This, ...args: Args) => Result,
+  sdkEndsFirstAttempt = false,
 ): (this: This, ...args: Args) => Result {
   return function (this: This, ...args: Args): Result {
     const tracker = activeTracker();
     if (tracker === undefined || tracker.settled) return original.apply(this, args);
+    // A first attempt the SDK moved past without any of the steps that end it (openai 7 replays a request after
+    // refreshing a workload identity token): what it got is not known.
+    const unfinished = tracker.open;
+    if (unfinished !== undefined) {
+      tracker.open = undefined;
+      unfinished.finish(undefined, { name: "UnknownOutcome", message: "the SDK moved on to another attempt" });
+    }
     // A new attempt means the previous failed-status one was retried: its status is all there is to know.
     flushPending(tracker);
-    const attempt = new Attempt(tracker, args[1]);
+    const attempt = new Attempt(tracker, args[1], args[3]);
     let pending: Result;
     try {
       pending = original.apply(this, args);
@@ -181,6 +236,10 @@ export function trackStainlessAttempts<This, Args extends unknown[], Result>(
     }
     if (!isThenable(pending)) {
       attempt.finish(undefined, undefined);
+      return pending;
+    }
+    if (sdkEndsFirstAttempt && tracker.count === 1 && tracker.seesResponses) {
+      tracker.open = attempt;
       return pending;
     }
     if (pending instanceof Promise) {
@@ -214,6 +273,8 @@ class Attempt {
   constructor(
     private readonly tracker: AttemptTracker,
     private readonly init: unknown,
+    /** The SDK's per-attempt `AbortController`: aborted when its timeout fired. */
+    readonly controller: unknown,
   ) {
     const previousEnd = tracker.previousEnd;
     this.waitMs = previousEnd === undefined ? 0 : Math.max(0, Math.round(this.startedAt - previousEnd));
@@ -246,7 +307,7 @@ type TaggableOptions = object & { [OPTIONS_TRACKER_KEY]?: AttemptTracker };
 
 /**
  * Builds the replacement for a Stainless client's `buildRequest(options, …)`: inside a tracked call it marks the
- * call's request options with the call's tracker, so that {@link trackRetriesOutsideCall} can find the call again.
+ * call's request options with the call's tracker, so that {@link trackRetries} can find the call again.
  * The SDK keeps that same options object for the whole call (it is `props.options` while the body is parsed). The
  * mark is taken off when the call settles.
  */
@@ -269,18 +330,50 @@ export function markCallOptions<This, Args extends unknown[], Result>(
 }
 
 /**
- * Builds the replacement for a Stainless client's `retryRequest(options, …)`. openai 7 retries a stalled response
- * body from inside `parse()`, which runs in whatever context the user awaits in, not the call's: such a retry runs
- * in the context of the call its options belong to, so its attempts reach the call. Running every `parse()` in the
- * call's context instead put a `context.with` on every openai 7 call; this costs nothing unless the SDK retries.
+ * Builds the replacement for a Stainless client's `shouldRetry(response)`, which the client asks about every failed
+ * status: it ends a first attempt under way with that status.
  */
-export function trackRetriesOutsideCall<This, Args extends unknown[], Result>(
+export function endAttemptOnStatus<This, Args extends unknown[], Result>(
   original: (this: This, ...args: Args) => Result,
 ): (this: This, ...args: Args) => Result {
   return function (this: This, ...args: Args): Result {
+    const tracker = activeTracker();
+    const open = tracker?.open;
+    if (tracker !== undefined && open !== undefined) {
+      tracker.open = undefined;
+      open.finish(statusOf(args[0]), undefined);
+    }
+    return original.apply(this, args);
+  };
+}
+
+/**
+ * Builds the replacement for a Stainless client's `retryRequest(options, …)`.
+ *
+ * A first attempt still under way when the client retries failed without a response (a failed status went through
+ * `shouldRetry` first): it ends here, as a timeout when the SDK's own timeout aborted it, else as a connection error.
+ *
+ * openai 7 also retries a stalled response body from inside `parse()`, which runs in whatever context the user
+ * awaits in, not the call's: such a retry runs in the context of the call its options belong to
+ * ({@link markCallOptions}), so its attempts reach the call. Running every `parse()` in the call's context instead
+ * put a `context.with` on every openai 7 call; this costs nothing unless the SDK retries.
+ */
+export function trackRetries<This, Args extends unknown[], Result>(
+  original: (this: This, ...args: Args) => Result,
+): (this: This, ...args: Args) => Result {
+  return function (this: This, ...args: Args): Result {
+    const active = activeTracker();
+    if (active !== undefined) {
+      const open = active.open;
+      if (open !== undefined) {
+        active.open = undefined;
+        open.finish(undefined, failureBeforeResponse(open.controller));
+      }
+      return original.apply(this, args);
+    }
     const options = args[0];
     const tracker = typeof options === "object" && options !== null ? (options as TaggableOptions)[OPTIONS_TRACKER_KEY] : undefined;
-    if (tracker === undefined || tracker.settled || activeTracker() !== undefined) return original.apply(this, args);
+    if (tracker === undefined || tracker.settled) return original.apply(this, args);
     return context.with(tracker.context, original, this, ...args);
   };
 }

@@ -1,5 +1,7 @@
 export {
+  endAttemptOnStatus,
   trackAttempts,
+  trackRetries,
   trackStainlessAttempts,
   type AttemptTracking,
   type AttemptRecord,

@@ -28,8 +28,21 @@ import {
   type LlmUsage,
   type SoftErrorKind,
 } from "@telltale/core";
-import { observeApiPromise, releaseApiPromisePatches, retainApiPromisePatches, type ApiPromiseObserver } from "./api-promise.js";
-import { markCallOptions, trackAttempts, trackRetriesOutsideCall, trackStainlessAttempts, type AttemptTracking } from "./attempts.js";
+import {
+  observeApiPromise,
+  observesResponses,
+  releaseApiPromisePatches,
+  retainApiPromisePatches,
+  type ApiPromiseObserver,
+} from "./api-promise.js";
+import {
+  endAttemptOnStatus,
+  markCallOptions,
+  trackAttempts,
+  trackRetries,
+  trackStainlessAttempts,
+  type AttemptTracking,
+} from "./attempts.js";
 import { resolveContentCapture, type ContentCapture, type ContentCaptureConfig, type GenAiMessage, type GenAiMessagePart } from "./content.js";
 import { findMethodOwner } from "./prototype.js";
 import { fieldsOf, serverOfBaseUrl, type Fields } from "./readers.js";
@@ -151,6 +164,7 @@ type PatchTarget = { owner: object; name: string };
 const FETCH = "fetchWithTimeout";
 const BUILD_REQUEST = "buildRequest";
 const RETRY_REQUEST = "retryRequest";
+const SHOULD_RETRY = "shouldRetry";
 const CREATE = "create";
 
 function walk(root: unknown, path: readonly string[]): unknown {
@@ -299,14 +313,21 @@ export abstract class StainlessInstrumentation<
   private patchAttemptTracking(client: object, manual: boolean): boolean {
     const fetchOwner = findMethodOwner(client, FETCH);
     if (fetchOwner === undefined) return false;
-    this.patchMethod(fetchOwner, FETCH, (original) => trackStainlessAttempts(original), manual);
+    // With the client's retry check and retry patched, those end a first attempt, which then needs no promise
+    // reaction (attempts.ts).
+    const shouldRetryOwner = findMethodOwner(client, SHOULD_RETRY);
+    const retryOwner = findMethodOwner(client, RETRY_REQUEST);
+    const sdkEndsFirstAttempt = shouldRetryOwner !== undefined && retryOwner !== undefined;
+    if (sdkEndsFirstAttempt) {
+      this.patchMethod(shouldRetryOwner, SHOULD_RETRY, (original) => endAttemptOnStatus(original), manual);
+      this.patchMethod(retryOwner, RETRY_REQUEST, (original) => trackRetries(original), manual);
+    }
+    this.patchMethod(fetchOwner, FETCH, (original) => trackStainlessAttempts(original, sdkEndsFirstAttempt), manual);
     const { parseRetryMethod } = this.sdk;
     if (parseRetryMethod !== undefined && findMethodOwner(client, parseRetryMethod) !== undefined) {
       const buildOwner = findMethodOwner(client, BUILD_REQUEST);
-      const retryOwner = findMethodOwner(client, RETRY_REQUEST);
       if (buildOwner !== undefined && retryOwner !== undefined) {
         this.patchMethod(buildOwner, BUILD_REQUEST, (original) => markCallOptions(original), manual);
-        this.patchMethod(retryOwner, RETRY_REQUEST, (original) => trackRetriesOutsideCall(original), manual);
       } else {
         diag.warn(`telltale: the ${this.sdk.label} client has no ${BUILD_REQUEST}/${RETRY_REQUEST}; retries while reading a body are not recorded`);
       }
@@ -317,7 +338,7 @@ export abstract class StainlessInstrumentation<
   private unpatchClientClass(clientClass: unknown): void {
     const clientProto = prototypeOf(clientClass);
     if (clientProto === undefined) return;
-    for (const name of [FETCH, BUILD_REQUEST, RETRY_REQUEST]) {
+    for (const name of [FETCH, BUILD_REQUEST, RETRY_REQUEST, SHOULD_RETRY]) {
       const owner = findMethodOwner(clientProto, name);
       if (owner !== undefined) this.unpatch({ owner, name });
     }
@@ -435,6 +456,7 @@ class TracedCall<Key> implements ApiPromiseObserver {
 
   observe(result: unknown): void {
     const hooked = observeApiPromise(result, this);
+    if (hooked && observesResponses(result)) this.attempts.seeResponses();
     if (!hooked) {
       // Not an APIPromise (a future SDK shape): still end the span when it settles, without changing the result.
       Promise.resolve(result).then(
@@ -448,9 +470,15 @@ class TracedCall<Key> implements ApiPromiseObserver {
     this.end(error);
   }
 
+  onResponse(response: unknown): void {
+    const status = fieldsOf(response)?.status;
+    this.attempts.responded(typeof status === "number" ? status : undefined);
+  }
+
   onRawResponse(response: unknown): void {
     // The body belongs to the user (`.asResponse()`): the call is over once the headers are in.
     const status = fieldsOf(response)?.status;
+    this.attempts.responded(typeof status === "number" ? status : undefined);
     if (typeof status === "number") this.call.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
     this.end();
   }

@@ -10,8 +10,10 @@ import {
   isStainlessStream,
   observeApiPromise,
   observeStream,
+  endAttemptOnStatus,
   resolveContentCapture,
   trackAttempts,
+  trackRetries,
   trackStainlessAttempts,
   type AttemptRecord,
   type StreamEnd,
@@ -129,6 +131,119 @@ describe("attempt tracking", () => {
     expect(findMethodOwner(new Derived(), "missing")).toBeUndefined();
   });
 });
+
+/**
+ * A Stainless-like client whose own steps end an attempt, as openai's and Anthropic's do: `shouldRetry(response)` for
+ * a failed status, `retryRequest(options, …)` after a failure without a response. Answers: a status, an error, or
+ * "timeout" (the client's own timer aborts its controller).
+ */
+class SdkStepsClient {
+  constructor(private readonly answers: Array<number | Error | "timeout">) {}
+  async fetchWithTimeout(_url: string, _init: object, _ms: number, controller: AbortController): Promise<{ status: number }> {
+    const next = this.answers.shift();
+    if (next === undefined) throw new Error("no more answers");
+    if (next === "timeout") {
+      controller.abort();
+      throw Object.assign(new Error("aborted"), { name: "AbortError" });
+    }
+    if (next instanceof Error) throw next;
+    return { status: next };
+  }
+  async shouldRetry(response: { status: number }): Promise<boolean> {
+    return response.status === 429 || response.status >= 500;
+  }
+  async retryRequest(options: object, retriesRemaining: number): Promise<{ status: number }> {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return this.makeRequest(options, retriesRemaining - 1);
+  }
+  async makeRequest(options: object, retriesRemaining: number): Promise<{ status: number }> {
+    await Promise.resolve(options);
+    let response: { status: number };
+    try {
+      response = await this.fetchWithTimeout("http://x", {}, 1000, new AbortController());
+    } catch (err) {
+      if (retriesRemaining > 0) return this.retryRequest(options, retriesRemaining);
+      throw err;
+    }
+    if (response.status >= 400) {
+      if (retriesRemaining > 0 && (await this.shouldRetry(response))) return this.retryRequest(options, retriesRemaining);
+      throw Object.assign(new Error(`status ${response.status}`), { status: response.status });
+    }
+    return response;
+  }
+}
+SdkStepsClient.prototype.fetchWithTimeout = trackStainlessAttempts(SdkStepsClient.prototype.fetchWithTimeout, true);
+SdkStepsClient.prototype.shouldRetry = endAttemptOnStatus(SdkStepsClient.prototype.shouldRetry);
+SdkStepsClient.prototype.retryRequest = trackRetries(SdkStepsClient.prototype.retryRequest);
+
+describe("a first attempt without a promise reaction (the client's own steps end it)", () => {
+  const run = async (answers: Array<number | Error | "timeout">, seeResponses = true) => {
+    const rec = recorder();
+    const tracking = trackAttempts(context.active(), rec);
+    if (seeResponses) tracking.seeResponses();
+    const outcome = await context
+      .with(tracking.context, () => new SdkStepsClient(answers).makeRequest({}, 2))
+      .then((response) => ({ response, error: undefined }), (error: unknown) => ({ response: undefined, error }));
+    return { rec, tracking, ...outcome };
+  };
+
+  it("a response ends it when the observation reports it (responded), not when its promise settles", async () => {
+    const { rec, tracking, response } = await run([201]);
+    expect(response).toEqual({ status: 201 });
+    // No reaction of its own: nothing is recorded until the response is reported.
+    expect(rec.records).toHaveLength(0);
+    tracking.responded(201);
+    tracking.responded(500);
+    expect(rec.records).toEqual([{ statusCode: 201, waitMs: 0, durationMs: expect.any(Number) }]);
+    tracking.settle();
+    expect(rec.records).toHaveLength(1);
+  });
+
+  it("without seeResponses() every attempt keeps its own reaction", async () => {
+    const { rec } = await run([201], false);
+    expect(rec.records).toEqual([{ statusCode: 201, waitMs: 0, durationMs: expect.any(Number) }]);
+  });
+
+  it("shouldRetry ends it with the failed status; the retry's attempt is recorded as before", async () => {
+    const { rec, tracking } = await run([429, 200]);
+    tracking.settle();
+    expect(rec.records.map((r) => r.statusCode)).toEqual([429, 200]);
+    expect(rec.records[0]?.error).toEqual({ status: 429 });
+    expect(rec.records[1]?.waitMs).toBeGreaterThanOrEqual(4);
+  });
+
+  it("retryRequest ends it as a connection error, or as a timeout when the client's own timer aborted it", async () => {
+    const connection = await run([new TypeError("fetch failed"), 200]);
+    connection.tracking.settle();
+    expect(connection.rec.records.map((r) => r.statusCode)).toEqual([undefined, 200]);
+    expect(connection.rec.records[0]?.error).toMatchObject({ name: "APIConnectionError" });
+
+    const timeout = await run(["timeout", 200]);
+    timeout.tracking.settle();
+    expect(timeout.rec.records[0]?.error).toMatchObject({ name: "TimeoutError" });
+    expect(timeout.rec.records[1]?.statusCode).toBe(200);
+  });
+
+  it("a failure the client does not retry ends it with the call's own error at settle", async () => {
+    const raw = new TypeError("fetch failed");
+    const { rec, tracking, error } = await run([raw, raw, raw]);
+    expect(error).toBe(raw);
+    const wrapped = Object.assign(new Error("Connection error."), { name: "APIConnectionError" });
+    tracking.settle(wrapped);
+    // The first two were retried (ended by retryRequest), the last one ends with the call.
+    expect(rec.records.map((r) => (r.error as { name?: string }).name)).toEqual(["APIConnectionError", "TypeError", "APIConnectionError"]);
+    expect(rec.records[2]?.error).toBe(wrapped);
+  });
+
+  it("a failed status the client does not retry waits for the call's own error", async () => {
+    const { rec, tracking } = await run([400]);
+    expect(rec.records).toHaveLength(0);
+    const sdkError = Object.assign(new Error("bad request"), { status: 400 });
+    tracking.settle(sdkError);
+    expect(rec.records).toEqual([{ statusCode: 400, error: sdkError, waitMs: 0, durationMs: expect.any(Number) }]);
+  });
+});
+
 
 // ---------------------------------------------------------------------------------------------------------------
 // Streams

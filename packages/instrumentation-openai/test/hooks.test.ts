@@ -51,6 +51,7 @@ describe.each(MAJORS)("$label escape hatches", (major) => {
     const originalFetch = clientProto().fetchWithTimeout;
     const originalBuild = clientProto().buildRequest;
     const originalRetry = clientProto().retryRequest;
+    const originalShouldRetry = clientProto().shouldRetry;
     const originalParse = apiPromiseProto().parse;
     const originalAsResponse = apiPromiseProto().asResponse;
     const originalThenUnwrap = apiPromiseProto()._thenUnwrap;
@@ -58,11 +59,13 @@ describe.each(MAJORS)("$label escape hatches", (major) => {
     const c = client(major, mock);
     expect(instrumentation.instrumentClient(c)).toBe(c);
     expect(isWrapped(completionsProto().create)).toBe(true);
-    // Only a client that retries while reading a body (openai 7) gets its retry path patched.
+    // The retry check and the retry end a first attempt, on every major; only a client that retries while reading a
+    // body (openai 7) gets its request options marked.
+    expect(isWrapped(clientProto().shouldRetry)).toBe(true);
+    expect(isWrapped(clientProto().retryRequest)).toBe(true);
     const retriesWhileParsing = typeof clientProto().parseResponseWithTimeout === "function";
     expect(major.label === "openai 7").toBe(retriesWhileParsing);
     expect(isWrapped(clientProto().buildRequest)).toBe(retriesWhileParsing);
-    expect(isWrapped(clientProto().retryRequest)).toBe(retriesWhileParsing);
 
     mock.enqueue({ kind: "error", error: "server_error", retryAfterMs: 10 }, { kind: "ok" });
     const pending = c.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hatch" }] });
@@ -79,6 +82,7 @@ describe.each(MAJORS)("$label escape hatches", (major) => {
     expect(clientProto().fetchWithTimeout).toBe(originalFetch);
     expect(clientProto().buildRequest).toBe(originalBuild);
     expect(clientProto().retryRequest).toBe(originalRetry);
+    expect(clientProto().shouldRetry).toBe(originalShouldRetry);
     expect(apiPromiseProto().parse).toBe(originalParse);
     expect(apiPromiseProto().asResponse).toBe(originalAsResponse);
     exporter.reset();
