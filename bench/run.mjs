@@ -10,12 +10,12 @@
 // median over the rounds of a repetition. A repetition's value is the median of its samples, a line's value the
 // median of its repetitions, with the min–max over repetitions.
 //
-//   node bench/run.mjs                     full run (~4-5 min on 2 cores), writes bench/results.json and results.md
+//   node bench/run.mjs                     full run (~6 min on 2 cores), writes bench/results.json and results.md
 //   node bench/run.mjs --quick             a few iterations per variant: checks the wiring, numbers mean nothing
 //   --sections llm,sampler,core            only these sections
 //   --variants bare@7,telltale@7           only these LLM variants (their bare lines are added)
 //   --modes plain                          only these LLM modes (plain, stream; default both)
-//   --reps N                               repetitions (default 7)
+//   --reps N                               repetitions (default 11)
 //   --out DIR                              where results.json / results.md go (default: bench/)
 //   --render                               re-render results.md (and the targets) from results.json, e.g. after
 //                                          editing NOTES.md, without measuring again
@@ -38,7 +38,7 @@ const { LLM_VARIANTS, INSTRUMENTATION_PACKAGES } = require("./src/variants.cjs")
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.quick === true;
-const reps = Number(args.reps ?? (quick ? 1 : 7));
+const reps = Number(args.reps ?? (quick ? 1 : 11));
 const sections = new Set(String(args.sections ?? "llm,sampler,core").split(","));
 const llmModes = String(args.modes ?? "plain,stream")
   .split(",")
