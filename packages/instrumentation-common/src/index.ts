@@ -7,7 +7,7 @@ export {
   type AttemptRecord,
   type AttemptRecorder,
 } from "./attempts.js";
-export { observeApiPromise, type ApiPromiseObserver } from "./api-promise.js";
+export { observeApiPromise, observesResponses, type ApiPromiseObserver } from "./api-promise.js";
 export {
   isStainlessStream,
   observeStream,
