@@ -109,21 +109,14 @@ class Tracking implements AttemptTracking, AttemptTracker {
   }
 
   responded(statusCode: number | undefined): void {
-    const open = this.open;
-    if (open === undefined) return;
-    this.open = undefined;
-    open.finish(statusCode, undefined);
+    endOpenAttempt(this, statusCode, undefined);
   }
 
   settle(finalError?: unknown): void {
     if (this.settled) return;
     // A first attempt still under way ends with the call: its failure is the call's error (a connection error, a
     // timeout, an abort the SDK did not retry).
-    const open = this.open;
-    if (open !== undefined) {
-      this.open = undefined;
-      open.finish(undefined, finalError);
-    }
+    endOpenAttempt(this, undefined, finalError);
     this.settled = true;
     // The SDK's options object outlives the call (openai 7 keeps every APIPromise, and what it reaches, through
     // young collections): pointing it at the tracker any longer would keep the call's span and attempts alive too.
@@ -143,6 +136,14 @@ class Tracking implements AttemptTracking, AttemptTracker {
       report(this, { ...pending, error: finalError ?? pending.error });
     }
   }
+}
+
+/** Ends the first attempt if it is still under way without a promise reaction (see the module comment). */
+function endOpenAttempt(tracker: AttemptTracker, statusCode: number | undefined, error: unknown): void {
+  const open = tracker.open;
+  if (open === undefined) return;
+  tracker.open = undefined;
+  open.finish(statusCode, error);
 }
 
 /** The tracker of the call the active context belongs to, if any. */
@@ -219,10 +220,8 @@ export function trackStainlessAttempts<This, Args extends unknown[], Result>(
     if (tracker === undefined || tracker.settled) return original.apply(this, args);
     // A first attempt the SDK moved past without any of the steps that end it (openai 7 replays a request after
     // refreshing a workload identity token): what it got is not known.
-    const unfinished = tracker.open;
-    if (unfinished !== undefined) {
-      tracker.open = undefined;
-      unfinished.finish(undefined, { name: "UnknownOutcome", message: "the SDK moved on to another attempt" });
+    if (tracker.open !== undefined) {
+      endOpenAttempt(tracker, undefined, { name: "UnknownOutcome", message: "the SDK moved on to another attempt" });
     }
     // A new attempt means the previous failed-status one was retried: its status is all there is to know.
     flushPending(tracker);
@@ -338,11 +337,7 @@ export function endAttemptOnStatus<This, Args extends unknown[], Result>(
 ): (this: This, ...args: Args) => Result {
   return function (this: This, ...args: Args): Result {
     const tracker = activeTracker();
-    const open = tracker?.open;
-    if (tracker !== undefined && open !== undefined) {
-      tracker.open = undefined;
-      open.finish(statusOf(args[0]), undefined);
-    }
+    if (tracker !== undefined) endOpenAttempt(tracker, statusOf(args[0]), undefined);
     return original.apply(this, args);
   };
 }
@@ -365,10 +360,7 @@ export function trackRetries<This, Args extends unknown[], Result>(
     const active = activeTracker();
     if (active !== undefined) {
       const open = active.open;
-      if (open !== undefined) {
-        active.open = undefined;
-        open.finish(undefined, failureBeforeResponse(open.controller));
-      }
+      if (open !== undefined) endOpenAttempt(active, undefined, failureBeforeResponse(open.controller));
       return original.apply(this, args);
     }
     const options = args[0];
