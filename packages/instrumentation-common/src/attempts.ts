@@ -61,8 +61,9 @@ export interface AttemptTracking {
    * then go without a promise reaction of its own. Call it before the SDK sends its request.
    */
   seeResponses(): void;
-  /** The SDK received a response and is about to parse it: ends the first attempt if it is still under way. */
-  responded(statusCode: number | undefined): void;
+  /** The SDK received `response` (a fetch `Response`) and is about to parse it: ends the first attempt with its
+   * status if it is still under way. */
+  responded(response: unknown): void;
   /**
    * Reports the last attempt if it is still pending (a 4xx/5xx response or a failure the SDK did not retry), with
    * the error the call failed with, so that it carries the provider's error code or the SDK's error class rather
@@ -108,8 +109,8 @@ class Tracking implements AttemptTracking, AttemptTracker {
     this.seesResponses = true;
   }
 
-  responded(statusCode: number | undefined): void {
-    endOpenAttempt(this, statusCode, undefined);
+  responded(response: unknown): void {
+    if (this.open !== undefined) endOpenAttempt(this, statusOf(response), undefined);
   }
 
   settle(finalError?: unknown): void {

@@ -471,14 +471,13 @@ class TracedCall<Key> implements ApiPromiseObserver {
   }
 
   onResponse(response: unknown): void {
-    const status = fieldsOf(response)?.status;
-    this.attempts.responded(typeof status === "number" ? status : undefined);
+    this.attempts.responded(response);
   }
 
   onRawResponse(response: unknown): void {
     // The body belongs to the user (`.asResponse()`): the call is over once the headers are in.
+    this.attempts.responded(response);
     const status = fieldsOf(response)?.status;
-    this.attempts.responded(typeof status === "number" ? status : undefined);
     if (typeof status === "number") this.call.span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
     this.end();
   }

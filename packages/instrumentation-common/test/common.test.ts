@@ -192,8 +192,8 @@ describe("a first attempt without a promise reaction (the client's own steps end
     expect(response).toEqual({ status: 201 });
     // No reaction of its own: nothing is recorded until the response is reported.
     expect(rec.records).toHaveLength(0);
-    tracking.responded(201);
-    tracking.responded(500);
+    tracking.responded({ status: 201 });
+    tracking.responded({ status: 500 });
     expect(rec.records).toEqual([{ statusCode: 201, waitMs: 0, durationMs: expect.any(Number) }]);
     tracking.settle();
     expect(rec.records).toHaveLength(1);
