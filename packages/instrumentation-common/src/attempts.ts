@@ -147,6 +147,9 @@ function endOpenAttempt(tracker: AttemptTracker, statusCode: number | undefined,
   open.finish(statusCode, error);
 }
 
+/** An SDK client method, and the wrappers that replace it (shimmer / `InstrumentationBase._wrap`). */
+type SdkMethod<This, Args extends unknown[], Result> = (this: This, ...args: Args) => Result;
+
 /** The tracker of the call the active context belongs to, if any. */
 function activeTracker(): AttemptTracker | undefined {
   return context.active().getValue(ATTEMPT_TRACKER_KEY) as AttemptTracker | undefined;
@@ -213,9 +216,9 @@ function statusOf(response: unknown): number | undefined {
  * {@link trackRetries}), so that a first attempt needs no promise reaction.
  */
 export function trackStainlessAttempts<This, Args extends unknown[], Result>(
-  original: (this: This, ...args: Args) => Result,
+  original: SdkMethod<This, Args, Result>,
   sdkEndsFirstAttempt = false,
-): (this: This, ...args: Args) => Result {
+): SdkMethod<This, Args, Result> {
   return function (this: This, ...args: Args): Result {
     const tracker = activeTracker();
     if (tracker === undefined || tracker.settled) return original.apply(this, args);
@@ -312,8 +315,8 @@ type TaggableOptions = object & { [OPTIONS_TRACKER_KEY]?: AttemptTracker };
  * mark is taken off when the call settles.
  */
 export function markCallOptions<This, Args extends unknown[], Result>(
-  original: (this: This, ...args: Args) => Result,
-): (this: This, ...args: Args) => Result {
+  original: SdkMethod<This, Args, Result>,
+): SdkMethod<This, Args, Result> {
   return function (this: This, ...args: Args): Result {
     const options = args[0];
     if (typeof options === "object" && options !== null) {
@@ -334,8 +337,8 @@ export function markCallOptions<This, Args extends unknown[], Result>(
  * status: it ends a first attempt under way with that status.
  */
 export function endAttemptOnStatus<This, Args extends unknown[], Result>(
-  original: (this: This, ...args: Args) => Result,
-): (this: This, ...args: Args) => Result {
+  original: SdkMethod<This, Args, Result>,
+): SdkMethod<This, Args, Result> {
   return function (this: This, ...args: Args): Result {
     const tracker = activeTracker();
     if (tracker !== undefined) endOpenAttempt(tracker, statusOf(args[0]), undefined);
@@ -355,8 +358,8 @@ export function endAttemptOnStatus<This, Args extends unknown[], Result>(
  * put a `context.with` on every openai 7 call; this costs nothing unless the SDK retries.
  */
 export function trackRetries<This, Args extends unknown[], Result>(
-  original: (this: This, ...args: Args) => Result,
-): (this: This, ...args: Args) => Result {
+  original: SdkMethod<This, Args, Result>,
+): SdkMethod<This, Args, Result> {
   return function (this: This, ...args: Args): Result {
     const active = activeTracker();
     if (active !== undefined) {
