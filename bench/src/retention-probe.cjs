@@ -5,7 +5,7 @@
 //
 //   node --expose-gc bench/src/retention-probe.cjs telltale@7
 //
-// Variants: bare@N, floor@N (one span by hand, as in the bench) and telltale@N, for N = 6 or 7. See bench/NOTES.md
+// Variants: every plain-call variant of the bench (bare@N, floor@N, telltale@N and the anchors), not the workflow one. See bench/NOTES.md
 // for what the numbers showed on openai 7.
 
 const v8 = require("node:v8");
@@ -13,6 +13,7 @@ const { context, trace } = require("@opentelemetry/api");
 const { setupTracing } = require("./tracing.cjs");
 const { cannedFetch, MODEL } = require("./canned-fetch.cjs");
 const { LLM_VARIANTS } = require("./variants.cjs");
+const { enableInstrumentation } = require("./instrumentations.cjs");
 
 const CALLS = 20;
 const WARMUP = 2000;
@@ -21,16 +22,9 @@ async function main() {
   if (typeof globalThis.gc !== "function") throw new Error("run with node --expose-gc");
   const variant = process.argv[2] ?? "telltale@7";
   const spec = LLM_VARIANTS[variant];
-  if (!spec || !["none", "floor", "telltale"].includes(spec.instrumentation) || spec.wrap) {
-    throw new Error(`retention-probe takes bare@N, floor@N or telltale@N, not ${variant}`);
-  }
+  if (!spec || spec.wrap) throw new Error(`retention-probe takes a plain-call variant (bare@N, floor@N, telltale@N, otel@6, …), not ${variant}`);
   const { provider, tracer } = setupTracing();
-  if (spec.instrumentation === "telltale") {
-    const { OpenAIInstrumentation } = require("@telltale/instrumentation-openai");
-    const instrumentation = new OpenAIInstrumentation();
-    instrumentation.setTracerProvider(provider);
-    instrumentation.enable();
-  }
+  enableInstrumentation(spec.instrumentation, provider);
   const loaded = require(spec.sdk);
   const OpenAI = loaded.OpenAI ?? loaded.default ?? loaded;
   const client = new OpenAI({ apiKey: "sk-bench", baseURL: "https://api.openai.com/v1", fetch: cannedFetch, maxRetries: 2 });
