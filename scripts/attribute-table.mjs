@@ -17,6 +17,8 @@ const coreDir = path.join(repoRoot, "packages", "core");
 const declarationsFile = path.join(coreDir, "dist", "types", "attributes.d.ts");
 const runtimeModule = path.join(coreDir, "dist", "index.mjs");
 const attributesSource = path.join(coreDir, "src", "attributes.ts");
+// Core's copy of the unstable semantic-convention names, which attributes.ts re-exports: not a use of them.
+const semconvSource = path.join(coreDir, "src", "semconv.ts");
 const readmeFile = path.join(repoRoot, "README.md");
 const benchResultsFile = path.join(repoRoot, "bench", "results.md");
 
@@ -92,7 +94,7 @@ function describeDoc(doc, core, valueSets) {
   return escapeCell(description + valuesNote);
 }
 
-/** Which packages (other than the attribute module itself) reference each exported constant: the standard names
+/** Which packages (other than the attribute module itself and its semconv copy) reference each exported constant: the standard names
  * core re-exports but nothing uses (messaging.*, for users) stay out of the table. */
 function packagesReferencing(exportNames) {
   const packagesDir = path.join(repoRoot, "packages");
@@ -103,7 +105,7 @@ function packagesReferencing(exportNames) {
     const manifest = JSON.parse(readFileSync(path.join(packagesDir, pkg, "package.json"), "utf8"));
     for (const file of readdirSync(srcDir, { recursive: true })) {
       const full = path.join(srcDir, String(file));
-      if (!/\.(ts|mts|cts)$/.test(full) || full === attributesSource) continue;
+      if (!/\.(ts|mts|cts)$/.test(full) || full === attributesSource || full === semconvSource) continue;
       const text = readFileSync(full, "utf8");
       for (const name of exportNames) if (new RegExp(`\\b${name}\\b`).test(text)) usage.get(name).add(manifest.name);
     }

@@ -2,11 +2,13 @@
  * Every attribute, event and metric name Telltale writes, in one place.
  *
  * Standard names come from the OpenTelemetry semantic conventions (`gen_ai.*` from the GenAI conventions,
- * `error.type`, `server.*`, `http.*`, `messaging.*`) and are re-exported here so that the rest of the code base
- * imports every name from this one module. Telltale's own names live under `telltale.` and exist only where no
- * convention covers the signal (retries inside one call, step manifests, budgets, late work, idempotency).
+ * `error.type`, `server.*`, `http.*`, `messaging.*`; the unstable ones by way of `semconv.ts`, which copies them)
+ * and are re-exported here so that the rest of the code base imports every name from this one module. Telltale's
+ * own names live under `telltale.` and exist only where no convention covers the signal (retries inside one call,
+ * step manifests, budgets, late work, idempotency).
  *
- * Nothing outside this module may spell an attribute name as a string literal.
+ * Nothing outside this module (and `semconv.ts`, its copy of the unstable conventions) may spell an attribute name
+ * as a string literal.
  */
 import {
   ATTR_ERROR_TYPE,
@@ -58,7 +60,7 @@ import {
   GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
-} from "@opentelemetry/semantic-conventions/incubating";
+} from "./semconv.js";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Standard names (OpenTelemetry semantic conventions), re-exported so that nothing else imports them directly.
