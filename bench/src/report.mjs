@@ -19,6 +19,7 @@ export function renderMarkdown(results, notes) {
   );
   lines.push(...renderEnvironment(results.environment), "");
   if (results.llm) lines.push(...renderLlm(results.llm), "");
+  if (results.anchorRun) lines.push(...renderAnchorRun(results.anchorRun), "");
   if (results.sampler) lines.push(...renderSampler(results.sampler), "");
   if (results.core) lines.push(...renderCore(results.core), "");
   if (results.targets) lines.push(...renderTargets(results.targets), "");
@@ -72,6 +73,32 @@ function renderLlm(llm) {
   }
   return lines;
 }
+
+function renderAnchorRun(run) {
+  const difference = run.differenceUs;
+  const confidence = difference.confidence
+    ? `95 % confidence interval of that median ${signed(difference.confidence.low)} to ${signed(difference.confidence.high)} µs`
+    : "too few repetitions for a 95 % confidence interval";
+  return [
+    "### Telltale against the cheapest anchor, in a run of their own",
+    "",
+    `\`${run.telltale}\` and the cheapest anchor of the run above, \`${run.anchor}\`, with their bare call ` +
+      `\`${run.bare}\`: ${run.reps} repetitions of these three processes alone in lockstep, sized as above. A ` +
+      "process's own speed differs by several percent from one start to the next, so telling two lines a few percent " +
+      "apart takes many more repetitions than the tables above have.",
+    "",
+    "| | median of the repetitions | spread |",
+    "|---|---:|---:|",
+    `| ${run.telltale} added µs / call | ${fixed(run.telltaleAddedUs.median)} | ${spread(run.telltaleAddedUs)} |`,
+    `| ${run.anchor} added µs / call | ${fixed(run.anchorAddedUs.median)} | ${spread(run.anchorAddedUs)} |`,
+    `| Telltale minus the anchor, µs / call | ${signed(difference.median)} | ${signed(difference.min)} to ${signed(difference.max)} |`,
+    `| Telltale / the anchor, per call | ${fixed(run.ratio.median, 3)}× | ${fixed(run.ratio.min, 3)}–${fixed(run.ratio.max, 3)} |`,
+    "",
+    `Telltale minus the anchor was above zero in ${run.repsAbove} of ${run.reps} repetitions; ${confidence}.`,
+  ];
+}
+
+const signed = (value) => (value > 0 ? `+${fixed(value)}` : fixed(value));
 
 /** "12 / 1" for one span per call; "invoke_agent bench 14 / 0, chat … 20 / 1" when a call makes several. */
 function shapes(spanShapes) {
@@ -137,11 +164,17 @@ function renderTargets(targets) {
   if (targets.plainAddedVsCheapestAnchor) {
     const target = targets.plainAddedVsCheapestAnchor;
     const paired = target.pairedDifferenceUs;
-    lines.push(
-      `- Telltale's added cost per plain call ≤ the cheapest anchor's (same openai major): ${target.telltale} ` +
-        `${fixed(target.telltaleAddedUs)} µs vs ${target.cheapestAnchor} ${fixed(target.cheapestAnchorAddedUs)} µs; ` +
-        `round by round Telltale minus the anchor: median ${fixed(paired.median)} µs (${fixed(paired.min)} to ${fixed(paired.max)}): ${mark(target.met)}`,
-    );
+    const dedicated = target.dedicatedDifferenceUs;
+    const main =
+      `in the main run ${target.telltale} adds ${fixed(target.telltaleAddedUs)} µs and ${target.cheapestAnchor} ` +
+      `${fixed(target.cheapestAnchorAddedUs)} µs; round by round Telltale minus the anchor: median ${signed(paired.median)} µs ` +
+      `(${signed(paired.min)} to ${signed(paired.max)})`;
+    const judged = dedicated
+      ? `in the run of their own (${dedicated.reps.length} repetitions), Telltale minus the anchor: median ${signed(dedicated.median)} µs` +
+        (dedicated.confidence ? ` (95 % CI ${signed(dedicated.confidence.low)} to ${signed(dedicated.confidence.high)})` : "") +
+        `; ${main}`
+      : main;
+    lines.push(`- Telltale's added cost per plain call ≤ the cheapest anchor's (same openai major): ${judged}: ${mark(target.met)}`);
   }
   for (const target of targets.plainVsFloor ?? []) {
     lines.push(

@@ -18,3 +18,26 @@ export function spreadOf(values) {
     reps: values.map(round),
   };
 }
+
+/**
+ * A distribution-free confidence interval for the median of `values` (order statistics: the median lies between the
+ * k-th smallest and the k-th largest value with probability ≥ `level`, whatever the distribution, since each value
+ * falls below it with probability ½). `undefined` with fewer than 6 values, where no such interval reaches 95 %.
+ */
+export function medianConfidenceInterval(values, level = 0.95) {
+  const sorted = [...values].sort((left, right) => left - right);
+  const count = sorted.length;
+  // P(Binomial(count, ½) < k) for k = 0, 1, …: the largest k with 2·P ≤ 1 − level gives [x(k), x(count − k − 1)].
+  let below = 0;
+  let probability = 0.5 ** count;
+  let k = -1;
+  for (let index = 0; index < count; index++) {
+    if (2 * (below + probability) > 1 - level) break;
+    below += probability;
+    probability = (probability * (count - index)) / (index + 1);
+    k = index;
+  }
+  if (k < 0) return undefined;
+  const round = (value) => Number(value.toPrecision(5));
+  return { level, low: round(sorted[k]), high: round(sorted[count - k - 1]) };
+}

@@ -164,6 +164,65 @@ describe("pnpm bench (--quick, Telltale and the floor on openai 7)", () => {
   });
 });
 
+interface AnchorRun {
+  reps: number;
+  bare: string;
+  telltale: string;
+  anchor: string;
+  telltaleAddedUs: Spread;
+  anchorAddedUs: Spread;
+  differenceUs: Spread & { confidence: { level: number; low: number; high: number } | null };
+  ratio: Spread;
+  repsAbove: number;
+  samplesUs: Record<string, number[][]>;
+}
+
+describe("pnpm bench (--quick, Telltale against the cheapest anchor in a run of their own)", () => {
+  let outDir: string;
+  let results: Results & { anchorRun: AnchorRun };
+  let markdown: string;
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(path.join(tmpdir(), "telltale-bench-"));
+    await promisify(execFile)(
+      process.execPath,
+      [runScript, "--quick", "--sections", "llm", "--modes", "plain", "--variants", "telltale@6,otel@6", "--reps", "1", "--anchor-reps", "6", "--out", outDir],
+      { timeout: 90_000 },
+    );
+    results = JSON.parse(readFileSync(path.join(outDir, "results.json"), "utf8")) as Results & { anchorRun: AnchorRun };
+    markdown = readFileSync(path.join(outDir, "results.md"), "utf8");
+  });
+
+  afterAll(() => {
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it("runs Telltale, the cheapest anchor and their bare call, and pairs them round by round", () => {
+    const run = results.anchorRun;
+    expect(run).toMatchObject({ reps: 6, bare: "bare@6", telltale: "telltale@6", anchor: "otel@6" });
+    for (const variant of ["bare@6", "telltale@6", "otel@6"]) {
+      expect(run.samplesUs[variant]).toHaveLength(6);
+      for (const rounds of run.samplesUs[variant]!) expect(rounds).toHaveLength(2);
+    }
+    const telltale = run.samplesUs["telltale@6"]!;
+    const anchor = run.samplesUs["otel@6"]!;
+    const differences = telltale.map((rounds, rep) => median(rounds.map((value, round) => value - anchor[rep]![round]!)));
+    expectSpread(run.differenceUs, 6);
+    run.differenceUs.reps.forEach((value, rep) => expectNear(value, differences[rep]!, Math.max(...telltale[rep]!, ...anchor[rep]!)));
+    expect(run.repsAbove).toBe(run.differenceUs.reps.filter((value) => value > 0).length);
+    // With 6 repetitions the only 95 % interval for the median is the whole range.
+    expect(run.differenceUs.confidence).toEqual({ level: 0.95, low: run.differenceUs.min, high: run.differenceUs.max });
+  });
+
+  it("judges the anchor target on that run", () => {
+    const target = results.targets.plainAddedVsCheapestAnchor as { judgedOn: string; cheapestAnchor: string; dedicatedDifferenceUs: unknown; met: boolean };
+    expect(target).toMatchObject({ judgedOn: "dedicated", cheapestAnchor: "otel@6", dedicatedDifferenceUs: results.anchorRun.differenceUs });
+    expect(target.met).toBe(results.anchorRun.differenceUs.median <= 0);
+    expect(markdown).toContain("### Telltale against the cheapest anchor, in a run of their own");
+    expect(markdown).toContain(`above zero in ${results.anchorRun.repsAbove} of 6 repetitions`);
+  });
+});
+
 describe("retention probe", () => {
   const probe = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "src", "retention-probe.cjs");
   const run = (variant: string) => promisify(execFile)(process.execPath, ["--expose-gc", probe, variant], { timeout: 120_000 });
@@ -174,7 +233,12 @@ describe("retention probe", () => {
     expect(match).not.toBeNull();
   });
 
+  it("takes the anchors too", async () => {
+    const { stdout } = await run("otel@6");
+    expect(stdout).toMatch(/^otel@6: bytes per call kept through three scavenges: -?\d+, -?\d+, -?\d+\n$/);
+  });
+
   it("refuses a variant it cannot build, naming it", async () => {
-    await expect(run("otel@6")).rejects.toThrow(/retention-probe takes bare@N, floor@N or telltale@N, not otel@6/);
+    await expect(run("telltale+workflow@7")).rejects.toThrow(/retention-probe takes a plain-call variant .*, not telltale\+workflow@7/);
   });
 });
