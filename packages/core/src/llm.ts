@@ -86,6 +86,7 @@ export interface LlmAttempt {
 export interface LlmResponseInfo {
   responseModel?: string;
   responseId?: string;
+  /** Written when not empty. */
   finishReasons?: string[];
 }
 
@@ -113,6 +114,10 @@ interface AttemptRecord {
   durationMs: number | undefined;
 }
 
+/** Every call's attempt list until its first attempt: most calls record one, as `[entry]` (an array grown by a
+ * first push would reserve 17 slots). */
+const NO_ATTEMPTS: readonly AttemptRecord[] = Object.freeze([]);
+
 function tokensOf(usage: LlmUsage): number {
   return (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
 }
@@ -122,7 +127,7 @@ class LlmCallSpan implements LlmCall {
   readonly context: Context;
   private readonly options: LlmCallOptions;
   private readonly startedAt = performance.now();
-  private readonly attempts: AttemptRecord[] = [];
+  private attempts: readonly AttemptRecord[] = NO_ATTEMPTS;
   private usage: LlmUsage | undefined;
   private countedTokens = 0;
   private countedCost = 0;
@@ -200,7 +205,7 @@ class LlmCallSpan implements LlmCall {
         waitMs,
         durationMs: attempt.durationMs === undefined ? undefined : Math.round(attempt.durationMs),
       };
-      this.attempts.push(entry);
+      this.attempts = this.attempts.length === 0 ? [entry] : [...this.attempts, entry];
       if (this.attempts.length === 1 && errorClass === "ok") {
         // performance.now() is what the SDK's span clock reads too, so the event keeps its own time when written later.
         this.firstAttemptAt = performance.now();
@@ -239,7 +244,8 @@ class LlmCallSpan implements LlmCall {
         this.span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, response.responseModel);
       }
       if (response.responseId !== undefined) this.span.setAttribute(ATTR_GEN_AI_RESPONSE_ID, response.responseId);
-      if (response.finishReasons !== undefined) {
+      // An empty list says nothing a reader could use (no choice came back): left out, like an absent one.
+      if (response.finishReasons !== undefined && response.finishReasons.length > 0) {
         this.span.setAttribute(ATTR_GEN_AI_RESPONSE_FINISH_REASONS, response.finishReasons);
       }
     } catch (failure) {

@@ -222,6 +222,16 @@ describe("startLlmCall", () => {
     expect(span.status.code).toBe(SpanStatusCode.ERROR);
   });
 
+  it("leaves out an empty list of finish reasons, and writes the rest of the response", () => {
+    otel.reset();
+    const call = startLlmCall(tracer(), { provider: "openai", operation: "chat", requestModel: "gpt-4o-mini-empty" });
+    call.recordResponse({ responseModel: "gpt-4o-mini-2024-07-18", responseId: "chatcmpl-2", finishReasons: [] });
+    call.end();
+    const span = otel.span("chat gpt-4o-mini-empty");
+    expect(span.attributes).toMatchObject({ [ATTR_GEN_AI_RESPONSE_MODEL]: "gpt-4o-mini-2024-07-18", [ATTR_GEN_AI_RESPONSE_ID]: "chatcmpl-2" });
+    expect(Object.keys(span.attributes)).not.toContain(ATTR_GEN_AI_RESPONSE_FINISH_REASONS);
+  });
+
   it("records usage, the cost from the price table and the GenAI metrics", async () => {
     otel.reset();
     const call = startLlmCall(tracer(), { provider: "openai", operation: "chat", requestModel: "gpt-4o-mini-metrics" });

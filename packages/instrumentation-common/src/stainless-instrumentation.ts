@@ -96,10 +96,8 @@ export interface StreamAccumulation {
   finish(end: StreamEnd): void;
 }
 
-/** What a provider's response says, in the terms the call span records. */
-export interface ResponseSummary {
-  responseId?: string;
-  responseModel?: string;
+/** What a provider's response says, in the terms the call span records (`recordResponse` takes it as it is). */
+export interface ResponseSummary extends LlmResponseInfo {
   finishReasons: string[];
   usage?: LlmUsage;
   toolCalls: ReadonlyArray<{ id?: string; name: string }>;
@@ -110,11 +108,7 @@ export interface ResponseSummary {
 
 /** Writes a summary on the call; the caller ends the call. */
 export function recordResponseSummary(call: LlmCall, summary: ResponseSummary, capture: ContentCapture): void {
-  const response: LlmResponseInfo = {};
-  if (summary.responseModel !== undefined) response.responseModel = summary.responseModel;
-  if (summary.responseId !== undefined) response.responseId = summary.responseId;
-  if (summary.finishReasons.length > 0) response.finishReasons = summary.finishReasons;
-  call.recordResponse(response);
+  call.recordResponse(summary);
   if (summary.usage !== undefined) call.recordUsage(summary.usage);
   if (summary.toolCalls.length > 0) {
     call.span.setAttribute(ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES, summary.toolCalls.map((t) => t.name));

@@ -26,6 +26,16 @@ const SOFT_ERROR_DETAIL_MAX = 120;
 // Never written to: every push below is behind `capture.enabled`.
 const NO_PARTS: GenAiMessagePart[] = [];
 
+// A chat summary's lists until their first item, through `append`: most completions have one finish reason and no
+// tool call, and an array grown by a first push reserves 17 slots. Frozen, so a stray push fails loudly.
+const NO_ITEMS: never[] = Object.freeze([]) as never[];
+
+function append<T>(list: T[], item: T): T[] {
+  if (list.length === 0) return [item];
+  list.push(item);
+  return list;
+}
+
 function detail(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   return text.length > SOFT_ERROR_DETAIL_MAX ? `${text.slice(0, SOFT_ERROR_DETAIL_MAX)}…` : text;
@@ -56,7 +66,7 @@ function chatUsage(usage: Bag | undefined): LlmUsage | undefined {
 
 /** Summarizes a chat completion (or one rebuilt from stream chunks). */
 export function summarizeChatCompletion(completion: Bag, capture: ContentCapture): ResponseSummary {
-  const summary: ResponseSummary = { finishReasons: [], toolCalls: [], outputMessages: [] };
+  const summary: ResponseSummary = { finishReasons: NO_ITEMS, toolCalls: NO_ITEMS, outputMessages: NO_ITEMS };
   const id = str(completion.id);
   const model = str(completion.model);
   if (id !== undefined) summary.responseId = id;
@@ -75,7 +85,7 @@ export function summarizeChatCompletion(completion: Bag, capture: ContentCapture
     const choice = asBag(rawChoice);
     if (choice === undefined) continue;
     const finishReason = str(choice.finish_reason);
-    if (finishReason !== undefined) summary.finishReasons.push(finishReason);
+    if (finishReason !== undefined) summary.finishReasons = append(summary.finishReasons, finishReason);
     const message = asBag(choice.message);
     const content = str(message?.content);
     const choiceRefusal = str(message?.refusal);
@@ -97,11 +107,11 @@ export function summarizeChatCompletion(completion: Bag, capture: ContentCapture
       anyOutput = true;
       const id = str(toolCall?.id);
       const args = str(fn?.arguments) ?? str(fn?.input);
-      summary.toolCalls.push({ ...(id !== undefined ? { id } : {}), name });
+      summary.toolCalls = append(summary.toolCalls, { ...(id !== undefined ? { id } : {}), name });
       if (capture.enabled) parts.push({ type: "tool_call", ...(id !== undefined ? { id } : {}), name, ...(args !== undefined ? { arguments: args } : {}) });
     }
     if (capture.enabled) {
-      summary.outputMessages.push({
+      summary.outputMessages = append(summary.outputMessages, {
         role: str(message?.role) ?? "assistant",
         parts,
         ...(finishReason !== undefined ? { finish_reason: finishReason } : {}),
