@@ -359,8 +359,8 @@ function addRatiosToFloor(llm) {
 }
 
 /**
- * The cheapest anchor on the plain call (the least added cost in the main run) and Telltale on the same openai major,
- * when the run has both.
+ * The cheapest anchor on the plain call (the least added cost in the main run), Telltale on the same openai major,
+ * and every anchor on that major, when the run has them.
  */
 function cheapestAnchorOf(plain) {
   const line = (variant) => plain.find((entry) => entry.variant === variant);
@@ -370,20 +370,23 @@ function cheapestAnchorOf(plain) {
   );
   if (comparable.length === 0) return undefined;
   const anchor = comparable.reduce((best, entry) => (entry.addedUs.median < best.addedUs.median ? entry : best));
-  return { anchor, telltale: line(`telltale@${majorOf(anchor)}`), bare: line(anchor.bare) };
+  const sameMajor = comparable.filter((entry) => majorOf(entry) === majorOf(anchor));
+  return { anchor, sameMajor, telltale: line(`telltale@${majorOf(anchor)}`), bare: line(anchor.bare) };
 }
 
 /**
- * The main run's 11 repetitions cannot tell Telltale from the cheapest anchor: both sit within ~2 % of the floor, and
- * a process's own speed wanders by ±6 % from one start to the next, which pairing within a round does not cancel.
- * This run puts only those two and their bare call in lockstep, for many more repetitions (three processes each, so
- * ~4 s a repetition), and reports the median of the per-repetition differences with a distribution-free 95 %
- * confidence interval.
+ * The main run's 11 repetitions cannot tell Telltale from the cheapest anchor: both sit within a few percent of the
+ * floor, and a process's own speed differs by ±6 % from one start to the next, which pairing within a round does not
+ * cancel. This run puts only Telltale, the anchors on the cheapest one's openai major (which of them is cheapest
+ * changes from run to run) and their bare call in lockstep, for many more repetitions (~1.5 s per process and
+ * repetition), and reports for each anchor the median of the per-repetition differences with a distribution-free
+ * 95 % confidence interval. The anchor with the least added cost in this run is the one the target is judged on.
  */
 async function runAgainstCheapestAnchor(plain) {
   const found = cheapestAnchorOf(plain);
   if (!found) return undefined;
-  const variants = [found.bare.variant, found.telltale.variant, found.anchor.variant];
+  const anchors = found.sameMajor.map((entry) => entry.variant);
+  const variants = [found.bare.variant, found.telltale.variant, ...anchors];
   const jobs = variants.map((variant) => ({
     section: "llm",
     key: `plain/${variant}`,
@@ -396,18 +399,25 @@ async function runAgainstCheapestAnchor(plain) {
     results.forEach((result, index) => samples[index].push(result.perCallUs));
     process.stderr.write(`anchor rep ${rep + 1}/${anchorReps}: ${variants.map((variant, index) => `${variant} ${headline(results[index])}`).join(", ")}\n`);
   }
-  const [bare, telltale, anchor] = samples;
-  const differenceUs = pairedByRound(telltale, anchor, difference);
+  const [bare, telltale, ...anchorSamples] = samples;
+  const compared = anchors.map((variant, index) => {
+    const differenceUs = pairedByRound(telltale, anchorSamples[index], difference);
+    return {
+      variant,
+      addedUs: pairedByRound(anchorSamples[index], bare, difference),
+      differenceUs: { ...differenceUs, confidence: medianConfidenceInterval(differenceUs.reps) ?? null },
+      ratio: pairedByRound(telltale, anchorSamples[index], ratio),
+      repsAbove: differenceUs.reps.filter((value) => value > 0).length,
+    };
+  });
+  const cheapest = compared.reduce((best, entry) => (entry.addedUs.median < best.addedUs.median ? entry : best));
   return {
     reps: anchorReps,
     bare: found.bare.variant,
     telltale: found.telltale.variant,
-    anchor: found.anchor.variant,
     telltaleAddedUs: pairedByRound(telltale, bare, difference),
-    anchorAddedUs: pairedByRound(anchor, bare, difference),
-    differenceUs: { ...differenceUs, confidence: medianConfidenceInterval(differenceUs.reps) ?? null },
-    ratio: pairedByRound(telltale, anchor, ratio),
-    repsAbove: differenceUs.reps.filter((value) => value > 0).length,
+    anchors: compared,
+    cheapestAnchor: cheapest.variant,
     samplesUs: Object.fromEntries(variants.map((variant, index) => [variant, samples[index].map((rounds) => rounds.map((value) => Number(value.toPrecision(5))))])),
   };
 }
@@ -468,11 +478,13 @@ function evaluateTargets(results) {
     const majorOf = (entry) => entry.variant.split("@")[1];
     const found = cheapestAnchorOf(plain);
     if (found) {
-      const { anchor: cheapest, telltale } = found;
+      // Judged on the run of their own when there is one (runAgainstCheapestAnchor): its cheapest anchor, its
+      // differences. Else on the main run's cheapest anchor, round by round.
+      const dedicated = results.anchorRun?.anchors.find((entry) => entry.variant === results.anchorRun.cheapestAnchor);
+      const cheapest = dedicated ? line(dedicated.variant) : found.anchor;
+      const telltale = found.telltale;
       // Both lines subtract the same bare call of each round, so their added costs differ by the lines' own.
       const pairedDifferenceUs = pairedByRound(telltale.samplesUs, cheapest.samplesUs, difference);
-      // Judged on the dedicated run when there is one (runAgainstCheapestAnchor), else on the main run.
-      const dedicated = results.anchorRun?.anchor === cheapest.variant ? results.anchorRun : undefined;
       const judged = dedicated?.differenceUs ?? pairedDifferenceUs;
       targets.plainAddedVsCheapestAnchor = {
         telltale: telltale.variant,
