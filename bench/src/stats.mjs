@@ -27,7 +27,8 @@ export function spreadOf(values) {
 export function medianConfidenceInterval(values, level = 0.95) {
   const sorted = [...values].sort((left, right) => left - right);
   const count = sorted.length;
-  // P(Binomial(count, ½) < k) for k = 0, 1, …: the largest k with 2·P ≤ 1 − level gives [x(k), x(count − k − 1)].
+  // Grows P(Binomial(count, ½) ≤ index) while twice it stays within 1 − level: the last such index k gives the
+  // interval [sorted[k], sorted[count − k − 1]] (0-based).
   let below = 0;
   let probability = 0.5 ** count;
   let k = -1;

@@ -238,6 +238,23 @@ describe("pnpm bench (--quick, Telltale against the cheapest anchor in a run of 
   });
 });
 
+describe("the confidence interval for a median", () => {
+  type Interval = { level: number; low: number; high: number } | undefined;
+  const load = async () =>
+    (await import("../src/stats.mjs")) as { medianConfidenceInterval: (values: number[], level?: number) => Interval };
+
+  it("takes the order statistics the binomial distribution gives, whatever the order of the values", async () => {
+    const { medianConfidenceInterval } = await load();
+    const ranks = (count: number) => Array.from({ length: count }, (_, index) => count - index);
+    // 95 %: the 2nd and 9th of 10, the 6th and 15th of 20, the 14th and 27th of 40; all 6 of 6 (96.9 %).
+    expect(medianConfidenceInterval(ranks(10))).toEqual({ level: 0.95, low: 2, high: 9 });
+    expect(medianConfidenceInterval(ranks(20))).toEqual({ level: 0.95, low: 6, high: 15 });
+    expect(medianConfidenceInterval(ranks(40))).toEqual({ level: 0.95, low: 14, high: 27 });
+    expect(medianConfidenceInterval(ranks(6))).toEqual({ level: 0.95, low: 1, high: 6 });
+    expect(medianConfidenceInterval(ranks(5))).toBeUndefined();
+  });
+});
+
 describe("retention probe", () => {
   const probe = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "src", "retention-probe.cjs");
   const run = (variant: string) => promisify(execFile)(process.execPath, ["--expose-gc", probe, variant], { timeout: 120_000 });
