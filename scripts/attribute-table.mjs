@@ -94,8 +94,8 @@ function describeDoc(doc, core, valueSets) {
   return escapeCell(description + valuesNote);
 }
 
-/** Which packages (other than the attribute module itself and its semconv copy) reference each exported constant: the standard names
- * core re-exports but nothing uses (messaging.*, for users) stay out of the table. */
+/** Which packages (other than the attribute module itself and its semconv copy) reference each exported constant:
+ * the standard names core re-exports but nothing uses (messaging.*, for users) stay out of the table. */
 function packagesReferencing(exportNames) {
   const packagesDir = path.join(repoRoot, "packages");
   const usage = new Map(exportNames.map((name) => [name, new Set()]));
