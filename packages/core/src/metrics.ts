@@ -1,4 +1,4 @@
-import { createNoopMeter, metrics, ValueType, type Attributes, type Counter, type Histogram } from "@opentelemetry/api";
+import { createNoopMeter, metrics, ValueType, type Attributes, type Counter, type Histogram, type MeterProvider } from "@opentelemetry/api";
 import {
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
@@ -25,12 +25,52 @@ export interface Instruments {
 const DURATION_BUCKETS_S = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
 const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 
+// Where the API keeps its globals (`Symbol.for("opentelemetry.js.api.<major>")`, api/src/internal/global-utils.ts).
+// `metrics.getMeterProvider()` is a function of that object and its `metrics` slot alone, and checks the registrant's
+// version on every call: ~0.3 µs an LLM call (bench/NOTES.md). While neither has changed, the last answer holds.
+const API_GLOBALS = Symbol.for("opentelemetry.js.api.1");
+
+type InstrumentsEntry = NonNullable<ReturnType<typeof coreState>["instruments"]>;
+let lastLookup: { registry: object; slot: unknown; entry: InstrumentsEntry } | undefined;
+
+function apiGlobals(): Readonly<Record<string, unknown>> | undefined {
+  const registry: unknown = (globalThis as unknown as Record<symbol, unknown>)[API_GLOBALS];
+  return typeof registry === "object" && registry !== null ? (registry as Readonly<Record<string, unknown>>) : undefined;
+}
+
 /** The instruments of the current global meter provider, created once per provider (so a provider registered
- * after the first call is picked up, and the hot path is one identity check). */
-export function instruments(): Instruments {
+ * after the first call is picked up, and the hot path is a few identity checks). */
+function currentInstruments(): InstrumentsEntry {
   const state = coreState();
+  const registry = apiGlobals();
+  const last = lastLookup;
+  // state.instruments is compared too: the other (ESM/CJS) copy of core may have replaced it.
+  if (
+    last !== undefined &&
+    registry !== undefined &&
+    last.registry === registry &&
+    last.slot === registry.metrics &&
+    last.entry === state.instruments
+  ) {
+    return last.entry;
+  }
   const provider = metrics.getMeterProvider();
-  if (state.instruments?.provider === provider) return state.instruments.instruments;
+  let entry = state.instruments;
+  if (entry?.provider !== provider) {
+    entry = { provider, ...createInstruments(provider) };
+    state.instruments = entry;
+  }
+  // Without the API's globals object (an API whose key differs), every call asks the API.
+  lastLookup = registry === undefined ? undefined : { registry, slot: registry.metrics, entry };
+  return entry;
+}
+
+/** The instruments of the current global meter provider. */
+export function instruments(): Instruments {
+  return currentInstruments().instruments;
+}
+
+function createInstruments(provider: MeterProvider): { instruments: Instruments; noop: boolean } {
   const meter = provider.getMeter(SCOPE_NAME, VERSION);
   const created: Instruments = {
     operationDuration: meter.createHistogram(METRIC_GEN_AI_CLIENT_OPERATION_DURATION, {
@@ -63,14 +103,12 @@ export function instruments(): Instruments {
   const noop =
     created.operationDuration === noopMeter.createHistogram(METRIC_GEN_AI_CLIENT_OPERATION_DURATION) &&
     created.tokenUsage === noopMeter.createHistogram(METRIC_GEN_AI_CLIENT_TOKEN_USAGE);
-  state.instruments = { provider, instruments: created, noop };
-  return created;
+  return { instruments: created, noop };
 }
 
 /** False while no meter provider is registered: callers then skip building measurement attributes at all. */
 export function metricsEnabled(): boolean {
-  instruments();
-  return coreState().instruments?.noop !== true;
+  return currentInstruments().noop !== true;
 }
 
 /** Records a measurement without ever throwing. */
