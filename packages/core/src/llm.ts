@@ -309,7 +309,7 @@ class LlmCallSpan implements LlmCall {
         const classification = recordError(span, error);
         errorType = classification.errorType;
         if (classification.statusCode === undefined) {
-          const lastStatus = this.attempts.at(-1)?.statusCode;
+          const lastStatus = this.attempts[this.attempts.length - 1]?.statusCode;
           if (lastStatus !== undefined && lastStatus !== 0) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, lastStatus);
         }
       }
@@ -328,7 +328,7 @@ class LlmCallSpan implements LlmCall {
 
   private writeAttempts(): void {
     const attempts = this.attempts;
-    const last = attempts.at(-1);
+    const last = attempts[attempts.length - 1];
     if (last === undefined) return;
     const span = this.span;
     const retries = attempts.length - 1;

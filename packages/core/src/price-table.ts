@@ -32,7 +32,7 @@ export function currentPrice(provider: string, model: string | undefined): Model
   let memo = state.priceMemo;
   // Compared by identity as well: the other (ESM/CJS) copy of core may be an older one that does not clear the memo.
   if (memo === undefined || memo.table !== state.prices) {
-    memo = { table: state.prices, byProvider: new Map(), size: 0 };
+    memo = { table: state.prices, byProvider: new Map(), size: 0, lastProvider: undefined, lastModel: undefined, lastPrice: undefined };
     state.priceMemo = memo;
   }
   return memoisedPrice(memo, provider, model);

@@ -71,6 +71,11 @@ export interface PriceMemo {
   readonly table: PriceTable;
   readonly byProvider: Map<string, Map<string, ModelPrice | null>>;
   size: number;
+  /** The last lookup: an app asks for one model over and over, and comparing two short strings costs less than
+   * hashing a response's freshly parsed model name for two map lookups. */
+  lastProvider?: string;
+  lastModel?: string;
+  lastPrice?: ModelPrice | undefined;
 }
 
 // Response models are dated (`gpt-4o-mini-2024-07-18`) and never match a key exactly, so without a memo every call
@@ -80,6 +85,15 @@ const MAX_MEMOISED_MODELS = 1_000;
 /** {@link findPrice} on the table in `memo`, memoised per provider and model. */
 export function memoisedPrice(memo: PriceMemo, provider: string, model: string | undefined): ModelPrice | undefined {
   if (model === undefined) return undefined;
+  if (model === memo.lastModel && provider === memo.lastProvider) return memo.lastPrice;
+  const price = lookUpMemoised(memo, provider, model);
+  memo.lastProvider = provider;
+  memo.lastModel = model;
+  memo.lastPrice = price;
+  return price;
+}
+
+function lookUpMemoised(memo: PriceMemo, provider: string, model: string): ModelPrice | undefined {
   let byModel = memo.byProvider.get(provider);
   const known = byModel?.get(model);
   if (known !== undefined) return known ?? undefined;

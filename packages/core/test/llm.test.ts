@@ -337,4 +337,31 @@ describe("price table", () => {
     resetPrices();
     expect(getPrices()).toBe(DEFAULT_PRICES);
   });
+
+  it("prices each call by its own provider and model, and by the table in use when it reports usage", () => {
+    const costOfOneCall = (provider: string, model: string): unknown => {
+      otel.reset();
+      const call = startLlmCall(tracer(), { provider, operation: "chat", requestModel: model });
+      call.recordUsage({ inputTokens: 1, outputTokens: 0 });
+      call.end();
+      return otel.span(`chat ${model}`).attributes[ATTR_TELLTALE_USAGE_COST_USD];
+    };
+    setPrices({
+      mock: { "shared-name": { inputPerMillion: 1_000_000, outputPerMillion: 0 } },
+      other: { "shared-name": { inputPerMillion: 2_000_000, outputPerMillion: 0 } },
+    });
+    // The same model name twice in a row, then under another provider, then back: the memo's last lookup must not
+    // answer for another provider.
+    expect([
+      costOfOneCall("mock", "shared-name"),
+      costOfOneCall("mock", "shared-name"),
+      costOfOneCall("other", "shared-name"),
+      costOfOneCall("mock", "shared-name"),
+      costOfOneCall("mock", "unpriced-name"),
+    ]).toEqual([1, 1, 2, 1, undefined]);
+    setPrices({ mock: { "shared-name": { inputPerMillion: 5_000_000, outputPerMillion: 0 } } });
+    expect(costOfOneCall("mock", "shared-name")).toBe(5);
+    resetPrices();
+    expect(costOfOneCall("mock", "shared-name")).toBeUndefined();
+  });
 });
