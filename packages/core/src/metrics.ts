@@ -26,8 +26,9 @@ const DURATION_BUCKETS_S = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56
 const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864];
 
 // Where the API keeps its globals (`Symbol.for("opentelemetry.js.api.<major>")`, api/src/internal/global-utils.ts).
-// `metrics.getMeterProvider()` is a function of that object and its `metrics` slot alone, and checks the registrant's
-// version on every call: ~0.3 µs an LLM call (bench/NOTES.md). While neither has changed, the last answer holds.
+// `metrics.getMeterProvider()` is a function of that object and its `metrics` slot alone: while neither has changed,
+// the last answer holds, and every LLM call asks (metricsEnabled). Asking the API each time measured 1–2 % slower a
+// call in the bench's lockstep A/Bs (bench/NOTES.md, round 7).
 const API_GLOBALS = Symbol.for("opentelemetry.js.api.1");
 
 type InstrumentsEntry = NonNullable<ReturnType<typeof coreState>["instruments"]>;
