@@ -257,12 +257,20 @@ export const METRIC_TELLTALE_SOFT_ERRORS = "telltale.soft_errors";
 export const METRIC_TELLTALE_BUDGET_EXCEEDED = "telltale.budget.exceedances";
 /** Counter: late results. */
 export const METRIC_TELLTALE_LATE_RESULTS = "telltale.late_results";
-/** Counter: spans and traces the in-process sampler dropped, by `telltale.sampler.drop_reason`. */
+/** Counter: spans the in-process sampler dropped or lost, by `telltale.sampler.drop_reason`. */
 export const METRIC_TELLTALE_SAMPLER_DROPPED = "telltale.sampler.dropped";
-/** Counter: traces the in-process sampler kept. */
+/** Counter: traces the in-process sampler decided to keep, by `telltale.sampler.keep_reason` (a trace kept for two
+ * reasons counts under both). */
 export const METRIC_TELLTALE_SAMPLER_KEPT = "telltale.sampler.kept";
-/** string. On sampler drop metrics: why spans were dropped (`sampled_out`, `overflow`, `exporter_failed`, …). */
+/** Counter: kept traces the exporter took whole, by `telltale.sampler.keep_reason`. */
+export const METRIC_TELLTALE_SAMPLER_EXPORTED = "telltale.sampler.exported";
+/** Counter: kept traces lost before the exporter took them whole, by `telltale.sampler.keep_reason` and
+ * `telltale.sampler.drop_reason`. */
+export const METRIC_TELLTALE_SAMPLER_LOST = "telltale.sampler.lost";
+/** string. On sampler metrics: why spans were dropped or lost (`sampled_out`, `overflow`, `exporter_failed`, …). */
 export const ATTR_TELLTALE_SAMPLER_DROP_REASON = "telltale.sampler.drop_reason";
+/** string. On sampler trace metrics: one reason the trace was kept (a value of `telltale.sampling.reasons`). */
+export const ATTR_TELLTALE_SAMPLER_KEEP_REASON = "telltale.sampler.keep_reason";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Value sets.
