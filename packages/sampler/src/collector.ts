@@ -10,18 +10,9 @@
  * - the collector also matches resource attributes for the attribute policies (the in-process engine reads span
  *   attributes only), and its probabilistic policy may sample a trace another rule kept (same keep decision).
  */
-import {
-  ATTR_TELLTALE_BUDGET_EXCEEDED,
-  ATTR_TELLTALE_DUPLICATE,
-  ATTR_TELLTALE_KEEP,
-  ATTR_TELLTALE_LATE,
-  ATTR_TELLTALE_ORPHAN,
-  ATTR_TELLTALE_RETRY_COUNT,
-  ATTR_TELLTALE_SOFT_ERROR,
-  ATTR_TELLTALE_WORKFLOW_OUTCOME,
-} from "@telltale/core";
 import { stringify } from "yaml";
-import { defaultPolicy, type SamplingPolicy } from "./policy.js";
+import { defaultPolicy, type KeepRules, type SamplingPolicy } from "./policy.js";
+import { enabledRules, type KeepRule } from "./rules.js";
 
 /** The contrib release whose `tail_sampling` config keys this renderer targets: the one deploy/collector/builder-config.yaml builds (a test holds them equal). */
 export const COLLECTOR_CONTRIB_VERSION = "v0.161.0";
@@ -55,54 +46,43 @@ function goDuration(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
+/** One keep rule as a collector policy, by how it matches. */
+function collectorPolicy(rule: KeepRule, rules: KeepRules, name: string): CollectorPolicy {
+  const match = rule.match;
+  switch (match.kind) {
+    case "status_error":
+      return { name, type: "status_code", status_code: { status_codes: ["ERROR"] } };
+    case "duration_over": {
+      const slow = rules[rule.policyKey];
+      return { name, type: "latency", latency: { threshold_ms: typeof slow === "object" && "thresholdMs" in slow ? slow.thresholdMs : 0 } };
+    }
+    case "boolean_true":
+      return { name, type: "boolean_attribute", boolean_attribute: { key: match.attribute, value: true } };
+    case "string_equals":
+      return { name, type: "string_attribute", string_attribute: { key: match.attribute, values: [match.value] } };
+    case "present":
+      // "present with any value": an OTTL nil check says exactly that (a string_attribute regex would need a value).
+      return {
+        name,
+        type: "ottl_condition",
+        ottl_condition: { error_mode: "ignore", span: [`span.attributes["${match.attribute}"] != nil`] },
+      };
+    case "integer_at_least": {
+      // min_value only: the collector treats an unset (zero) max_value as "no upper bound".
+      const configured = rules[rule.policyKey];
+      const min = typeof configured === "object" && "min" in configured ? configured.min : 1;
+      return { name, type: "numeric_attribute", numeric_attribute: { key: match.attribute, min_value: min } };
+    }
+  }
+}
+
 /** Renders the policy as the collector's `tail_sampling` processor configuration. */
 export function renderCollectorConfig(
   policy: SamplingPolicy = defaultPolicy,
   options: RenderCollectorConfigOptions = {},
 ): CollectorTailSamplingConfig {
   const prefix = options.policyNamePrefix ?? "telltale-";
-  const { rules } = policy;
-  const policies: CollectorPolicy[] = [];
-  const booleanPolicy = (name: string, key: string): CollectorPolicy => ({
-    name: prefix + name,
-    type: "boolean_attribute",
-    boolean_attribute: { key, value: true },
-  });
-
-  if (rules.error) {
-    policies.push({ name: `${prefix}error`, type: "status_code", status_code: { status_codes: ["ERROR"] } });
-  }
-  if (rules.slow !== false) {
-    policies.push({ name: `${prefix}slow`, type: "latency", latency: { threshold_ms: rules.slow.thresholdMs } });
-  }
-  if (rules.budgetExceeded) policies.push(booleanPolicy("budget-exceeded", ATTR_TELLTALE_BUDGET_EXCEEDED));
-  if (rules.partial) {
-    policies.push({
-      name: `${prefix}partial`,
-      type: "string_attribute",
-      string_attribute: { key: ATTR_TELLTALE_WORKFLOW_OUTCOME, values: ["partial"] },
-    });
-  }
-  if (rules.softError) {
-    // "present with any value": an OTTL nil check says exactly that (a string_attribute regex would need a value).
-    policies.push({
-      name: `${prefix}soft-error`,
-      type: "ottl_condition",
-      ottl_condition: { error_mode: "ignore", span: [`span.attributes["${ATTR_TELLTALE_SOFT_ERROR}"] != nil`] },
-    });
-  }
-  if (rules.retries !== false) {
-    // min_value only: the collector treats an unset (zero) max_value as "no upper bound".
-    policies.push({
-      name: `${prefix}retried`,
-      type: "numeric_attribute",
-      numeric_attribute: { key: ATTR_TELLTALE_RETRY_COUNT, min_value: rules.retries.min },
-    });
-  }
-  if (rules.late) policies.push(booleanPolicy("late", ATTR_TELLTALE_LATE));
-  if (rules.orphan) policies.push(booleanPolicy("orphan", ATTR_TELLTALE_ORPHAN));
-  if (rules.duplicate) policies.push(booleanPolicy("duplicate", ATTR_TELLTALE_DUPLICATE));
-  if (rules.keep) policies.push(booleanPolicy("keep", ATTR_TELLTALE_KEEP));
+  const policies = enabledRules(policy.rules).map((rule) => collectorPolicy(rule, policy.rules, prefix + rule.collectorName));
   if (policy.baseline.percentage > 0) {
     policies.push({
       name: `${prefix}baseline`,

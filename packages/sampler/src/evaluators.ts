@@ -1,33 +1,16 @@
 /**
- * One evaluator per rule type (as the collector's tailsamplingprocessor has one evaluator per policy type).
- * Span evaluators look at one finished span: one match is enough to keep the trace, so the processor can decide
- * "keep" the moment such a span ends. Trace evaluators need the whole trace (its duration).
+ * The keep rules of {@link KEEP_RULES} compiled for the in-process engine. Span rules look at one finished span: one
+ * match is enough to keep the trace, so the processor can decide "keep" the moment such a span ends. Trace rules
+ * need the whole trace (its duration).
  */
-import { SpanStatusCode, type HrTime } from "@opentelemetry/api";
+import { SpanStatusCode, type Attributes, type HrTime } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
-import {
-  ATTR_GEN_AI_WORKFLOW_NAME,
-  ATTR_TELLTALE_BUDGET_EXCEEDED,
-  ATTR_TELLTALE_DUPLICATE,
-  ATTR_TELLTALE_KEEP,
-  ATTR_TELLTALE_LATE,
-  ATTR_TELLTALE_ORPHAN,
-  ATTR_TELLTALE_RETRY_COUNT,
-  ATTR_TELLTALE_SOFT_ERROR,
-  ATTR_TELLTALE_WORKFLOW_OUTCOME,
-  KEEP_REASONS,
-  type KeepReason,
-} from "@telltale/core";
+import { ATTR_GEN_AI_WORKFLOW_NAME, KEEP_REASONS, type KeepReason } from "@telltale/core";
 import { createBaselineSampler } from "./baseline.js";
-import type { SamplingPolicy, SlowRule } from "./policy.js";
+import type { KeepRules, SamplingPolicy, SlowRule } from "./policy.js";
+import { enabledRules, KEEP_MARK_REASONS_ATTRIBUTE } from "./rules.js";
 
-/** Decides from a single finished span. */
-export interface SpanRuleEvaluator {
-  readonly reason: KeepReason;
-  matches(span: ReadableSpan): boolean;
-}
-
-/** What the trace evaluators see: the trace's extent and the workflow names on its spans. */
+/** What the trace rules see: the trace's extent and the workflow names on its spans. */
 export interface TraceExtent {
   /** Earliest span start. */
   readonly start: HrTime;
@@ -37,97 +20,27 @@ export interface TraceExtent {
   readonly workflowNames: readonly string[];
 }
 
-/** Decides from the whole (buffered) trace. */
-export interface TraceRuleEvaluator {
-  readonly reason: KeepReason;
-  matches(trace: TraceExtent): boolean;
+/** The part of a finished span the span rules read. */
+export interface SpanFacts {
+  readonly status: { readonly code: SpanStatusCode };
+  readonly attributes: Attributes;
 }
 
 export interface CompiledPolicy {
-  readonly policy: SamplingPolicy;
-  readonly spanEvaluators: readonly SpanRuleEvaluator[];
-  readonly traceEvaluators: readonly TraceRuleEvaluator[];
+  /** The span rules a span matches, as a bit mask of {@link REASON_BIT}s (0: none). */
+  spanMask(span: SpanFacts): number;
+  /** The trace rules a trace extent matches, as a bit mask. */
+  traceMask(extent: TraceExtent): number;
   /** True when the probabilistic baseline keeps this trace id. */
   baselineKeeps(traceId: string): boolean;
-  /** All span evaluators at once, as a bit mask of {@link REASON_BIT}s (same result as running each). */
-  spanMask(span: ReadableSpan): number;
-}
-
-function booleanAttribute(reason: KeepReason, key: string): SpanRuleEvaluator {
-  return { reason, matches: (span) => span.attributes[key] === true };
-}
-
-/** Whole milliseconds from `start` to `end`, truncated, as the collector's latency policy measures them. */
-export function durationMs(start: HrTime, end: HrTime): number {
-  const nanos = (end[0] - start[0]) * 1e9 + (end[1] - start[1]);
-  return Math.floor(nanos / 1e6);
-}
-
-function slowEvaluator(rule: SlowRule): TraceRuleEvaluator {
-  const overrides = Object.keys(rule.workflows).length > 0 ? rule.workflows : undefined;
-  return {
-    reason: "slow",
-    matches(trace) {
-      let threshold = rule.thresholdMs;
-      if (overrides) {
-        // With several workflows in one trace the strictest override applies: a slow inner workflow is still slow.
-        let override: number | undefined;
-        for (const name of trace.workflowNames) {
-          const value = overrides[name];
-          if (value !== undefined && (override === undefined || value < override)) override = value;
-        }
-        if (override !== undefined) threshold = override;
-      }
-      return durationMs(trace.start, trace.end) > threshold;
-    },
-  };
-}
-
-/** Builds the evaluators for a policy, in the order of {@link KEEP_REASONS}. */
-export function compilePolicy(policy: SamplingPolicy): CompiledPolicy {
-  const { rules } = policy;
-  const spanEvaluators: SpanRuleEvaluator[] = [];
-  if (rules.error) spanEvaluators.push({ reason: "error", matches: (span) => span.status.code === SpanStatusCode.ERROR });
-  if (rules.softError) {
-    spanEvaluators.push({ reason: "soft_error", matches: (span) => span.attributes[ATTR_TELLTALE_SOFT_ERROR] !== undefined });
-  }
-  const retries = rules.retries;
-  if (retries !== false) {
-    spanEvaluators.push({
-      reason: "retried",
-      matches(span) {
-        // The collector's numeric_attribute policy only reads integer values; a double never matches there.
-        const value = span.attributes[ATTR_TELLTALE_RETRY_COUNT];
-        return typeof value === "number" && Number.isInteger(value) && value >= retries.min;
-      },
-    });
-  }
-  if (rules.budgetExceeded) spanEvaluators.push(booleanAttribute("budget_exceeded", ATTR_TELLTALE_BUDGET_EXCEEDED));
-  if (rules.partial) {
-    spanEvaluators.push({ reason: "partial", matches: (span) => span.attributes[ATTR_TELLTALE_WORKFLOW_OUTCOME] === "partial" });
-  }
-  if (rules.late) spanEvaluators.push(booleanAttribute("late", ATTR_TELLTALE_LATE));
-  if (rules.orphan) spanEvaluators.push(booleanAttribute("orphan", ATTR_TELLTALE_ORPHAN));
-  if (rules.duplicate) spanEvaluators.push(booleanAttribute("duplicate", ATTR_TELLTALE_DUPLICATE));
-  if (rules.keep) spanEvaluators.push(booleanAttribute("keep", ATTR_TELLTALE_KEEP));
-
-  const traceEvaluators: TraceRuleEvaluator[] = [];
-  if (rules.slow !== false) traceEvaluators.push(slowEvaluator(rules.slow));
-
-  const baseline = createBaselineSampler(policy.baseline.percentage, policy.baseline.hashSalt);
-  return {
-    policy,
-    spanEvaluators,
-    traceEvaluators,
-    baselineKeeps: (traceId) => baseline.keeps(traceId),
-    spanMask: fuseSpanEvaluators(policy),
-  };
 }
 
 /** Bit per keep reason, so a trace's reasons are one number on the hot path. */
 export const REASON_BIT: Readonly<Record<KeepReason, number>> = Object.freeze(
   Object.fromEntries(KEEP_REASONS.map((reason, index) => [reason, 1 << index])) as Record<KeepReason, number>,
 );
+
+const BIT_OF_REASON = new Map<unknown, number>(KEEP_REASONS.map((reason) => [reason, REASON_BIT[reason]]));
 
 /** The reasons in a bit mask, in {@link KEEP_REASONS} order. */
 export function reasonsFromMask(mask: number): KeepReason[] {
@@ -138,50 +51,130 @@ export function reasonsFromMask(mask: number): KeepReason[] {
   return reasons;
 }
 
-/** The span rules a span matches, as a bit mask (0: none). */
-export function evaluateSpan(compiled: CompiledPolicy, span: ReadableSpan): number {
-  return compiled.spanMask(span);
+/** Bits of the valid reasons listed in a `telltale.keep.reasons` value (anything else is ignored). */
+function keepMarkReasonsMask(value: unknown): number {
+  if (!Array.isArray(value)) return 0;
+  let mask = 0;
+  for (const reason of value) mask |= BIT_OF_REASON.get(reason) ?? 0;
+  return mask;
+}
+
+/** Whole milliseconds from `start` to `end`, truncated, as the collector's latency policy measures them. */
+export function durationMs(start: HrTime, end: HrTime): number {
+  const nanos = (end[0] - start[0]) * 1e9 + (end[1] - start[1]);
+  return Math.floor(nanos / 1e6);
 }
 
 /**
- * The span evaluators fused into one straight-line function: this runs for every span, and one function with
- * fixed attribute names is several times cheaper than a loop of closures doing keyed lookups.
+ * One function checking every enabled span rule. Runs for every span, so the table is turned into flat arrays per
+ * match kind up front; the function itself only reads attributes and ORs bits.
  */
-function fuseSpanEvaluators(policy: SamplingPolicy): (span: ReadableSpan) => number {
-  const { rules } = policy;
-  const error = rules.error ? REASON_BIT.error : 0;
-  const softError = rules.softError ? REASON_BIT.soft_error : 0;
-  const retried = rules.retries === false ? 0 : REASON_BIT.retried;
-  const minRetries = rules.retries === false ? Infinity : rules.retries.min;
-  const budget = rules.budgetExceeded ? REASON_BIT.budget_exceeded : 0;
-  const partial = rules.partial ? REASON_BIT.partial : 0;
-  const late = rules.late ? REASON_BIT.late : 0;
-  const orphan = rules.orphan ? REASON_BIT.orphan : 0;
-  const duplicate = rules.duplicate ? REASON_BIT.duplicate : 0;
-  const keep = rules.keep ? REASON_BIT.keep : 0;
+function compileSpanMask(rules: KeepRules): (span: SpanFacts) => number {
+  let errorBit = 0;
+  let keepBit = 0;
+  const trueKeys: string[] = [];
+  const trueBits: number[] = [];
+  const presentKeys: string[] = [];
+  const presentBits: number[] = [];
+  const equalsKeys: string[] = [];
+  const equalsValues: string[] = [];
+  const equalsBits: number[] = [];
+  const atLeastKeys: string[] = [];
+  const atLeastMins: number[] = [];
+  const atLeastBits: number[] = [];
+  for (const rule of enabledRules(rules)) {
+    const bit = REASON_BIT[rule.reason];
+    const match = rule.match;
+    switch (match.kind) {
+      case "status_error":
+        errorBit |= bit;
+        break;
+      case "boolean_true":
+        trueKeys.push(match.attribute);
+        trueBits.push(bit);
+        if (rule.reason === "keep") keepBit = bit;
+        break;
+      case "present":
+        presentKeys.push(match.attribute);
+        presentBits.push(bit);
+        break;
+      case "string_equals":
+        equalsKeys.push(match.attribute);
+        equalsValues.push(match.value);
+        equalsBits.push(bit);
+        break;
+      case "integer_at_least":
+        atLeastKeys.push(match.attribute);
+        atLeastMins.push(minimumOf(rules, rule.policyKey));
+        atLeastBits.push(bit);
+        break;
+      case "duration_over":
+        break;
+    }
+  }
   return (span) => {
-    let mask = span.status.code === SpanStatusCode.ERROR ? error : 0;
+    let mask = span.status.code === SpanStatusCode.ERROR ? errorBit : 0;
     const attributes = span.attributes;
-    if (attributes[ATTR_TELLTALE_SOFT_ERROR] !== undefined) mask |= softError;
-    const retries = attributes[ATTR_TELLTALE_RETRY_COUNT];
-    if (typeof retries === "number" && retries >= minRetries && Number.isInteger(retries)) mask |= retried;
-    if (attributes[ATTR_TELLTALE_BUDGET_EXCEEDED] === true) mask |= budget;
-    if (attributes[ATTR_TELLTALE_WORKFLOW_OUTCOME] === "partial") mask |= partial;
-    if (attributes[ATTR_TELLTALE_LATE] === true) mask |= late;
-    if (attributes[ATTR_TELLTALE_ORPHAN] === true) mask |= orphan;
-    if (attributes[ATTR_TELLTALE_DUPLICATE] === true) mask |= duplicate;
-    if (attributes[ATTR_TELLTALE_KEEP] === true) mask |= keep;
+    for (let index = 0; index < trueKeys.length; index++) {
+      if (attributes[trueKeys[index] as string] === true) mask |= trueBits[index] as number;
+    }
+    for (let index = 0; index < presentKeys.length; index++) {
+      if (attributes[presentKeys[index] as string] !== undefined) mask |= presentBits[index] as number;
+    }
+    for (let index = 0; index < equalsKeys.length; index++) {
+      if (attributes[equalsKeys[index] as string] === equalsValues[index]) mask |= equalsBits[index] as number;
+    }
+    for (let index = 0; index < atLeastKeys.length; index++) {
+      const value = attributes[atLeastKeys[index] as string];
+      if (typeof value === "number" && value >= (atLeastMins[index] as number) && Number.isInteger(value)) {
+        mask |= atLeastBits[index] as number;
+      }
+    }
+    if ((mask & keepBit) !== 0) mask |= keepMarkReasonsMask(attributes[KEEP_MARK_REASONS_ATTRIBUTE]);
     return mask;
   };
 }
 
-/** The trace rules a trace extent matches, as a bit mask. */
-export function evaluateExtent(compiled: CompiledPolicy, extent: TraceExtent): number {
-  let mask = 0;
-  for (const evaluator of compiled.traceEvaluators) {
-    if (evaluator.matches(extent)) mask |= REASON_BIT[evaluator.reason];
+/** The configured minimum of an `integer_at_least` rule. */
+function minimumOf(rules: KeepRules, key: keyof KeepRules): number {
+  const value = rules[key];
+  return typeof value === "object" && value !== null && "min" in value ? value.min : Infinity;
+}
+
+function compileTraceMask(rules: KeepRules): (extent: TraceExtent) => number {
+  const checks: ((extent: TraceExtent) => number)[] = [];
+  for (const rule of enabledRules(rules)) {
+    if (rule.match.kind !== "duration_over") continue;
+    const slow = rules[rule.policyKey] as SlowRule;
+    const bit = REASON_BIT[rule.reason];
+    checks.push((extent) => (durationMs(extent.start, extent.end) > slowThreshold(slow, extent.workflowNames) ? bit : 0));
   }
-  return mask;
+  return (extent) => {
+    let mask = 0;
+    for (const check of checks) mask |= check(extent);
+    return mask;
+  };
+}
+
+/** The slow threshold for a trace: with several workflows in one trace the strictest override applies (a slow
+ * inner workflow is still slow). */
+function slowThreshold(rule: SlowRule, workflowNames: readonly string[]): number {
+  let override: number | undefined;
+  for (const name of workflowNames) {
+    const value = Object.hasOwn(rule.workflows, name) ? rule.workflows[name] : undefined;
+    if (value !== undefined && (override === undefined || value < override)) override = value;
+  }
+  return override ?? rule.thresholdMs;
+}
+
+/** Builds the evaluators for a policy. */
+export function compilePolicy(policy: SamplingPolicy): CompiledPolicy {
+  const baseline = createBaselineSampler(policy.baseline.percentage, policy.baseline.hashSalt);
+  return {
+    spanMask: compileSpanMask(policy.rules),
+    traceMask: compileTraceMask(policy.rules),
+    baselineKeeps: (traceId) => baseline.keeps(traceId),
+  };
 }
 
 function isEarlier(a: HrTime, b: HrTime): boolean {
@@ -197,20 +190,20 @@ export class ExtentTracker implements TraceExtent {
   // Most traces carry no workflow name: share one empty array until one shows up.
   workflowNames: string[] = NO_WORKFLOWS;
 
-  constructor(span: ReadableSpan) {
-    this.start = span.startTime;
-    this.end = span.endTime;
-    this.noteWorkflow(span);
+  constructor(start: HrTime, end: HrTime, attributes: Attributes) {
+    this.start = start;
+    this.end = end;
+    this.noteWorkflow(attributes);
   }
 
-  add(span: ReadableSpan): void {
-    if (isEarlier(span.startTime, this.start)) this.start = span.startTime;
-    if (isEarlier(this.end, span.endTime)) this.end = span.endTime;
-    this.noteWorkflow(span);
+  add(start: HrTime, end: HrTime, attributes: Attributes): void {
+    if (isEarlier(start, this.start)) this.start = start;
+    if (isEarlier(this.end, end)) this.end = end;
+    this.noteWorkflow(attributes);
   }
 
-  private noteWorkflow(span: ReadableSpan): void {
-    const name = span.attributes[ATTR_GEN_AI_WORKFLOW_NAME];
+  private noteWorkflow(attributes: Attributes): void {
+    const name = attributes[ATTR_GEN_AI_WORKFLOW_NAME];
     // A handful of names is plenty; the cap keeps a pathological trace from growing this without bound.
     if (typeof name === "string" && this.workflowNames.length < 8 && !this.workflowNames.includes(name)) {
       this.workflowNames = [...this.workflowNames, name];
@@ -227,16 +220,16 @@ export interface TraceDecision {
 
 /** Evaluates a complete trace against a policy (the reference the processor and the corpus are held to). */
 export function decideTrace(policy: SamplingPolicy | CompiledPolicy, spans: readonly ReadableSpan[]): TraceDecision {
-  const compiled = "spanEvaluators" in policy ? policy : compilePolicy(policy);
+  const compiled = "spanMask" in policy ? policy : compilePolicy(policy);
   const first = spans[0];
   if (first === undefined) return { keep: false, reasons: [] };
-  const extent = new ExtentTracker(first);
+  const extent = new ExtentTracker(first.startTime, first.endTime, first.attributes);
   let mask = 0;
   for (const span of spans) {
-    extent.add(span);
-    mask |= evaluateSpan(compiled, span);
+    extent.add(span.startTime, span.endTime, span.attributes);
+    mask |= compiled.spanMask(span);
   }
-  mask |= evaluateExtent(compiled, extent);
+  mask |= compiled.traceMask(extent);
   if (mask === 0 && compiled.baselineKeeps(first.spanContext().traceId)) mask = REASON_BIT.baseline;
   return { keep: mask !== 0, reasons: reasonsFromMask(mask) };
 }

@@ -1,9 +1,11 @@
 export {
   defaultPolicy,
   loadPolicyFile,
+  MAX_POLICY_FILE_BYTES,
   parsePolicy,
   parsePolicyText,
   PolicyError,
+  PolicyFileError,
   type BaselinePolicy,
   type BufferPolicy,
   type KeepRules,
@@ -13,23 +15,13 @@ export {
   type SlowRule,
 } from "./policy.js";
 export { createBaselineSampler, hashTraceId, probabilisticThreshold, type BaselineSampler } from "./baseline.js";
-export {
-  compilePolicy,
-  decideTrace,
-  durationMs,
-  type CompiledPolicy,
-  type SpanRuleEvaluator,
-  type TraceDecision,
-  type TraceExtent,
-  type TraceRuleEvaluator,
-} from "./evaluators.js";
-export {
-  DROP_REASONS,
-  TailSamplingSpanProcessor,
-  type DropReason,
-  type TailSamplingSpanProcessorOptions,
-  type TailSamplingStats,
-} from "./processor.js";
+export { compilePolicy, decideTrace, durationMs, type CompiledPolicy, type TraceDecision, type TraceExtent } from "./evaluators.js";
+export { KEEP_RULES, REASON_READS, type KeepRule, type RuleMatch } from "./rules.js";
+export { MAX_TIMER_MS, SamplerOptionError } from "./limits.js";
+export { DROP_REASONS, LOSS_REASONS, type DropReason, type LossReason } from "./outcomes.js";
+export type { TailSamplingStats } from "./ledger.js";
+export type { WarningSink } from "./loss-warning.js";
+export { TailSamplingSpanProcessor, type TailSamplingSpanProcessorOptions } from "./processor.js";
 export {
   COLLECTOR_CONTRIB_VERSION,
   renderCollectorConfig,

@@ -3,8 +3,9 @@
  * are built from. Users write it as YAML or JSON with the same shape as {@link SamplingPolicy}; anything left out
  * takes its value from {@link defaultPolicy}.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
+import { rangeViolation, RANGES, type RangeName } from "./limits.js";
 
 /** Keep a trace whose duration (earliest span start to latest span end) is over a threshold. */
 export interface SlowRule {
@@ -68,6 +69,11 @@ export interface BufferPolicy {
   readonly maxSpansPerTrace: number;
   /** Trace ids remembered after a decision so late spans follow it. Collector: `decision_cache` sizes. */
   readonly decisionCacheSize: number;
+  /** Estimated bytes of undecided traces buffered at once (in-process only); past it the oldest are decided early. */
+  readonly maxBufferBytes: number;
+  /** Estimated bytes of kept spans waiting for the exporter (in-process only); past it the lowest-priority kept
+   * traces give way (baseline first, errors last). */
+  readonly maxExportQueueBytes: number;
 }
 
 export interface SamplingPolicy {
@@ -81,7 +87,14 @@ type DeepPartial<T> = T extends false ? T : T extends object ? { [K in keyof T]?
 /** What a user writes: any subset of {@link SamplingPolicy}. */
 export type SamplingPolicyInput = DeepPartial<SamplingPolicy>;
 
-/** The default policy: every keep rule on, slow over 30 s, retried at least once, a 5 % baseline. */
+/**
+ * The default policy: every keep rule on, slow over 30 s, retried at least once, a 5 % baseline.
+ *
+ * One decision wait for both engines, 10 s after the root ends: a collector must wait out the batch delay of every
+ * process feeding it (5 s by default in the OpenTelemetry SDKs) plus the network, and in-process the same wait lets
+ * work a workflow left running (spawned tasks, late tool results) join the trace before it is decided. The cost is
+ * buffered memory, which is bounded in bytes.
+ */
 export const defaultPolicy: SamplingPolicy = Object.freeze({
   rules: Object.freeze({
     error: true,
@@ -97,11 +110,13 @@ export const defaultPolicy: SamplingPolicy = Object.freeze({
   }),
   baseline: Object.freeze({ percentage: 5, hashSalt: "telltale" }),
   buffer: Object.freeze({
-    decisionWaitMs: 2_000,
+    decisionWaitMs: 10_000,
     maxTraceAgeMs: 30_000,
     maxTraces: 10_000,
     maxSpansPerTrace: 1_000,
     decisionCacheSize: 100_000,
+    maxBufferBytes: 64 * 1024 * 1024,
+    maxExportQueueBytes: 32 * 1024 * 1024,
   }),
 });
 
@@ -117,6 +132,7 @@ export class PolicyError extends Error {
 
 function describe(value: unknown): string {
   if (value === undefined) return "undefined";
+  if (typeof value === "number") return String(value);
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
@@ -149,12 +165,12 @@ function bool(key: string, value: unknown, fallback: boolean): boolean {
   return value;
 }
 
-function integer(key: string, value: unknown, fallback: number, min: number): number {
+/** A numeric policy value checked against the real range of the setting it feeds (see limits.ts). */
+function inRange(key: string, value: unknown, fallback: number, range: RangeName): number {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
-    throw new PolicyError(key, `must be an integer >= ${min}`, value);
-  }
-  return value;
+  const violation = rangeViolation(value, RANGES[range]);
+  if (violation !== undefined) throw new PolicyError(key, violation, value);
+  return value as number;
 }
 
 function percentage(key: string, value: unknown, fallback: number): number {
@@ -175,10 +191,10 @@ function slowRule(key: string, value: unknown, fallback: SlowRule | false): Slow
   const workflowsInput = section(`${key}.workflows`, value.workflows);
   const workflows: Record<string, number> = {};
   for (const name of Object.keys(workflowsInput).sort()) {
-    workflows[name] = integer(`${key}.workflows.${name}`, workflowsInput[name], 0, 1);
+    workflows[name] = inRange(`${key}.workflows.${name}`, workflowsInput[name], 0, "workflowThresholdMs");
   }
   return Object.freeze({
-    thresholdMs: integer(`${key}.thresholdMs`, value.thresholdMs, base.thresholdMs, 0),
+    thresholdMs: inRange(`${key}.thresholdMs`, value.thresholdMs, base.thresholdMs, "thresholdMs"),
     workflows: Object.freeze(value.workflows === undefined ? { ...base.workflows } : workflows),
   });
 }
@@ -193,7 +209,7 @@ function retriesRule(key: string, value: unknown, fallback: RetriesRule | false)
   if (value === false) return false;
   if (!isPlainObject(value)) throw new PolicyError(key, "must be false or a mapping with min", value);
   checkKeys(key, value, ["min"]);
-  return Object.freeze({ min: integer(`${key}.min`, value.min, fallback === false ? 1 : fallback.min, 1) });
+  return Object.freeze({ min: inRange(`${key}.min`, value.min, fallback === false ? 1 : fallback.min, "retriesMin") });
 }
 
 const RULE_KEYS = [
@@ -208,6 +224,16 @@ const RULE_KEYS = [
   "duplicate",
   "keep",
 ] as const;
+
+const BUFFER_KEYS = [
+  "decisionWaitMs",
+  "maxTraceAgeMs",
+  "maxTraces",
+  "maxSpansPerTrace",
+  "decisionCacheSize",
+  "maxBufferBytes",
+  "maxExportQueueBytes",
+] as const satisfies readonly (keyof BufferPolicy & RangeName)[];
 
 /**
  * Validates policy input (parsed YAML/JSON or an object literal) and fills in defaults from `base`.
@@ -244,14 +270,11 @@ export function parsePolicy(input: unknown, base: SamplingPolicy = defaultPolicy
   });
 
   const bufferIn = section("buffer", root.buffer);
-  checkKeys("buffer", bufferIn, ["decisionWaitMs", "maxTraceAgeMs", "maxTraces", "maxSpansPerTrace", "decisionCacheSize"]);
-  const buffer: BufferPolicy = Object.freeze({
-    decisionWaitMs: integer("buffer.decisionWaitMs", bufferIn.decisionWaitMs, base.buffer.decisionWaitMs, 0),
-    maxTraceAgeMs: integer("buffer.maxTraceAgeMs", bufferIn.maxTraceAgeMs, base.buffer.maxTraceAgeMs, 1),
-    maxTraces: integer("buffer.maxTraces", bufferIn.maxTraces, base.buffer.maxTraces, 1),
-    maxSpansPerTrace: integer("buffer.maxSpansPerTrace", bufferIn.maxSpansPerTrace, base.buffer.maxSpansPerTrace, 1),
-    decisionCacheSize: integer("buffer.decisionCacheSize", bufferIn.decisionCacheSize, base.buffer.decisionCacheSize, 0),
-  });
+  checkKeys("buffer", bufferIn, BUFFER_KEYS);
+  const buffer = Object.fromEntries(
+    BUFFER_KEYS.map((name) => [name, inRange(`buffer.${name}`, bufferIn[name], base.buffer[name], name)]),
+  ) as unknown as BufferPolicy;
+  Object.freeze(buffer);
   if (buffer.maxTraceAgeMs < buffer.decisionWaitMs) {
     throw new PolicyError(
       "buffer.maxTraceAgeMs",
@@ -274,7 +297,49 @@ export function parsePolicyText(text: string, source = "policy"): SamplingPolicy
   return parsePolicy(data ?? {});
 }
 
-/** Reads and validates a policy file (`.yaml`, `.yml` or `.json`). */
+/** The largest policy file read: a real policy is a few hundred bytes. */
+export const MAX_POLICY_FILE_BYTES = 1024 * 1024;
+
+/** Thrown when a policy file cannot be read: missing, not a regular file, or over {@link MAX_POLICY_FILE_BYTES}. */
+export class PolicyFileError extends Error {
+  readonly path: string;
+  constructor(path: string, problem: string) {
+    super(`telltale policy: cannot read policy file ${path}: ${problem}`);
+    this.name = "PolicyFileError";
+    this.path = path;
+  }
+}
+
+/** Reads and validates a policy file (`.yaml`, `.yml` or `.json`): a regular file of at most 1 MiB. */
 export function loadPolicyFile(path: string): SamplingPolicy {
-  return parsePolicyText(readFileSync(path, "utf8"), path);
+  return parsePolicyText(readPolicyText(path), path);
+}
+
+function readPolicyText(path: string): string {
+  let fd: number;
+  try {
+    // Non-blocking: opening a FIFO for reading would otherwise wait for a writer forever.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw new PolicyFileError(path, error instanceof Error ? error.message : String(error));
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new PolicyFileError(path, "not a regular file");
+    if (stat.size > MAX_POLICY_FILE_BYTES) {
+      throw new PolicyFileError(path, `${stat.size} bytes is over the ${MAX_POLICY_FILE_BYTES}-byte limit`);
+    }
+    // Read at most one byte past the cap, so a file growing after the check is still caught.
+    const buffer = Buffer.alloc(MAX_POLICY_FILE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+      if (length > MAX_POLICY_FILE_BYTES) throw new PolicyFileError(path, `over the ${MAX_POLICY_FILE_BYTES}-byte limit`);
+    }
+    return buffer.toString("utf8", 0, length);
+  } finally {
+    closeSync(fd);
+  }
 }

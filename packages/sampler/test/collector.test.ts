@@ -15,7 +15,7 @@ import { describe, expect, it } from "vitest";
 
 const DEFAULT_PROCESSOR_YAML = `tail_sampling:
   decision_wait: 30s
-  decision_wait_after_root_received: 2s
+  decision_wait_after_root_received: 10s
   num_traces: 10000
   decision_cache:
     sampled_cache_size: 100000
@@ -87,7 +87,7 @@ describe("renderCollectorConfig", () => {
   it("renders the default policy's values", () => {
     const config = renderCollectorConfig(defaultPolicy);
     expect(config.decision_wait).toBe("30s");
-    expect(config.decision_wait_after_root_received).toBe("2s");
+    expect(config.decision_wait_after_root_received).toBe("10s");
     expect(config.num_traces).toBe(10000);
     expect(config.decision_cache).toEqual({ sampled_cache_size: 100000, non_sampled_cache_size: 100000 });
     expect(config.policies.map((policy) => [policy.name, policy.type])).toEqual([
@@ -188,6 +188,6 @@ describe("telltale-sampler CLI", () => {
       stderr = failure.stderr.toString();
     }
     expect(status).toBe(1);
-    expect(stderr.split("\n")[0]).toBe('telltale policy: "rules.retries.min" must be an integer >= 1, got "x"');
+    expect(stderr.split("\n")[0]).toBe('telltale policy: "rules.retries.min" must be an integer from 1 to 1000000, got "x"');
   });
 });

@@ -5,6 +5,7 @@ import {
   ATTR_TELLTALE_ERROR_CLASS,
   ATTR_TELLTALE_ERROR_RECOVERABLE,
   ATTR_TELLTALE_SAMPLING_REASONS,
+  KEEP_REASONS,
 } from "@telltale/core";
 import { decideTrace, TailSamplingSpanProcessor } from "@telltale/sampler";
 import {
@@ -45,6 +46,9 @@ describe("conformance corpus", () => {
       "duplicate",
       "keep-flag",
       "failed-retried-slow",
+      "deadline-exceeded",
+      "idempotency-missing",
+      "non-recoverable-retry",
     ]);
     expect(corpusPolicy(corpus).baseline).toEqual({ percentage: 25, hashSalt: "telltale-conformance" });
   });
@@ -101,9 +105,19 @@ describe("conformance corpus", () => {
     const droppedTraces = corpus.traces.filter((trace) => trace.expected.decision === "drop");
     expect(processor.stats()).toMatchObject({
       tracesKept: kept.length,
+      tracesExported: kept.length,
       tracesDropped: droppedTraces.length,
       spansDropped: droppedTraces.reduce((sum, trace) => sum + trace.spans.length, 0),
     });
+    // Every reason a kept trace carries is counted, including those only a keep mark names (deadline_exceeded,
+    // idempotency_missing, args_changed, non_recoverable_retry), and counted as exported.
+    const expectedByReason = Object.fromEntries(KEEP_REASONS.map((reason) => [reason, 0]));
+    for (const trace of corpus.traces) for (const reason of trace.expected.reasons) expectedByReason[reason]! += 1;
+    expect(processor.stats().keptTracesByReason).toEqual(expectedByReason);
+    expect(processor.stats().exportedTracesByReason).toEqual(expectedByReason);
+    for (const reason of ["deadline_exceeded", "idempotency_missing", "args_changed", "non_recoverable_retry"] as const) {
+      expect(processor.stats().keptTracesByReason[reason]).toBe(1);
+    }
     await processor.shutdown();
   });
 });

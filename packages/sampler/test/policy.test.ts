@@ -1,7 +1,16 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { defaultPolicy, loadPolicyFile, parsePolicy, parsePolicyText, PolicyError } from "@telltale/sampler";
+import {
+  defaultPolicy,
+  loadPolicyFile,
+  MAX_POLICY_FILE_BYTES,
+  parsePolicy,
+  parsePolicyText,
+  PolicyError,
+  PolicyFileError,
+} from "@telltale/sampler";
 import { describe, expect, it } from "vitest";
 
 describe("parsePolicy", () => {
@@ -25,15 +34,15 @@ describe("parsePolicy", () => {
   });
 
   it.each([
-    [{ rules: { retries: { min: "x" } } }, 'telltale policy: "rules.retries.min" must be an integer >= 1, got "x"'],
-    [{ rules: { retries: { min: 0 } } }, 'telltale policy: "rules.retries.min" must be an integer >= 1, got 0'],
+    [{ rules: { retries: { min: "x" } } }, 'telltale policy: "rules.retries.min" must be an integer from 1 to 1000000, got "x"'],
+    [{ rules: { retries: { min: 0 } } }, 'telltale policy: "rules.retries.min" must be an integer from 1 to 1000000, got 0'],
     [{ rules: { error: "yes" } }, 'telltale policy: "rules.error" must be true or false, got "yes"'],
     [{ baseline: { percentage: 150 } }, 'telltale policy: "baseline.percentage" must be a number from 0 to 100, got 150'],
     [{ baseline: { hashSalt: "" } }, 'telltale policy: "baseline.hashSalt" must be a non-empty string, got ""'],
-    [{ rules: { slow: { thresholdMs: -1 } } }, 'telltale policy: "rules.slow.thresholdMs" must be an integer >= 0, got -1'],
+    [{ rules: { slow: { thresholdMs: -1 } } }, 'telltale policy: "rules.slow.thresholdMs" must be an integer from 0 to 2147483647, got -1'],
     [
       { rules: { slow: { workflows: { ingest: 2.5 } } } },
-      'telltale policy: "rules.slow.workflows.ingest" must be an integer >= 1, got 2.5',
+      'telltale policy: "rules.slow.workflows.ingest" must be an integer from 1 to 2147483647, got 2.5',
     ],
     [
       { rules: { slow: 3 } },
@@ -54,6 +63,28 @@ describe("parsePolicy", () => {
   ])("rejects %j naming the key", (input, message) => {
     expect(() => parsePolicy(input)).toThrow(PolicyError);
     expect(() => parsePolicy(input)).toThrow(message);
+  });
+
+  // Node's timers hold at most 2^31-1 ms: a longer delay silently becomes 1 ms (a spinning decision timer).
+  it.each([
+    ["buffer.decisionWaitMs", { buffer: { decisionWaitMs: 2 ** 31 } }, "must be an integer from 0 to 2147483647, got 2147483648"],
+    ["buffer.maxTraceAgeMs", { buffer: { maxTraceAgeMs: 3e9 } }, "must be an integer from 1 to 2147483647, got 3000000000"],
+    ["buffer.maxTraceAgeMs", { buffer: { maxTraceAgeMs: 0 } }, "must be an integer from 1 to 2147483647, got 0"],
+    ["buffer.maxTraces", { buffer: { maxTraces: 0 } }, "must be an integer from 1 to 10000000, got 0"],
+    ["buffer.maxTraces", { buffer: { maxTraces: 1e9 } }, "must be an integer from 1 to 10000000, got 1000000000"],
+    ["buffer.maxSpansPerTrace", { buffer: { maxSpansPerTrace: -5 } }, "must be an integer from 1 to 1000000, got -5"],
+    ["buffer.decisionCacheSize", { buffer: { decisionCacheSize: 1.5 } }, "must be an integer from 0 to 10000000, got 1.5"],
+    ["buffer.maxBufferBytes", { buffer: { maxBufferBytes: 1000 } }, "must be an integer from 65536 to 68719476736, got 1000"],
+    ["buffer.maxExportQueueBytes", { buffer: { maxExportQueueBytes: "64MB" } }, 'must be an integer from 65536 to 68719476736, got "64MB"'],
+    ["rules.slow.thresholdMs", { rules: { slow: { thresholdMs: 1e12 } } }, "must be an integer from 0 to 2147483647, got 1000000000000"],
+    ["rules.retries.min", { rules: { retries: { min: Number.POSITIVE_INFINITY } } }, "must be an integer from 1 to 1000000, got Infinity"],
+  ])("checks %s against its real range", (key, input, expectation) => {
+    expect(() => parsePolicy(input)).toThrow(`telltale policy: "${key}" ${expectation}`);
+  });
+
+  it("accepts the largest timer Node can hold and byte budgets", () => {
+    const policy = parsePolicy({ buffer: { maxTraceAgeMs: 2 ** 31 - 1, maxBufferBytes: 8 << 20, maxExportQueueBytes: 4 << 20 } });
+    expect(policy.buffer).toMatchObject({ maxTraceAgeMs: 2147483647, maxBufferBytes: 8388608, maxExportQueueBytes: 4194304 });
   });
 
   it("reports the key on the error object", () => {
@@ -91,9 +122,38 @@ describe("policy files", () => {
     expect(parsePolicyText("")).toEqual(defaultPolicy);
   });
 
+  it.each([
+    ["a directory", () => dir, "not a regular file"],
+    ["a character device (/dev/zero)", () => "/dev/zero", "not a regular file"],
+    [
+      "a FIFO (opening one for reading would wait for a writer forever)",
+      () => {
+        const fifo = path.join(dir, "policy.fifo");
+        execFileSync("mkfifo", [fifo]);
+        return fifo;
+      },
+      "not a regular file",
+    ],
+    [
+      "a file over the 1 MiB cap",
+      () => {
+        const big = path.join(dir, "big.yaml");
+        writeFileSync(big, `# ${"x".repeat(MAX_POLICY_FILE_BYTES)}\n`);
+        return big;
+      },
+      "bytes is over the 1048576-byte limit",
+    ],
+    ["a missing file", () => path.join(dir, "missing.yaml"), "ENOENT"],
+  ])("refuses %s at once with a PolicyFileError naming the path", (_what, makePath, problem) => {
+    const file = makePath();
+    expect(() => loadPolicyFile(file)).toThrow(PolicyFileError);
+    expect(() => loadPolicyFile(file)).toThrow(`telltale policy: cannot read policy file ${file}: `);
+    expect(() => loadPolicyFile(file)).toThrow(problem);
+  });
+
   it("names the key for invalid YAML values", () => {
     expect(() => parsePolicyText("rules:\n  retries:\n    min: x\n")).toThrow(
-      'telltale policy: "rules.retries.min" must be an integer >= 1, got "x"',
+      'telltale policy: "rules.retries.min" must be an integer from 1 to 1000000, got "x"',
     );
   });
 });

@@ -3,9 +3,11 @@ import { MeterProvider, MetricReader, type SumMetricData } from "@opentelemetry/
 import {
   ATTR_TELLTALE_RETRY_COUNT,
   ATTR_TELLTALE_SAMPLER_DROP_REASON,
+  ATTR_TELLTALE_SAMPLER_KEEP_REASON,
   ATTR_TELLTALE_SAMPLING_REASONS,
   ATTR_TELLTALE_SOFT_ERROR,
   METRIC_TELLTALE_SAMPLER_DROPPED,
+  METRIC_TELLTALE_SAMPLER_EXPORTED,
   METRIC_TELLTALE_SAMPLER_KEPT,
 } from "@telltale/core";
 import { parsePolicy, TailSamplingSpanProcessor, type TailSamplingSpanProcessorOptions } from "@telltale/sampler";
@@ -185,7 +187,7 @@ describe("TailSamplingSpanProcessor: bounded memory", () => {
     expect(exporter.traceIds()).toEqual([T2, T3]);
     expect(exporter.spanIdsByTrace().get(T2)).toEqual([spanIdOf(0x21), spanIdOf(0x22)]);
     expect(processor.stats()).toMatchObject({ tracesKept: 2, tracesDropped: 1, pendingTraces: 1 });
-    expect(logged).toEqual(["warn telltale sampler: dropped 1 span(s) (overflow; 1 so far)"]);
+    expect(logged).toEqual(["warn telltale sampler: dropped 1 span(s) of undecided traces (overflow)"]);
   });
 
   it("the decision cache is bounded: the oldest decisions are forgotten", async () => {
@@ -233,14 +235,16 @@ describe("TailSamplingSpanProcessor: flush, shutdown, exporter failures", () => 
     expect(exporter.batches.map((batch) => batch.length)).toEqual([2, 2, 1]);
   });
 
-  it("counts spans the exporter failed to take as dropped (exporter_failed)", async () => {
+  it("counts spans the exporter failed to take as lost after keep (exporter_failed), and the trace as lost", async () => {
     const { exporter, processor, end } = setup();
     exporter.fail = true;
     end({ traceId: T1, spanId: CHILD, parentSpanId: ROOT, error: true });
     end({ traceId: T1, spanId: ROOT });
     await processor.forceFlush();
-    expect(processor.stats()).toMatchObject({ tracesKept: 1, spansExported: 0, spansDropped: 2 });
-    expect(processor.stats().droppedSpansByReason.exporter_failed).toBe(2);
+    expect(processor.stats()).toMatchObject({ tracesKept: 1, tracesLost: 1, tracesExported: 0, spansExported: 0, spansDropped: 0, spansLost: 2 });
+    expect(processor.stats().lostSpansByReason.exporter_failed).toBe(2);
+    expect(processor.stats().lostTracesByReason.error).toBe(1);
+    expect(processor.stats().lostTracesByLossReason.exporter_failed).toBe(1);
   });
 
   it("records kept traces and dropped spans as metrics", async () => {
@@ -260,7 +264,9 @@ describe("TailSamplingSpanProcessor: flush, shutdown, exporter failures", () => 
     const metrics = resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics) as SumMetricData[];
     const kept = metrics.find((metric) => metric.descriptor.name === METRIC_TELLTALE_SAMPLER_KEPT);
     const dropped = metrics.find((metric) => metric.descriptor.name === METRIC_TELLTALE_SAMPLER_DROPPED);
-    expect(kept?.dataPoints.map((point) => point.value)).toEqual([1]);
+    expect(kept?.dataPoints.map((point) => [point.attributes[ATTR_TELLTALE_SAMPLER_KEEP_REASON], point.value])).toEqual([["error", 1]]);
+    const exported = metrics.find((metric) => metric.descriptor.name === METRIC_TELLTALE_SAMPLER_EXPORTED);
+    expect(exported?.dataPoints.map((point) => [point.attributes[ATTR_TELLTALE_SAMPLER_KEEP_REASON], point.value])).toEqual([["error", 1]]);
     expect(
       dropped?.dataPoints.map((point) => [point.attributes[ATTR_TELLTALE_SAMPLER_DROP_REASON], point.value]).sort(),
     ).toEqual([

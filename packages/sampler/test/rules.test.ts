@@ -3,13 +3,23 @@ import {
   ATTR_TELLTALE_BUDGET_EXCEEDED,
   ATTR_TELLTALE_DUPLICATE,
   ATTR_TELLTALE_KEEP,
+  ATTR_TELLTALE_KEEP_REASONS,
   ATTR_TELLTALE_LATE,
   ATTR_TELLTALE_ORPHAN,
   ATTR_TELLTALE_RETRY_COUNT,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
 } from "@telltale/core";
-import { compilePolicy, decideTrace, parsePolicy, type SamplingPolicyInput } from "@telltale/sampler";
+import {
+  decideTrace,
+  defaultPolicy,
+  KEEP_RULES,
+  parsePolicy,
+  REASON_READS,
+  renderCollectorConfig,
+  type KeepRule,
+  type SamplingPolicyInput,
+} from "@telltale/sampler";
 import { KEEP_REASONS } from "@telltale/core";
 import type { Attributes } from "@opentelemetry/api";
 import { describe, expect, it } from "vitest";
@@ -102,22 +112,59 @@ describe("keep rules (one evaluator per rule)", () => {
     expect(decideTrace(all, traceWith({ error: true })).reasons).toEqual(["error"]);
   });
 
-  it("the fused per-span check agrees with the individual span evaluators", () => {
-    const policies = [noBaseline(), noBaseline({ rules: { error: false, retries: { min: 2 }, keep: false } })];
-    const spans = [
-      ...traceWith({ error: true, attributes: { [ATTR_TELLTALE_RETRY_COUNT]: 2, [ATTR_TELLTALE_LATE]: true } }),
-      ...traceWith({ attributes: { [ATTR_TELLTALE_KEEP]: true, [ATTR_TELLTALE_SOFT_ERROR]: "refusal" } }),
-      ...traceWith({ attributes: { [ATTR_TELLTALE_RETRY_COUNT]: 1, [ATTR_TELLTALE_ORPHAN]: true, [ATTR_TELLTALE_DUPLICATE]: true } }),
-      ...traceWith({ attributes: { [ATTR_TELLTALE_BUDGET_EXCEEDED]: true, [ATTR_TELLTALE_WORKFLOW_OUTCOME]: "partial" } }),
-    ];
-    for (const policy of policies) {
-      const compiled = compilePolicy(policy);
-      for (const span of spans) {
-        const expected = compiled.spanEvaluators
-          .filter((evaluator) => evaluator.matches(span))
-          .reduce((mask, evaluator) => mask | (1 << KEEP_REASONS.indexOf(evaluator.reason)), 0);
-        expect(compiled.spanMask(span)).toBe(expected);
-      }
+  it("a keep mark is counted under the reasons it names, valid ones only", () => {
+    const marked = traceWith({
+      attributes: { [ATTR_TELLTALE_KEEP]: true, [ATTR_TELLTALE_KEEP_REASONS]: ["deadline_exceeded", "args_changed", "bogus"] },
+    });
+    expect(decideTrace(noBaseline(), marked).reasons).toEqual(["deadline_exceeded", "args_changed", "keep"]);
+    // With the keep rule off, the mark keeps nothing (the reasons ride on the keep rule).
+    expect(decideTrace(noBaseline({ rules: { keep: false } }), marked)).toEqual({ keep: false, reasons: [] });
+  });
+});
+
+describe("the rule table drives both engines and the words", () => {
+  /** A child span that matches `rule` and nothing else (under the test policy: slow over 5 s, retries >= 1). */
+  function matching(rule: KeepRule) {
+    const match = rule.match;
+    switch (match.kind) {
+      case "status_error":
+        return traceWith({ error: true });
+      case "duration_over":
+        return traceWith({ endMs: 6000 });
+      case "boolean_true":
+        return traceWith({ attributes: { [match.attribute]: true } });
+      case "string_equals":
+        return traceWith({ attributes: { [match.attribute]: match.value } });
+      case "present":
+        return traceWith({ attributes: { [match.attribute]: "anything" } });
+      case "integer_at_least":
+        return traceWith({ attributes: { [match.attribute]: 1 } });
     }
+  }
+
+  it.each(KEEP_RULES.map((rule) => [rule.policyKey, rule] as const))(
+    "rules.%s: keeps in-process for its reason, renders as its collector policy, is off when disabled",
+    (policyKey, rule) => {
+      expect(decideTrace(noBaseline(), matching(rule)).reasons).toEqual([rule.reason]);
+      const rendered = renderCollectorConfig(noBaseline()).policies.find((policy) => policy.name === `telltale-${rule.collectorName}`);
+      const collectorType = {
+        status_error: "status_code",
+        duration_over: "latency",
+        boolean_true: "boolean_attribute",
+        string_equals: "string_attribute",
+        present: "ottl_condition",
+        integer_at_least: "numeric_attribute",
+      }[rule.match.kind];
+      expect(rendered?.type).toBe(collectorType);
+      if ("attribute" in rule.match) expect(JSON.stringify(rendered)).toContain(rule.match.attribute);
+      const disabled = noBaseline({ rules: { [policyKey]: false } });
+      expect(decideTrace(disabled, matching(rule))).toEqual({ keep: false, reasons: [] });
+      expect(renderCollectorConfig(disabled).policies.map((policy) => policy.name)).not.toContain(`telltale-${rule.collectorName}`);
+    },
+  );
+
+  it("covers every rule of the policy once, and every keep reason has words", () => {
+    expect(KEEP_RULES.map((rule) => rule.policyKey).sort()).toEqual(Object.keys(defaultPolicy.rules).sort());
+    for (const reason of KEEP_REASONS) expect(REASON_READS[reason]).toMatch(/\w/);
   });
 });
