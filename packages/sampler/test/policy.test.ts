@@ -97,6 +97,14 @@ describe("parsePolicy", () => {
   });
 });
 
+describe("one policy, one default", () => {
+  it("the deploy policy decides after the same wait as the in-process default (it inherits it)", () => {
+    const deployPolicy = loadPolicyFile(path.join(import.meta.dirname, "../../../deploy/collector/policy.yaml"));
+    expect(deployPolicy.buffer.decisionWaitMs).toBe(defaultPolicy.buffer.decisionWaitMs);
+    expect(defaultPolicy.buffer.decisionWaitMs).toBe(10_000);
+  });
+});
+
 describe("policy files", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "telltale-policy-"));
 
