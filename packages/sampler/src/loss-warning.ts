@@ -36,19 +36,17 @@ export class LossWarning {
     private readonly intervalMs: number,
   ) {}
 
-  /** Spans of kept traces lost for `reason`. */
+  /** Notes spans of kept traces lost for `reason` (written by the next {@link report}). */
   spansLost(count: number, reason: LossReason, error?: unknown): void {
     this.spans.set(reason, (this.spans.get(reason) ?? 0) + count);
     const text = errorText(error);
     if (text) this.lastError = text;
-    this.maybeWrite();
   }
 
-  /** A kept trace settled as lost (reasons as a mask). */
+  /** Notes a kept trace settled as lost (reasons as a mask). */
   traceLost(mask: number): void {
     this.tracesLost++;
     for (const reason of reasonsFromMask(mask)) this.traces.set(reason, (this.traces.get(reason) ?? 0) + 1);
-    this.maybeWrite();
   }
 
   /** Writes what is pending now, whatever the interval (shutdown), and clears the timer. */
@@ -58,7 +56,8 @@ export class LossWarning {
     this.write();
   }
 
-  private maybeWrite(): void {
+  /** Writes what was noted, now if the interval has passed since the last line, else when it has. */
+  report(): void {
     const now = Date.now();
     if (now - this.lastLineMs >= this.intervalMs) {
       this.write();

@@ -408,6 +408,7 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
       this.settleIfDone(trace);
     }
     if (error !== undefined) diag.debug("telltale sampler: export failed", error);
+    this.warning.report();
   }
 
   private settleIfDone(kept: KeptTrace): void {

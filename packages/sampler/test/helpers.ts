@@ -99,3 +99,36 @@ export class RecordingExporter implements SpanExporter {
     return this.spans.find((span) => span.spanContext().spanId === spanId);
   }
 }
+
+/** An exporter that holds every batch until the test settles it (or never, for a hanging backend). */
+export class ManualExporter implements SpanExporter {
+  readonly pending: { spans: ReadableSpan[]; done: (result: ExportResult) => void }[] = [];
+  readonly delivered: ReadableSpan[] = [];
+  shutdownCalled = false;
+
+  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
+    this.pending.push({ spans, done: resultCallback });
+  }
+
+  /** Accepts the oldest `count` held batches. */
+  accept(count = this.pending.length): void {
+    for (const batch of this.pending.splice(0, count)) {
+      this.delivered.push(...batch.spans);
+      batch.done({ code: ExportResultCode.SUCCESS });
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    this.shutdownCalled = true;
+  }
+
+  traceIds(): string[] {
+    return [...new Set(this.delivered.map((span) => span.spanContext().traceId))].sort();
+  }
+}
+
+/** Collects warning lines (the processor's `warningSink`). */
+export function warningLines(): { sink: (line: string) => void; lines: string[] } {
+  const lines: string[] = [];
+  return { sink: (line) => lines.push(line), lines };
+}

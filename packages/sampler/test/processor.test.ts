@@ -25,7 +25,13 @@ const policy = parsePolicy({
 
 function setup(options: Partial<TailSamplingSpanProcessorOptions> = {}) {
   const exporter = new RecordingExporter();
-  const processor = new TailSamplingSpanProcessor({ exporter, policy, scheduledDelayMillis: EXPORT_DELAY_MS, ...options });
+  const processor = new TailSamplingSpanProcessor({
+    exporter,
+    policy,
+    scheduledDelayMillis: EXPORT_DELAY_MS,
+    warningSink: () => {},
+    ...options,
+  });
   const end = (spec: SpanSpec) => processor.onEnd(makeSpan(spec));
   return { exporter, processor, end };
 }
