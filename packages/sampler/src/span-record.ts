@@ -14,6 +14,9 @@ import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace";
 
 const UNSET_STATUS: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
 const NO_DROPS: readonly [number, number, number] = Object.freeze([0, 0, 0]);
+// Most spans have no events or links, yet each carries its own empty arrays: share one (exporters only read them).
+const NO_EVENTS = Object.freeze([]) as unknown as TimedEvent[];
+const NO_LINKS = Object.freeze([]) as unknown as Link[];
 
 /** A buffered span: what an exporter reads, nothing else. */
 export interface SpanRecord {
@@ -98,8 +101,8 @@ export function recordSpan(span: ReadableSpan): SpanRecord {
     times: [start[0], start[1], end[0], end[1]],
     status: status.code === SpanStatusCode.UNSET && status.message === undefined ? UNSET_STATUS : status,
     attributes: span.attributes,
-    events: span.events,
-    links: span.links,
+    events: span.events.length === 0 ? NO_EVENTS : span.events,
+    links: span.links.length === 0 ? NO_LINKS : span.links,
     resource: span.resource,
     scope: span.instrumentationScope,
     dropped: droppedAttributes + droppedEvents + droppedLinks === 0 ? NO_DROPS : [droppedAttributes, droppedEvents, droppedLinks],
