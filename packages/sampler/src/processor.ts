@@ -261,8 +261,7 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
 
   private addToOpenKept(kept: KeptTrace, span: ReadableSpan): void {
     const record = recordSpan(span);
-    const [startSeconds, startNanos, endSeconds, endNanos] = record.times;
-    kept.extent?.add([startSeconds, startNanos], [endSeconds, endNanos], record.attributes);
+    kept.extent?.add(record.start, record.end, record.attributes);
     kept.mask |= this.compiled.spanMask(span);
     if (isLocalRoot(record.parent)) this.close(kept, record);
     else this.enqueue(kept, record);
@@ -293,8 +292,7 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
 
   /** Keeps a trace first seen with a span that matched a rule. */
   private keepNew(traceId: string, record: SpanRecord, mask: number): void {
-    const [startSeconds, startNanos, endSeconds, endNanos] = record.times;
-    const extent = new ExtentTracker([startSeconds, startNanos], [endSeconds, endNanos], record.attributes);
+    const extent = new ExtentTracker(record.start, record.end, record.attributes);
     const kept = this.startKept(traceId, mask, extent, Date.now());
     if (isLocalRoot(record.parent)) {
       this.close(kept, record);

@@ -24,8 +24,9 @@ export interface SpanRecord {
   readonly kind: SpanKind;
   readonly context: SpanContext;
   readonly parent: SpanContext | undefined;
-  /** Start seconds, start nanoseconds, end seconds, end nanoseconds. */
-  readonly times: readonly [number, number, number, number];
+  /** The span's own start and end pairs (shared, not copied: no allocation on the hot path). */
+  readonly start: HrTime;
+  readonly end: HrTime;
   readonly status: SpanStatus;
   readonly attributes: Attributes;
   readonly events: TimedEvent[];
@@ -87,8 +88,6 @@ export function estimateSpanBytes(span: ReadableSpan): number {
 
 /** The compact record of a finished span. */
 export function recordSpan(span: ReadableSpan): SpanRecord {
-  const start = span.startTime;
-  const end = span.endTime;
   const status = span.status;
   const droppedAttributes = span.droppedAttributesCount;
   const droppedEvents = span.droppedEventsCount;
@@ -98,7 +97,8 @@ export function recordSpan(span: ReadableSpan): SpanRecord {
     kind: span.kind,
     context: span.spanContext(),
     parent: span.parentSpanContext,
-    times: [start[0], start[1], end[0], end[1]],
+    start: span.startTime,
+    end: span.endTime,
     status: status.code === SpanStatusCode.UNSET && status.message === undefined ? UNSET_STATUS : status,
     attributes: span.attributes,
     events: span.events.length === 0 ? NO_EVENTS : span.events,
@@ -136,13 +136,14 @@ export class RecordedSpan implements ReadableSpan {
   private readonly context: SpanContext;
 
   constructor(record: SpanRecord) {
-    const [startSeconds, startNanos, endSeconds, endNanos] = record.times;
+    const [startSeconds, startNanos] = record.start;
+    const [endSeconds, endNanos] = record.end;
     this.name = record.name;
     this.kind = record.kind;
     this.context = record.context;
     this.parentSpanContext = record.parent;
-    this.startTime = [startSeconds, startNanos];
-    this.endTime = [endSeconds, endNanos];
+    this.startTime = record.start;
+    this.endTime = record.end;
     let seconds = endSeconds - startSeconds;
     let nanos = endNanos - startNanos;
     if (nanos < 0) {

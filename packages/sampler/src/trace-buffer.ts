@@ -60,11 +60,10 @@ export class TraceBuffer {
 
   /** Buffers a new trace with its first span. */
   open(traceId: string, record: SpanRecord, isRoot: boolean, now: number): PendingTrace {
-    const [startSeconds, startNanos, endSeconds, endNanos] = record.times;
     const trace: PendingTrace = {
       traceId,
       spans: [],
-      extent: new ExtentTracker([startSeconds, startNanos], [endSeconds, endNanos], record.attributes),
+      extent: new ExtentTracker(record.start, record.end, record.attributes),
       firstSeenMs: now,
       root: undefined,
       decideAtMs: Infinity,
@@ -81,8 +80,7 @@ export class TraceBuffer {
     trace.bytes += record.bytes;
     this.spanCount++;
     this.byteCount += record.bytes;
-    const [startSeconds, startNanos, endSeconds, endNanos] = record.times;
-    trace.extent.add([startSeconds, startNanos], [endSeconds, endNanos], record.attributes);
+    trace.extent.add(record.start, record.end, record.attributes);
     if (isRoot && trace.root === undefined) {
       trace.root = record;
       trace.decideAtMs = now + this.limits.decisionWaitMs;
