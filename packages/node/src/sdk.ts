@@ -29,7 +29,7 @@ import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProc
 import { ATTR_SERVICE_NAME, ATTR_TELLTALE_SAMPLING_REASONS, setDefaultBudget } from "@telltale/core";
 import { AnthropicInstrumentation } from "@telltale/instrumentation-anthropic";
 import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
-import { TailSamplingSpanProcessor } from "@telltale/sampler";
+import { MAX_TIMER_MS, TailSamplingSpanProcessor } from "@telltale/sampler";
 import { readConfig, type TelltaleConfig, type TelltaleConfigOptions } from "./config.js";
 import { ConsoleSummaryExporter } from "./console-summary.js";
 
@@ -300,6 +300,8 @@ export function start(options: StartOptions = {}): TelltaleSdk {
     sampler = new TailSamplingSpanProcessor({
       exporter: recorder,
       policy: config.policy,
+      // The sampler's own shutdown/flush ends within the SDK's timeout (clamped to what a Node timer can hold).
+      shutdownTimeoutMillis: Math.min(Math.floor(config.shutdownTimeoutMs), MAX_TIMER_MS),
       ...(meterProvider !== undefined && { meterProvider }),
     });
     mainProcessor = sampler;
