@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 describe("collector killed and restarted mid-run", () => {
-  it("never blocks or throws in the app, and counts exactly the spans that did not arrive as dropped", async () => {
+  it("never blocks or throws in the app, and counts exactly the spans that did not arrive as lost", async () => {
     const processor = new TailSamplingSpanProcessor({
       exporter: new OTLPTraceExporter({ url: `${collector!.otlpHttpUrl}/v1/traces`, timeoutMillis: 2_000 }),
       // Every trace here fails, so every trace is kept: what goes missing is the outage's doing, not sampling's.
@@ -85,7 +85,7 @@ describe("collector killed and restarted mid-run", () => {
     }).not.toThrow();
     await expect(provider.forceFlush()).resolves.toBeUndefined();
     const afterOutage = processor.stats();
-    expect(afterOutage.droppedSpansByReason.exporter_failed).toBe(TRACES_PER_PHASE * SPANS_PER_TRACE);
+    expect(afterOutage.lostSpansByReason.exporter_failed).toBe(TRACES_PER_PHASE * SPANS_PER_TRACE);
     expect(afterOutage.spansExported).toBe(TRACES_PER_PHASE * SPANS_PER_TRACE);
 
     await collector!.restart();
@@ -108,8 +108,8 @@ describe("collector killed and restarted mid-run", () => {
     const spansInJaeger = [...stored.values()].reduce((sum, count) => sum + count, 0);
     const spansMissing = (before.length + during.length + after.length) * SPANS_PER_TRACE - spansInJaeger;
     expect(final.spansExported).toBe(spansInJaeger);
-    expect(final.spansDropped).toBe(spansMissing);
-    expect(final.droppedSpansByReason.exporter_failed).toBe(spansMissing);
+    expect(final.spansLost).toBe(spansMissing);
+    expect(final.lostSpansByReason.exporter_failed).toBe(spansMissing);
     expect(final.tracesKept).toBe(3 * TRACES_PER_PHASE);
     await provider.shutdown();
   });
