@@ -174,7 +174,7 @@ describe("TELLTALE_* variables", () => {
     writeFileSync(invalid, "rules:\n  retries:\n    min: x\n");
     const invalidError = configError({ TELLTALE_POLICY_FILE: invalid });
     expect(invalidError.variable).toBe("TELLTALE_POLICY_FILE");
-    expect(invalidError.message).toContain('"rules.retries.min" must be an integer >= 1');
+    expect(invalidError.message).toContain('"rules.retries.min" must be an integer from 1 to 1000000');
 
     expect(configError({ TELLTALE_POLICY_FILE: path.join(dir, "missing.yaml") }).variable).toBe("TELLTALE_POLICY_FILE");
   });
