@@ -237,7 +237,7 @@ describe("example agent -> collector (tail sampling) -> Jaeger", () => {
     expect(await search({ [ATTR_TELLTALE_SOFT_ERROR]: "truncated" })).toEqual([onlyRun("soft-error").traceId]);
     expect(await search({ [ATTR_TELLTALE_RETRY_COUNT]: "1" })).toEqual([onlyRun("retried").traceId]);
     expect(await search({ [ATTR_TELLTALE_LATE]: "true" })).toEqual([onlyRun("late").traceId]);
-    const slow = await client.findTraces({ service: SERVICE, durationMin: `${SLOW_THRESHOLD_MS}ms` });
+    const slow = await client.findTraces({ service: SERVICE, durationMin: `${SLOW_THRESHOLD_MS}ms`, numTraces: 100 });
     expect(slow.map((found) => found.traceId)).toEqual([onlyRun("slow").traceId]);
     expect(await client.services()).toEqual(expect.arrayContaining([SERVICE]));
   });
