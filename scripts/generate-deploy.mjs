@@ -26,7 +26,7 @@ const KUBERNETES_CONFIG_FILE = "deploy/kubernetes/collector-config.yaml";
 const toYaml = (value) => stringify(value, { lineWidth: 0, indent: 2 });
 const header = (lines) => lines.map((line) => (line ? `# ${line}` : "#")).join("\n") + "\n";
 
-/** The single-collector config: everything the issue asks of it, around the renderer's tail_sampling block. */
+/** The single-collector config: receiver, memory limit, span metrics and exporters around the renderer's tail_sampling block. */
 function tailSamplingConfig(policy) {
   return {
     extensions: {

@@ -1,5 +1,5 @@
 /**
- * Issue test 1, the user's path end to end: an example agent (the real `openai` SDK, instrumented by
+ * The user's path end to end: an example agent (the real `openai` SDK, instrumented by
  * @telltale/instrumentation-openai, against @telltale/mock-llm, with @telltale/core's workflow/step/tool/spawn)
  * exports OTLP/HTTP to a collector running deploy/collector/tail-sampling.yaml, which exports to Jaeger. Then the
  * searches a user types find every non-healthy trace; healthy traces beyond the baseline are gone; every kept trace

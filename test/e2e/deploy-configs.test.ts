@@ -1,6 +1,7 @@
 /**
  * Every config in deploy/ is accepted by the real collector binary (`otelcol validate`), the generated files match a
- * fresh render of the sampler's policy, and the compose/Kubernetes/alerting files say what the issue asks.
+ * fresh render of the sampler's policy, and the compose/Kubernetes/alerting files run
+ * the same configs, the same release, and alert on what the span metrics carry.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";

@@ -2,6 +2,7 @@
 // collector that answers 404 to the metrics push (no metrics pipeline) gets exactly one stderr line by default,
 // and with OTEL_LOG_LEVEL=warn a normal run prints nothing (no "Accessing resource attributes before async
 // attributes settled" from an export that read the resource before the host id was known).
+import { createServer, type AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures, runChild } from "./child-process.js";
@@ -9,8 +10,14 @@ import { startOtlpReceiver, type OtlpReceiver } from "./otlp-receiver.js";
 
 let withoutMetrics: OtlpReceiver;
 let receiver: OtlpReceiver;
+let refusedUrl = "";
 
 beforeAll(async () => {
+  // A port that was just free: nothing listens there, so connections are refused.
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  refusedUrl = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
   withoutMetrics = await startOtlpReceiver({ metricsStatus: 404 });
   receiver = await startOtlpReceiver();
 });
@@ -45,6 +52,23 @@ describe("export visibility", () => {
     ]);
     // The traces still went through.
     expect(withoutMetrics.spans.map((span) => span.name)).toEqual(["invoke_agent summarise"]);
+  });
+
+  it("with sampling `collector`, a trace export that fails is reported once on stderr too", async () => {
+    const result = await runChild(["--import", "@telltale/node/register", app], {
+      OTEL_SERVICE_NAME: "traces-refused-app",
+      OTEL_EXPORTER_OTLP_ENDPOINT: refusedUrl,
+      OTEL_METRICS_EXPORTER: "none",
+      TELLTALE_SAMPLING: "collector",
+      TELLTALE_SHUTDOWN_TIMEOUT_MS: "1000",
+      MESSAGE_BYTES: "10",
+    });
+
+    expect(result.code).toBe(0);
+    const lines = result.stderr.split("\n").filter((line) => line.includes("spans could not be exported"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`telltale: spans could not be exported to ${refusedUrl}/v1/traces: `);
+    expect(lines[0]).toContain("; they are lost");
   });
 
   it("with OTEL_LOG_LEVEL=warn a healthy run prints nothing to stderr (the resource is complete before the first export)", async () => {
