@@ -9,18 +9,18 @@ import { context, diag, logs, metrics, propagation, trace, type Attributes, type
 import type { Instrumentation } from "@opentelemetry/instrumentation";
 import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import type { SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace";
+import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace";
 import { setDefaultBudget } from "@telltale/core";
 import { AnthropicInstrumentation } from "@telltale/instrumentation-anthropic";
 import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
-import type { TailSamplingSpanProcessor } from "@telltale/sampler";
+import { TailSamplingSpanProcessor } from "@telltale/sampler";
 import { abortGraceMs, settlesWithin } from "./bounded.js";
 import { readConfig, type TelltaleConfig, type TelltaleConfigOptions } from "./config.js";
 import { writeToStderr, type WarningWrite } from "./export-warnings.js";
 import { buildMetrics, buildTraceExport, type TraceExport } from "./exporters.js";
 import type { OtlpHttpTransport } from "./otlp-http-transport.js";
 import { installProcessHooks } from "./process-hooks.js";
-import { createMainProcessor, StatusMessageLimit } from "./processors.js";
+import { StatusMessageLimit } from "./status-message-limit.js";
 import { buildResource } from "./resource.js";
 import type { KeptTraceSummary } from "./span-exporters.js";
 
@@ -102,6 +102,30 @@ function claimProcessSettings(config: TelltaleConfig): () => void {
     if (setAnthropicFlag && process.env.ANTHROPIC_OPEN_TELEMETRY === "false") delete process.env.ANTHROPIC_OPEN_TELEMETRY;
     setDefaultBudget(undefined);
   };
+}
+
+/** The in-process tail sampler, built in one place so its options stay together. */
+function createTailSampler(
+  config: TelltaleConfig,
+  exporter: SpanExporter,
+  meterProvider: MeterProvider | undefined,
+): TailSamplingSpanProcessor {
+  return new TailSamplingSpanProcessor({
+    exporter,
+    policy: config.policy,
+    ...(meterProvider !== undefined && { meterProvider }),
+  });
+}
+
+/** `in-process`: the tail sampler; `collector` / `off`: every span, batched. */
+function createMainProcessor(
+  config: TelltaleConfig,
+  exporter: SpanExporter,
+  meterProvider: MeterProvider | undefined,
+): { processor: SpanProcessor; sampler: TailSamplingSpanProcessor | undefined } {
+  if (config.sampling !== "in-process") return { processor: new BatchSpanProcessor({ exporter }), sampler: undefined };
+  const sampler = createTailSampler(config, exporter, meterProvider);
+  return { processor: sampler, sampler };
 }
 
 function buildInstrumentations(
