@@ -26,7 +26,7 @@ const KUBERNETES_CONFIG_FILE = "deploy/kubernetes/collector-config.yaml";
 const toYaml = (value) => stringify(value, { lineWidth: 0, indent: 2 });
 const header = (lines) => lines.map((line) => (line ? `# ${line}` : "#")).join("\n") + "\n";
 
-/** The single-collector config: everything the issue asks of it, around the renderer's tail_sampling block. */
+/** The single-collector config: receiver, memory limit, span metrics and exporters around the renderer's tail_sampling block. */
 function tailSamplingConfig(policy) {
   return {
     extensions: {
@@ -68,7 +68,8 @@ function tailSamplingConfig(policy) {
         tls: { insecure: true },
       },
       "otlp_http/metrics": {
-        // Prometheus' own OTLP receiver (prometheus --web.enable-otlp-receiver), where the alert rules run.
+        // Prometheus' own OTLP receiver (prometheus --web.enable-otlp-receiver), where the alert rules run; it takes
+        // the span metrics and the apps' GenAI metrics.
         metrics_endpoint: "${env:TELLTALE_METRICS_OTLP_ENDPOINT:-http://prometheus:9090/api/v1/otlp/v1/metrics}",
       },
     },
@@ -88,6 +89,13 @@ function tailSamplingConfig(policy) {
         "metrics/spans": {
           receivers: ["span_metrics"],
           processors: ["batch"],
+          exporters: ["otlp_http/metrics"],
+        },
+        // The apps' own OTLP metrics (@telltale/node pushes the GenAI metrics to the same endpoint as its traces):
+        // without this pipeline the collector answers their push with 404.
+        "metrics/app": {
+          receivers: ["otlp"],
+          processors: ["memory_limiter", "batch"],
           exporters: ["otlp_http/metrics"],
         },
       },
@@ -127,6 +135,7 @@ export function renderDeployFiles() {
       "OTLP in -> memory_limiter -> tail_sampling (keeps failed, slow, over-budget, partial, soft-error, retried, late,",
       "orphan, duplicate and telltale.keep traces plus a baseline) -> batch -> OTLP to the trace backend.",
       "The same input also feeds the span_metrics connector unsampled, so latency percentiles see every span.",
+      "The apps' own OTLP metrics (GenAI metrics from @telltale/node) go to the same metrics backend.",
       "Environment: TELLTALE_TRACES_OTLP_ENDPOINT (gRPC host:port of the backend, default jaeger:4317),",
       "TELLTALE_METRICS_OTLP_ENDPOINT (OTLP/HTTP metrics URL, default Prometheus' OTLP receiver),",
       "TELLTALE_HEALTH_ENDPOINT (health check, default 0.0.0.0:13133).",

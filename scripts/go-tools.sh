@@ -19,14 +19,16 @@ manifest="$repo_root/deploy/collector/builder-config.yaml"
 collector_version="$(sed -n 's/^  version: *//p' "$manifest" | head -n 1)"
 builder_version="v$collector_version"
 
-# Jaeger v2 tags (v2.x.y) cannot be fetched through the module proxy because the module path has no /v2 suffix, and
-# the proxy reachable here also refuses commit-hash and branch queries (403), so no pseudo-version of a later v2 tag
-# can be resolved. Jaeger released v1.76.0 together with v2.13.0 from one commit (its CHANGELOG heading reads
-# "v1.76.0 / v2.13.0 (2025-12-03)"); v1.76.0 is the last v1 tag, and its cmd/jaeger is the Jaeger v2.13.0 binary.
-# Override both variables to build another commit once the proxy serves it (e.g. a v1.76.1-0.<date>-<hash> pseudo-version).
+# Jaeger v2 tags (v2.x.y) cannot be fetched through the Go module proxy because the module path has no /v2 suffix,
+# and the proxy reachable here refuses commit-hash and branch queries (403), so the v2 binary is built from the
+# paired v1 tag. Jaeger releases v1.x and v2.x together: its CHANGELOG (as of v1.76.0) lists "v1.75.0 / v2.12.0
+# (2025-11-18)". The v1.75.0 tag itself points at a commit of 2025-11-13, just before the release-preparation commit
+# (CHANGELOG and UI submodule only), so its cmd/jaeger is the Jaeger v2.12.0 server code. v1.75.0 is the approved
+# version in this environment's package list; newer tags are served by the proxy but are not approved releases.
+# Override both variables to build another pairing.
 jaeger_module="github.com/jaegertracing/jaeger"
-jaeger_version="${TELLTALE_JAEGER_MODULE_VERSION:-v1.76.0}"
-jaeger_release="${TELLTALE_JAEGER_RELEASE:-v2.13.0}"
+jaeger_version="${TELLTALE_JAEGER_MODULE_VERSION:-v1.75.0}"
+jaeger_release="${TELLTALE_JAEGER_RELEASE:-v2.12.0}"
 
 # Two cores: no debug info, trimmed paths, and a shared Go build cache so the collector and Jaeger reuse common packages.
 export GOFLAGS="${GOFLAGS:--trimpath}"

@@ -2,7 +2,7 @@
 // together into one scratch project outside the repository with the machine's npm, and each entry point must load
 // both through `import` and through `require`, exposing the same names as the package's own build.
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -102,9 +102,53 @@ function exportsViaRequire(specifier: string, cwd: string): ExportTypes {
   return JSON.parse(runNode(["-e", script], cwd)) as ExportTypes;
 }
 
+/** Every installed package under `node_modules` (nested copies included): its name, version and folder. */
+function installedPackages(nodeModules: string): { name: string; version: string; dir: string }[] {
+  if (!existsSync(nodeModules)) return [];
+  const found: { name: string; version: string; dir: string }[] = [];
+  const visit = (dir: string): void => {
+    const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as PackageJson;
+    found.push({ name: manifest.name, version: manifest.version, dir });
+    found.push(...installedPackages(path.join(dir, "node_modules")));
+  };
+  for (const entry of readdirSync(nodeModules, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
+    const dir = path.join(nodeModules, entry.name);
+    if (entry.name.startsWith("@")) {
+      for (const scoped of readdirSync(dir, { withFileTypes: true })) {
+        if (scoped.isDirectory()) visit(path.join(dir, scoped.name));
+      }
+    } else {
+      visit(dir);
+    }
+  }
+  return found;
+}
+
+/** Bytes of every file under `dir` (what `du --apparent-size` counts). */
+function treeBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const target = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += treeBytes(target);
+    else total += lstatSync(target).size;
+  }
+  return total;
+}
+
+/**
+ * What `npm install @telltale/node @opentelemetry/api` installs, as the README says it (measured on this repo's
+ * tarballs, npm 11, Node 24): 73 packages, 31.5 MB of files (with a second copy of the OpenTelemetry SDK packages,
+ * before their versions were aligned, it was about 107 packages and 47 MB). The ceilings leave a little room for
+ * patch releases of the dependencies; a new dependency or a second copy of a package has to move them on purpose.
+ */
+const NODE_INSTALL_MAX_PACKAGES = 80;
+const NODE_INSTALL_MAX_BYTES = 36 * 1_000_000;
+
 const packages = discoverPackages();
 let scratchRoot = "";
 let project = "";
+let nodeProject = "";
 
 describe("published packages", () => {
   beforeAll(() => {
@@ -136,6 +180,26 @@ describe("published packages", () => {
     );
     // --prefer-offline: take what npm's cache already holds instead of revalidating every package with the registry.
     npm(["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], project);
+
+    // A second project with only what the README tells a user to install: @telltale/node and the API.
+    nodeProject = path.join(scratchRoot, "node-project");
+    mkdirSync(nodeProject, { recursive: true });
+    const apiRange = packages.find((pkg) => pkg.manifest.name === "@telltale/node")!.manifest.peerDependencies!["@opentelemetry/api"]!;
+    writeFileSync(
+      path.join(nodeProject, "package.json"),
+      JSON.stringify(
+        {
+          name: "telltale-install-weight",
+          private: true,
+          dependencies: { "@telltale/node": dependencies["@telltale/node"], "@opentelemetry/api": apiRange },
+          // The sibling packages come from their tarballs too (they are not direct dependencies here, so by path).
+          overrides: dependencies,
+        },
+        null,
+        2,
+      ),
+    );
+    npm(["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], nodeProject);
   }, 300_000);
 
   afterAll(() => {
@@ -158,6 +222,20 @@ describe("published packages", () => {
       });
     }
   }
+
+  it("npm install @telltale/node @opentelemetry/api stays within its measured weight, one copy of each OpenTelemetry package", () => {
+    const installed = installedPackages(path.join(nodeProject, "node_modules"));
+    const bytes = treeBytes(path.join(nodeProject, "node_modules"));
+    console.log(`npm install @telltale/node @opentelemetry/api: ${installed.length} packages, ${(bytes / 1e6).toFixed(1)} MB`);
+    const openTelemetry = installed.filter((pkg) => pkg.name.startsWith("@opentelemetry/"));
+    const copies = new Map<string, string[]>();
+    for (const pkg of openTelemetry) copies.set(pkg.name, [...(copies.get(pkg.name) ?? []), pkg.version]);
+    expect([...copies].filter(([, versions]) => versions.length > 1)).toEqual([]);
+    expect(copies.get("@opentelemetry/core")).toEqual(["3.1.0"]);
+    expect(copies.get("@opentelemetry/sdk-trace")).toEqual(["3.1.0"]);
+    expect(installed.length).toBeLessThanOrEqual(NODE_INSTALL_MAX_PACKAGES);
+    expect(bytes).toBeLessThanOrEqual(NODE_INSTALL_MAX_BYTES);
+  });
 
   it("@telltale/core exposes its API from the tarball", () => {
     expect(exportsViaRequire("@telltale/core", project)).toMatchObject({ workflow: "function", classifyError: "function" });

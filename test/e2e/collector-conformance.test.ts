@@ -1,5 +1,5 @@
 /**
- * Issue test 2: the sampler's conformance corpus, sent through a real collector running deploy/'s tail-sampling
+ * The sampler's conformance corpus, sent through a real collector running deploy/'s tail-sampling
  * config (with the tail_sampling block rendered from the corpus policy by @telltale/sampler), yields the same
  * keep/drop per trace as the in-process engine, and every kept trace arrives in Jaeger complete.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue test 4 (fault): the collector is killed (SIGKILL, nothing flushed) and restarted mid-run. The app keeps
+ * Fault: the collector is killed (SIGKILL, nothing flushed) and restarted mid-run. The app keeps
  * running: ending spans and flushing never throw and never hang while the collector is gone, and the spans it
  * could not deliver are exactly the ones the in-process sampler's exporter reports as dropped (`exporter_failed`).
  */

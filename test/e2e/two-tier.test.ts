@@ -1,5 +1,5 @@
 /**
- * Issue test 3: two sampling collectors (deploy/collector/tail-sampling.yaml) behind one load-balancing collector
+ * Two sampling collectors (deploy/collector/tail-sampling.yaml) behind one load-balancing collector
  * (deploy/collector/two-tier/load-balancer.yaml). Spans of one trace sent from two different processes end up in one
  * complete trace in Jaeger, and the keep/drop decisions are the in-process engine's (as in the single-collector test).
  */

@@ -165,7 +165,8 @@ export interface FindTracesQuery {
   startTimeMin?: Date;
   /** Defaults to one hour from now (spans may carry the sender's clock). */
   startTimeMax?: Date;
-  numTraces?: number;
+  /** Jaeger requires it (without it the search answers HTTP 500), so the caller says it, as a user must. */
+  numTraces: number;
   /** Go duration, e.g. `1500ms`: only traces whose root lasted at least this long. */
   durationMin?: string;
 }
@@ -180,13 +181,14 @@ export class JaegerClient {
     return body?.services ?? [];
   }
 
-  /** GET /api/v3/traces: the traces of one service in a time window (no match is an empty list). */
+  /** GET /api/v3/traces: the traces of one service in a time window (no match is an empty list). Sends exactly the
+   * parameters given: nothing a user would have to add is added here. */
   async findTraces(query: FindTracesQuery): Promise<StoredTrace[]> {
     const params = new URLSearchParams({
       "query.service_name": query.service,
       "query.start_time_min": (query.startTimeMin ?? new Date(Date.now() - 3_600_000)).toISOString(),
       "query.start_time_max": (query.startTimeMax ?? new Date(Date.now() + 3_600_000)).toISOString(),
-      "query.num_traces": String(query.numTraces ?? 1_000),
+      "query.num_traces": String(query.numTraces),
     });
     if (query.operation) params.set("query.operation_name", query.operation);
     if (query.durationMin) params.set("query.duration_min", query.durationMin);
@@ -214,6 +216,24 @@ export class JaegerClient {
       start: String((Date.now() - 3_600_000) * 1000),
       end: String((Date.now() + 3_600_000) * 1000),
     });
+    const body = (await this.getJson(`/api/traces?${params}`)) as { data?: { traceID: string }[] } | undefined;
+    return (body?.data ?? []).map((trace) => trace.traceID).sort();
+  }
+
+  /**
+   * The UI's search with a minimum duration (**Min Duration** in the search form), optionally with tags: the trace
+   * ids that have a span at least that long (matching the tags, if any).
+   */
+  async searchTraceIdsByDuration(service: string, minDuration: string, tags: Record<string, string> = {}): Promise<string[]> {
+    const params = new URLSearchParams({
+      service,
+      minDuration,
+      lookback: "1h",
+      limit: "1000",
+      start: String((Date.now() - 3_600_000) * 1000),
+      end: String((Date.now() + 3_600_000) * 1000),
+    });
+    if (Object.keys(tags).length > 0) params.set("tags", JSON.stringify(tags));
     const body = (await this.getJson(`/api/traces?${params}`)) as { data?: { traceID: string }[] } | undefined;
     return (body?.data ?? []).map((trace) => trace.traceID).sort();
   }

@@ -17,6 +17,8 @@ export const TEST_DECISION_TIMING = { decision_wait: "5s", decision_wait_after_r
 export interface SamplingCollector extends RunningCollector {
   /** Sum of `traces.span.metrics.calls` data points the span_metrics connector wrote so far (file exporter). */
   spanMetricsCalls(): number;
+  /** `service/metric` names of the apps' own OTLP metrics the collector passed on (the `metrics/app` pipeline). */
+  appMetricNames(): string[];
 }
 
 export interface StartSamplingCollectorOptions {
@@ -28,11 +30,13 @@ export interface StartSamplingCollectorOptions {
 
 /**
  * A collector running deploy/collector/tail-sampling.yaml unchanged, exporting kept traces to `jaeger`; only the
- * decision timing and the span-metrics destination (a file, so tests can read it) are overridden.
+ * decision timing and the metrics destination of both metrics pipelines (files, so tests can read them) are
+ * overridden.
  */
 export async function startSamplingCollector(options: StartSamplingCollectorOptions): Promise<SamplingCollector> {
   const directory = mkdtempSync(path.join(tmpdir(), `telltale-${options.name}-metrics-`));
   const metricsFile = path.join(directory, "spanmetrics.jsonl");
+  const appMetricsFile = path.join(directory, "appmetrics.jsonl");
   const collector = await startCollector({
     name: options.name,
     configFiles: [TAIL_SAMPLING_CONFIG],
@@ -40,8 +44,13 @@ export async function startSamplingCollector(options: StartSamplingCollectorOpti
     config: () => ({
       processors: { tail_sampling: { ...(options.tailSampling ?? {}), ...TEST_DECISION_TIMING } },
       connectors: { span_metrics: { metrics_flush_interval: "1s" } },
-      exporters: { "file/spanmetrics": { path: metricsFile, format: "json" } },
-      service: { pipelines: { "metrics/spans": { exporters: ["file/spanmetrics"] } } },
+      exporters: {
+        "file/spanmetrics": { path: metricsFile, format: "json" },
+        "file/appmetrics": { path: appMetricsFile, format: "json" },
+      },
+      service: {
+        pipelines: { "metrics/spans": { exporters: ["file/spanmetrics"] }, "metrics/app": { exporters: ["file/appmetrics"] } },
+      },
     }),
   });
   return {
@@ -56,13 +65,33 @@ export async function startSamplingCollector(options: StartSamplingCollectorOpti
     kill: () => collector.kill(),
     restart: () => collector.restart(),
     spanMetricsCalls: () => countSpanMetricCalls(metricsFile),
+    appMetricNames: () => metricNames(appMetricsFile),
   };
 }
 
 interface MetricsLine {
   resourceMetrics?: {
+    resource?: { attributes?: { key: string; value?: { stringValue?: string } }[] };
     scopeMetrics?: { metrics?: { name: string; sum?: { dataPoints?: { asInt?: string | number }[] } }[] }[];
   }[];
+}
+
+function metricsLines(file: string): MetricsLine[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as MetricsLine);
+}
+
+/** `service/metric` for every metric in the file. */
+function metricNames(file: string): string[] {
+  return metricsLines(file).flatMap((line) =>
+    (line.resourceMetrics ?? []).flatMap((resource) => {
+      const service = resource.resource?.attributes?.find((attribute) => attribute.key === "service.name")?.value?.stringValue;
+      return (resource.scopeMetrics ?? []).flatMap((scope) => (scope.metrics ?? []).map((metric) => `${String(service)}/${metric.name}`));
+    }),
+  );
 }
 
 /** The latest cumulative calls count per series, summed: how many spans the connector has seen. */

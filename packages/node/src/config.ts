@@ -5,6 +5,23 @@
  */
 import type { BudgetMode, BudgetOptions } from "@telltale/core";
 import { defaultPolicy, loadPolicyFile, parsePolicy, type SamplingPolicy, type SamplingPolicyInput } from "@telltale/sampler";
+import {
+  MAX_TIMER_MS,
+  quoted,
+  read,
+  readBoolean,
+  readInteger,
+  readKeyValueList,
+  readList,
+  readOneOf,
+  readPositiveDecimal,
+  readRatio,
+  readUrl,
+  TelltaleConfigError,
+  type Env,
+} from "./env.js";
+
+export { TelltaleConfigError, type Env } from "./env.js";
 
 export const SAMPLING_MODES = ["in-process", "collector", "off"] as const;
 /** `in-process`: the tail sampler in this process decides; `collector`: everything is exported and a collector's
@@ -14,20 +31,40 @@ export type SamplingMode = (typeof SAMPLING_MODES)[number];
 export const OTLP_PROTOCOLS = ["http/protobuf", "http/json"] as const;
 export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
-const BUDGET_MODES: readonly BudgetMode[] = ["observe", "enforce"];
+export const OTLP_COMPRESSIONS = ["gzip", "none"] as const;
+export type OtlpCompression = (typeof OTLP_COMPRESSIONS)[number];
 
-export type Env = Record<string, string | undefined>;
+/** `OTEL_LOG_LEVEL` values, as the OpenTelemetry SDK reads them (any case). */
+export const LOG_LEVELS = ["none", "error", "warn", "info", "debug", "verbose", "all"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Thrown by `readConfig`/`start` for a bad environment variable or option; `variable` names it. */
-export class TelltaleConfigError extends Error {
-  override readonly name = "TelltaleConfigError";
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** The `OTEL_PROPAGATORS` values the OpenTelemetry Node SDK builds. */
+export const PROPAGATORS = ["tracecontext", "baggage", "b3", "b3multi", "none"] as const;
+
+/** The `OTEL_TRACES_SAMPLER` values the OpenTelemetry Node SDK builds. */
+export const HEAD_SAMPLERS = [
+  "always_on",
+  "parentbased_always_on",
+  "always_off",
+  "parentbased_always_off",
+  "traceidratio",
+  "parentbased_traceidratio",
+] as const;
+export type HeadSampler = (typeof HEAD_SAMPLERS)[number];
+/** Head samplers that record every trace this process starts, so the tail sampling sees them all. */
+const RECORD_EVERY_TRACE: readonly HeadSampler[] = ["always_on", "parentbased_always_on"];
+
+/** Longest attribute value (characters) when neither `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` nor
+ * `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT` is set: long enough for stack traces and captured messages, short enough that
+ * one runaway error message cannot make a multi-megabyte span. */
+export const DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT = 16_384;
+
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
+/** The OTLP exporter specification's default timeout. */
+const DEFAULT_OTLP_TIMEOUT_MS = 10_000;
+const DEFAULT_METRIC_EXPORT_INTERVAL_MS = 60_000;
+/** A budget larger than this is a typo, not a budget. */
+const MAX_BUDGET_COST_USD = 1_000_000;
 
 /** What `start` accepts; every field overrides its environment variable. */
 export interface TelltaleConfigOptions {
@@ -63,6 +100,8 @@ export interface TelltaleConfig {
   /** Where the policy came from: a file path, `"options"` or `"default"`. */
   policySource: string;
   captureContent: boolean;
+  /** `TELLTALE_CAPTURE_COMMAND_ARGS`: keep `process.command_args` on the resource (off: it can hold secrets). */
+  captureCommandArgs: boolean;
   budget: BudgetOptions | undefined;
   /** Full URL of the OTLP/HTTP traces endpoint; undefined when none is configured. */
   tracesEndpoint: string | undefined;
@@ -72,6 +111,22 @@ export interface TelltaleConfig {
   metricsHeaders: Record<string, string>;
   tracesProtocol: OtlpProtocol;
   metricsProtocol: OtlpProtocol;
+  /** `OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT`, default 10000: longest one export may take, retries included. */
+  tracesTimeoutMs: number;
+  /** `OTEL_EXPORTER_OTLP_(METRICS_)TIMEOUT`, default 10000. */
+  metricsTimeoutMs: number;
+  /** `OTEL_EXPORTER_OTLP_(TRACES_)COMPRESSION`, default none. */
+  tracesCompression: OtlpCompression;
+  /** `OTEL_EXPORTER_OTLP_(METRICS_)COMPRESSION`, default none. */
+  metricsCompression: OtlpCompression;
+  /** `OTEL_LOG_LEVEL` (the OpenTelemetry SDK then logs to the console at that level); undefined when unset. */
+  logLevel: LogLevel | undefined;
+  /** `OTEL_PROPAGATORS`, validated; the SDK builds them. Undefined when unset (W3C trace context and baggage). */
+  propagators: string[] | undefined;
+  /** `OTEL_TRACES_SAMPLER`, validated; the SDK builds it. Undefined when unset (`parentbased_always_on`). */
+  headSampler: HeadSampler | undefined;
+  /** Longest attribute value in characters; longer strings (and error status messages) are cut. */
+  attributeValueLengthLimit: number;
   consoleSummary: boolean;
   handleSignals: boolean;
   shutdownTimeoutMs: number;
@@ -79,122 +134,19 @@ export interface TelltaleConfig {
   metricExportIntervalMs: number;
 }
 
-const DEFAULT_SHUTDOWN_TIMEOUT_MS = 5000;
-
-/** Empty and whitespace-only values count as unset, as the OpenTelemetry spec asks. */
-function read(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === "" ? undefined : value;
-}
-
-function quoted(value: string): string {
-  return JSON.stringify(value);
-}
-
-function readBoolean(env: Env, name: string): boolean | undefined {
-  const value = read(env, name);
-  if (value === undefined) return undefined;
-  const lower = value.toLowerCase();
-  if (lower === "true") return true;
-  if (lower === "false") return false;
-  throw new TelltaleConfigError(name, `${name} must be true or false; got ${quoted(value)}`);
-}
-
-function readOneOf<T extends string>(env: Env, name: string, allowed: readonly T[]): T | undefined {
-  const value = read(env, name);
-  if (value === undefined) return undefined;
-  const match = allowed.find((candidate) => candidate === value.toLowerCase());
-  if (match === undefined) {
-    throw new TelltaleConfigError(name, `${name} must be one of ${allowed.join(", ")}; got ${quoted(value)}`);
-  }
-  return match;
-}
-
-function readPositiveNumber(env: Env, name: string, integer: boolean): number | undefined {
-  const value = read(env, name);
-  if (value === undefined) return undefined;
-  const pattern = integer ? /^\d+$/ : /^(\d+(\.\d*)?|\.\d+)$/;
-  const parsed = Number(value);
-  if (!pattern.test(value) || !Number.isFinite(parsed) || parsed <= 0) {
-    const what = integer ? "a positive integer" : "a positive number";
-    throw new TelltaleConfigError(name, `${name} must be ${what}; got ${quoted(value)}`);
-  }
-  return parsed;
-}
-
-function readNonNegativeInteger(env: Env, name: string): number | undefined {
-  const value = read(env, name);
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
-    throw new TelltaleConfigError(name, `${name} must be a whole number of milliseconds (0 or more); got ${quoted(value)}`);
-  }
-  return Number(value);
-}
-
-function readUrl(env: Env, name: string): URL | undefined {
-  const value = read(env, name);
-  if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new TelltaleConfigError(name, `${name} must be an http:// or https:// URL; got ${quoted(value)}`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new TelltaleConfigError(name, `${name} must be an http:// or https:// URL; got ${quoted(value)}`);
-  }
-  return url;
-}
-
-/** `key1=value1,key2=value2` with percent-encoded values (W3C Baggage-style), as OTEL_EXPORTER_OTLP_HEADERS and
- * OTEL_RESOURCE_ATTRIBUTES are specified. */
-function readKeyValueList(env: Env, name: string): Record<string, string> {
-  const value = read(env, name);
-  const result: Record<string, string> = {};
-  if (value === undefined) return result;
-  for (const entry of value.split(",")) {
-    if (entry.trim() === "") continue;
-    const separator = entry.indexOf("=");
-    const key = separator > 0 ? entry.slice(0, separator).trim() : "";
-    if (key === "") {
-      throw new TelltaleConfigError(name, `${name} must be a comma-separated list of key=value pairs; got ${quoted(value)}`);
-    }
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(entry.slice(separator + 1).trim());
-    } catch {
-      throw new TelltaleConfigError(name, `${name} values must be percent-encoded; got ${quoted(entry)}`);
-    }
-    result[key] = decoded;
-  }
-  return result;
-}
-
-/** `OTEL_TRACES_EXPORTER` / `OTEL_METRICS_EXPORTER`: a comma-separated list; undefined when unset. */
-function readExporterList(env: Env, name: string, allowed: readonly string[]): string[] | undefined {
-  const value = read(env, name);
-  if (value === undefined) return undefined;
-  const names = value
-    .split(",")
-    .map((part) => part.trim().toLowerCase())
-    .filter((part) => part !== "");
-  if (names.length === 0 || names.some((item) => !allowed.includes(item))) {
-    throw new TelltaleConfigError(name, `${name} must be a comma-separated list of ${allowed.join(", ")}; got ${quoted(value)}`);
-  }
-  return names;
-}
-
 /** The OTLP/HTTP URL for a signal: none when the exporter list says `none` or leaves `otlp` out; the spec's default
  * endpoint when `otlp` is named without an endpoint; else the configured endpoint, if any. */
-function otlpUrlFor(env: Env, signal: "traces" | "metrics", exporters: string[] | undefined): string | undefined {
+function otlpUrlFor(env: Env, signal: Signal, exporters: string[] | undefined): string | undefined {
   const configured = endpointFor(env, signal);
   if (exporters === undefined) return configured;
   if (exporters.includes("none") || !exporters.includes("otlp")) return undefined;
   return configured ?? `http://localhost:4318/v1/${signal}`;
 }
 
+type Signal = "traces" | "metrics";
+
 /** The signal-specific variable is used as given; the generic one gets `/v1/<signal>` appended (OTLP/HTTP spec). */
-function endpointFor(env: Env, signal: "traces" | "metrics"): string | undefined {
+function endpointFor(env: Env, signal: Signal): string | undefined {
   const specific = readUrl(env, `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`);
   const generic = readUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT");
   if (specific !== undefined) return specific.href;
@@ -203,15 +155,24 @@ function endpointFor(env: Env, signal: "traces" | "metrics"): string | undefined
   return `${base}v1/${signal}`;
 }
 
-function protocolFor(env: Env, signal: "traces" | "metrics"): OtlpProtocol {
-  const specificName = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_PROTOCOL`;
-  const generic = readOneOf(env, "OTEL_EXPORTER_OTLP_PROTOCOL", OTLP_PROTOCOLS);
-  return readOneOf(env, specificName, OTLP_PROTOCOLS) ?? generic ?? "http/protobuf";
+/** The signal-specific variable wins over the generic one; both are validated. */
+function perSignal<T>(env: Env, signal: Signal, suffix: string, reader: (env: Env, name: string) => T | undefined): T | undefined {
+  const generic = reader(env, `OTEL_EXPORTER_OTLP_${suffix}`);
+  return reader(env, `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_${suffix}`) ?? generic;
+}
+
+function otlpSettingsFor(env: Env, signal: Signal) {
+  const timeout = (e: Env, name: string) => readInteger(e, name, { min: 1, max: MAX_TIMER_MS, unit: "milliseconds" });
+  return {
+    protocol: perSignal(env, signal, "PROTOCOL", (e, name) => readOneOf(e, name, OTLP_PROTOCOLS)) ?? "http/protobuf",
+    timeoutMs: perSignal(env, signal, "TIMEOUT", timeout) ?? DEFAULT_OTLP_TIMEOUT_MS,
+    compression: perSignal(env, signal, "COMPRESSION", (e, name) => readOneOf(e, name, OTLP_COMPRESSIONS)) ?? "none",
+  };
 }
 
 function budgetFrom(env: Env): BudgetOptions | undefined {
-  const tokens = readPositiveNumber(env, "TELLTALE_BUDGET_TOKENS", true);
-  const costUsd = readPositiveNumber(env, "TELLTALE_BUDGET_COST_USD", false);
+  const tokens = readInteger(env, "TELLTALE_BUDGET_TOKENS", { min: 1, max: Number.MAX_SAFE_INTEGER, unit: "tokens" });
+  const costUsd = readPositiveDecimal(env, "TELLTALE_BUDGET_COST_USD", MAX_BUDGET_COST_USD);
   const mode = readOneOf(env, "TELLTALE_BUDGET_MODE", BUDGET_MODES);
   if (tokens === undefined && costUsd === undefined) {
     if (mode !== undefined) {
@@ -228,6 +189,8 @@ function budgetFrom(env: Env): BudgetOptions | undefined {
     mode: mode ?? "observe",
   };
 }
+
+const BUDGET_MODES: readonly BudgetMode[] = ["observe", "enforce"];
 
 function policyFrom(env: Env, option: SamplingPolicyInput | undefined): { policy: SamplingPolicy; source: string } {
   if (option !== undefined) {
@@ -249,6 +212,36 @@ function policyFrom(env: Env, option: SamplingPolicyInput | undefined): { policy
   }
 }
 
+/**
+ * `OTEL_TRACES_SAMPLER`: the Node SDK builds the head sampler from it. A head sampler decides when a trace starts,
+ * before anything went wrong, so one that drops traces would drop failures before Telltale's tail sampling (in this
+ * process or in a collector) could keep them: refused unless sampling is `off`.
+ */
+function headSamplerFrom(env: Env, sampling: SamplingMode): HeadSampler | undefined {
+  const name = "OTEL_TRACES_SAMPLER";
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  const sampler = HEAD_SAMPLERS.find((candidate) => candidate === value);
+  if (sampler === undefined) {
+    throw new TelltaleConfigError(name, `${name} must be one of ${HEAD_SAMPLERS.join(", ")}; got ${quoted(value)}`);
+  }
+  if (sampling !== "off" && !RECORD_EVERY_TRACE.includes(sampler)) {
+    throw new TelltaleConfigError(
+      name,
+      `${name}=${sampler} drops traces before Telltale's tail sampling (${sampling}) sees them, failures included; ` +
+        `use always_on or parentbased_always_on (or leave it unset), or set TELLTALE_SAMPLING=off to sample by head only`,
+    );
+  }
+  if (sampler.endsWith("traceidratio")) readRatio(env, "OTEL_TRACES_SAMPLER_ARG");
+  return sampler;
+}
+
+function attributeValueLengthLimitFrom(env: Env): number {
+  const limit = (name: string) => readInteger(env, name, { min: 1, max: MAX_TIMER_MS, unit: "characters" });
+  const generic = limit("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT");
+  return limit("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT") ?? generic ?? DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT;
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -261,8 +254,11 @@ function checkOptions(options: TelltaleConfigOptions): void {
     );
   }
   const timeout = options.shutdownTimeoutMs;
-  if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) {
-    throw new TelltaleConfigError("shutdownTimeoutMs", `options.shutdownTimeoutMs must be 0 or more; got ${String(timeout)}`);
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 0 && timeout <= MAX_TIMER_MS)) {
+    throw new TelltaleConfigError(
+      "shutdownTimeoutMs",
+      `options.shutdownTimeoutMs must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}; got ${String(timeout)}`,
+    );
   }
 }
 
@@ -274,40 +270,49 @@ export function readConfig(options: TelltaleConfigOptions = {}): TelltaleConfig 
   checkOptions(options);
   const env = options.env ?? process.env;
   const disabled = readBoolean(env, "OTEL_SDK_DISABLED") ?? false;
-  const resourceAttributes = readKeyValueList(env, "OTEL_RESOURCE_ATTRIBUTES");
-  const serviceName = options.serviceName ?? read(env, "OTEL_SERVICE_NAME");
   const sampling = options.sampling ?? readOneOf(env, "TELLTALE_SAMPLING", SAMPLING_MODES) ?? "in-process";
   const { policy, source } = policyFrom(env, options.policy);
   const telltaleCapture = readBoolean(env, "TELLTALE_CAPTURE_CONTENT");
   const genAiCapture = readBoolean(env, "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT");
-  const envBudget = budgetFrom(env);
   const headers = readKeyValueList(env, "OTEL_EXPORTER_OTLP_HEADERS");
   const consoleSummary = readBoolean(env, "TELLTALE_CONSOLE_SUMMARY");
-  const tracesExporters = readExporterList(env, "OTEL_TRACES_EXPORTER", ["otlp", "console", "none"]);
-  const metricsExporters = readExporterList(env, "OTEL_METRICS_EXPORTER", ["otlp", "none"]);
-  const shutdownTimeoutMs = readNonNegativeInteger(env, "TELLTALE_SHUTDOWN_TIMEOUT_MS");
-  const metricExportIntervalMs = readPositiveNumber(env, "OTEL_METRIC_EXPORT_INTERVAL", true) ?? 60_000;
+  const tracesExporters = readList(env, "OTEL_TRACES_EXPORTER", ["otlp", "console", "none"], true);
+  const metricsExporters = readList(env, "OTEL_METRICS_EXPORTER", ["otlp", "none"], true);
+  const traces = otlpSettingsFor(env, "traces");
+  const metrics = otlpSettingsFor(env, "metrics");
+  const timer = { min: 0, max: MAX_TIMER_MS, unit: "milliseconds" };
   return {
     disabled,
-    serviceName,
-    resourceAttributes,
+    serviceName: options.serviceName ?? read(env, "OTEL_SERVICE_NAME"),
+    resourceAttributes: readKeyValueList(env, "OTEL_RESOURCE_ATTRIBUTES"),
     sampling,
     policy,
     policySource: source,
     captureContent: options.captureContent ?? telltaleCapture ?? genAiCapture ?? false,
-    budget: options.budget ?? envBudget,
+    captureCommandArgs: readBoolean(env, "TELLTALE_CAPTURE_COMMAND_ARGS") ?? false,
+    budget: options.budget ?? budgetFrom(env),
     tracesEndpoint: otlpUrlFor(env, "traces", tracesExporters),
     metricsEndpoint: otlpUrlFor(env, "metrics", metricsExporters),
     tracesHeaders: { ...headers, ...readKeyValueList(env, "OTEL_EXPORTER_OTLP_TRACES_HEADERS") },
     metricsHeaders: { ...headers, ...readKeyValueList(env, "OTEL_EXPORTER_OTLP_METRICS_HEADERS") },
-    tracesProtocol: protocolFor(env, "traces"),
-    metricsProtocol: protocolFor(env, "metrics"),
+    tracesProtocol: traces.protocol,
+    metricsProtocol: metrics.protocol,
+    tracesTimeoutMs: traces.timeoutMs,
+    metricsTimeoutMs: metrics.timeoutMs,
+    tracesCompression: traces.compression,
+    metricsCompression: metrics.compression,
+    logLevel: readOneOf(env, "OTEL_LOG_LEVEL", LOG_LEVELS),
+    propagators: readList(env, "OTEL_PROPAGATORS", PROPAGATORS),
+    headSampler: headSamplerFrom(env, sampling),
+    attributeValueLengthLimit: attributeValueLengthLimitFrom(env),
     consoleSummary:
       options.consoleSummary ??
       consoleSummary ??
       (tracesExporters?.includes("console") === true && !tracesExporters.includes("none")),
     handleSignals: options.handleSignals ?? true,
-    shutdownTimeoutMs: options.shutdownTimeoutMs ?? shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
-    metricExportIntervalMs,
+    shutdownTimeoutMs:
+      options.shutdownTimeoutMs ?? readInteger(env, "TELLTALE_SHUTDOWN_TIMEOUT_MS", timer) ?? DEFAULT_SHUTDOWN_TIMEOUT_MS,
+    metricExportIntervalMs:
+      readInteger(env, "OTEL_METRIC_EXPORT_INTERVAL", { ...timer, min: 1 }) ?? DEFAULT_METRIC_EXPORT_INTERVAL_MS,
   };
 }

@@ -5,33 +5,26 @@
  * The running SDK is kept on `globalThis` (not in module scope) because `register` and the main entry are separate
  * bundles, and an app may load both the ESM and the CJS build: all of them must see one SDK.
  */
-import { context, diag, metrics, propagation, trace, type Attributes } from "@opentelemetry/api";
-import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
-import { OTLPMetricExporter as OTLPMetricExporterJson } from "@opentelemetry/exporter-metrics-otlp-http";
-import { OTLPMetricExporter as OTLPMetricExporterProto } from "@opentelemetry/exporter-metrics-otlp-proto";
-import { OTLPTraceExporter as OTLPTraceExporterJson } from "@opentelemetry/exporter-trace-otlp-http";
-import { OTLPTraceExporter as OTLPTraceExporterProto } from "@opentelemetry/exporter-trace-otlp-proto";
+import { context, diag, logs, metrics, propagation, trace, type Attributes, type MeterProvider } from "@opentelemetry/api";
 import type { Instrumentation } from "@opentelemetry/instrumentation";
-import {
-  defaultResource,
-  detectResources,
-  envDetector,
-  hostDetector,
-  osDetector,
-  processDetector,
-  resourceFromAttributes,
-  serviceInstanceIdDetector,
-  type Resource,
-} from "@opentelemetry/resources";
-import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from "@opentelemetry/sdk-metrics";
+import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace";
-import { ATTR_SERVICE_NAME, ATTR_TELLTALE_SAMPLING_REASONS, setDefaultBudget } from "@telltale/core";
+import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace";
+import { setDefaultBudget } from "@telltale/core";
 import { AnthropicInstrumentation } from "@telltale/instrumentation-anthropic";
 import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
-import { MAX_TIMER_MS, TailSamplingSpanProcessor } from "@telltale/sampler";
+import { TailSamplingSpanProcessor } from "@telltale/sampler";
+import { abortGraceMs, settlesWithin } from "./bounded.js";
 import { readConfig, type TelltaleConfig, type TelltaleConfigOptions } from "./config.js";
-import { ConsoleSummaryExporter } from "./console-summary.js";
+import { writeToStderr, type WarningWrite } from "./export-warnings.js";
+import { buildMetrics, buildTraceExport, type TraceExport } from "./exporters.js";
+import type { OtlpHttpTransport } from "./otlp-http-transport.js";
+import { installProcessHooks } from "./process-hooks.js";
+import { StatusMessageLimit } from "./status-message-limit.js";
+import { buildResource } from "./resource.js";
+import type { KeptTraceSummary } from "./span-exporters.js";
+
+export type { KeptTraceSummary } from "./span-exporters.js";
 
 export interface StartOptions extends TelltaleConfigOptions {
   /** Extra resource attributes (they win over `OTEL_RESOURCE_ATTRIBUTES`). */
@@ -47,17 +40,8 @@ export interface StartOptions extends TelltaleConfigOptions {
   instrumentations?: Instrumentation[];
   /** Where the console summary writes; default stderr. */
   consoleWrite?: (text: string) => void;
-}
-
-/** One kept trace, as the in-process sampler exported it. */
-export interface KeptTraceSummary {
-  readonly traceId: string;
-  /** The local root span's name (`invoke_agent triage`), or undefined if the root was not exported (yet). */
-  readonly rootName: string | undefined;
-  /** `telltale.sampling.reasons` from the root: why the trace was kept. */
-  readonly reasons: readonly string[];
-  /** Spans exported for this trace so far. */
-  readonly spanCount: number;
+  /** Where Telltale's own warnings go (a failing export, a shutdown that gave up); default stderr. */
+  warningWrite?: WarningWrite;
 }
 
 export interface TelltaleSdk {
@@ -73,7 +57,11 @@ export interface TelltaleSdk {
   keptTraces(): KeptTraceSummary[];
   /** Exports what is already decided (decides nothing early). */
   forceFlush(): Promise<void>;
-  /** Decides every pending trace, exports what is kept and stops, within the shutdown timeout. Idempotent. */
+  /**
+   * Decides every pending trace, exports what is kept and stops, within the shutdown timeout; then releases every
+   * global it registered. An export still running at the timeout is aborted (its spans are counted as lost), so the
+   * process can exit right after. Idempotent.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -85,135 +73,8 @@ function currentSdk(): TelltaleSdk | undefined {
   return (globalThis as unknown as GlobalHolder)[SDK_KEY];
 }
 
-/** Sends every batch to each exporter; succeeds only if all do (so the sampler counts a failure once). */
-class FanOutExporter implements SpanExporter {
-  constructor(private readonly exporters: readonly SpanExporter[]) {}
-
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    let remaining = this.exporters.length;
-    let failure: ExportResult | undefined;
-    const settle = (result: ExportResult): void => {
-      if (result.code !== ExportResultCode.SUCCESS) failure ??= result;
-      remaining -= 1;
-      if (remaining === 0) resultCallback(failure ?? { code: ExportResultCode.SUCCESS });
-    };
-    for (const exporter of this.exporters) {
-      try {
-        exporter.export(spans, settle);
-      } catch (error) {
-        settle({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
-      }
-    }
-  }
-
-  async forceFlush(): Promise<void> {
-    await Promise.all(this.exporters.map((exporter) => exporter.forceFlush?.()));
-  }
-
-  async shutdown(): Promise<void> {
-    await Promise.all(this.exporters.map((exporter) => exporter.shutdown()));
-  }
-}
-
-/** Drops everything: the sampler still decides and counts when no destination is configured. */
-class DiscardingExporter implements SpanExporter {
-  export(_spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    resultCallback({ code: ExportResultCode.SUCCESS });
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-function withTimeout(work: Promise<void>, timeoutMs: number, what: string): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      diag.warn(`@telltale/node: ${what} did not finish within ${timeoutMs} ms; giving up`);
-      resolve();
-    }, timeoutMs);
-    timer.unref();
-    work.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        diag.error(`@telltale/node: ${what} failed`, error);
-        resolve();
-      },
-    );
-  });
-}
-
-function buildResource(config: TelltaleConfig, options: StartOptions): Resource {
-  // The env detector runs last so OTEL_RESOURCE_ATTRIBUTES / OTEL_SERVICE_NAME win over detected values; the
-  // config's own values are applied again on top so that `options.env` (tests) and `options.serviceName` count.
-  const detected = defaultResource().merge(
-    detectResources({ detectors: [serviceInstanceIdDetector, processDetector, hostDetector, osDetector, envDetector] }),
-  );
-  const overrides: Attributes = {
-    ...config.resourceAttributes,
-    ...options.resourceAttributes,
-    ...(config.serviceName !== undefined && { [ATTR_SERVICE_NAME]: config.serviceName }),
-  };
-  return Object.keys(overrides).length > 0 ? detected.merge(resourceFromAttributes(overrides)) : detected;
-}
-
-function otlpTraceExporter(config: TelltaleConfig, url: string): SpanExporter {
-  const exporterConfig = { url, headers: { ...config.tracesHeaders } };
-  return config.tracesProtocol === "http/json"
-    ? new OTLPTraceExporterJson(exporterConfig)
-    : new OTLPTraceExporterProto(exporterConfig);
-}
-
-/** The standard OTLP/HTTP traces URL, used when spans must leave the process (sampling `collector`/`off`) and no
- * endpoint is configured. */
-const DEFAULT_OTLP_TRACES_URL = "http://localhost:4318/v1/traces";
-
-const MAX_KEPT_TRACE_SUMMARIES = 10_000;
-
-/** Remembers what the sampler exported, per trace, for `keptTraces()`; passes every batch on unchanged. */
-class KeptTraceRecorder implements SpanExporter {
-  private readonly traces = new Map<string, { rootName: string | undefined; reasons: string[]; spanCount: number }>();
-
-  constructor(private readonly next: SpanExporter) {}
-
-  export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    try {
-      for (const span of spans) {
-        const traceId = span.spanContext().traceId;
-        let entry = this.traces.get(traceId);
-        if (entry === undefined) {
-          entry = { rootName: undefined, reasons: [], spanCount: 0 };
-          this.traces.set(traceId, entry);
-          if (this.traces.size > MAX_KEPT_TRACE_SUMMARIES) this.traces.delete(this.traces.keys().next().value!);
-        }
-        entry.spanCount += 1;
-        const parent = span.parentSpanContext;
-        if (parent === undefined || parent.isRemote === true) {
-          entry.rootName = span.name;
-          const reasons = span.attributes[ATTR_TELLTALE_SAMPLING_REASONS];
-          if (Array.isArray(reasons)) entry.reasons = reasons.map((reason) => String(reason));
-        }
-      }
-    } catch (error) {
-      diag.error("@telltale/node: recording kept traces failed", error);
-    }
-    this.next.export(spans, resultCallback);
-  }
-
-  summaries(): KeptTraceSummary[] {
-    return [...this.traces].map(([traceId, entry]) => ({ traceId, ...entry, reasons: [...entry.reasons] }));
-  }
-
-  forceFlush(): Promise<void> {
-    return this.next.forceFlush?.() ?? Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return this.next.shutdown();
-  }
+function setCurrentSdk(sdk: TelltaleSdk | undefined): void {
+  (globalThis as unknown as GlobalHolder)[SDK_KEY] = sdk;
 }
 
 function disabledSdk(config: TelltaleConfig): TelltaleSdk {
@@ -226,6 +87,149 @@ function disabledSdk(config: TelltaleConfig): TelltaleSdk {
     forceFlush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
   };
+}
+
+/**
+ * The process-wide settings Telltale changes besides the OpenTelemetry API globals; returns their undo.
+ * `@anthropic-ai/sdk` 0.13x/1.x makes its own span per call when a global provider exists, with gen_ai.usage.* that
+ * double-counts ours in backends that sum usage. The SDK reads process.env; the user's explicit choice wins.
+ */
+function claimProcessSettings(config: TelltaleConfig): () => void {
+  const setAnthropicFlag = process.env.ANTHROPIC_OPEN_TELEMETRY === undefined;
+  if (setAnthropicFlag) process.env.ANTHROPIC_OPEN_TELEMETRY = "false";
+  setDefaultBudget(config.budget);
+  return () => {
+    if (setAnthropicFlag && process.env.ANTHROPIC_OPEN_TELEMETRY === "false") delete process.env.ANTHROPIC_OPEN_TELEMETRY;
+    setDefaultBudget(undefined);
+  };
+}
+
+/** The in-process tail sampler, built in one place so its options stay together. */
+function createTailSampler(
+  config: TelltaleConfig,
+  exporter: SpanExporter,
+  meterProvider: MeterProvider | undefined,
+  warn: WarningWrite,
+): TailSamplingSpanProcessor {
+  return new TailSamplingSpanProcessor({
+    exporter,
+    policy: config.policy,
+    // The sampler gives up on its exports just before the SDK aborts the transports, so what the abort leaves
+    // undelivered is still counted as lost within the shutdown timeout.
+    shutdownTimeoutMillis: config.shutdownTimeoutMs - abortGraceMs(config.shutdownTimeoutMs),
+    warningSink: warn,
+    ...(meterProvider !== undefined && { meterProvider }),
+  });
+}
+
+/** `in-process`: the tail sampler; `collector` / `off`: every span, batched. */
+function createMainProcessor(
+  config: TelltaleConfig,
+  exporter: SpanExporter,
+  meterProvider: MeterProvider | undefined,
+  warn: WarningWrite,
+): { processor: SpanProcessor; sampler: TailSamplingSpanProcessor | undefined } {
+  if (config.sampling !== "in-process") return { processor: new BatchSpanProcessor({ exporter }), sampler: undefined };
+  const sampler = createTailSampler(config, exporter, meterProvider, warn);
+  return { processor: sampler, sampler };
+}
+
+function buildInstrumentations(
+  config: TelltaleConfig,
+  extra: Instrumentation[] | undefined,
+  meterProvider: MeterProvider | undefined,
+): Instrumentation[] {
+  const instrumentations: Instrumentation[] = [
+    new OpenAIInstrumentation({ captureMessageContent: config.captureContent }),
+    new AnthropicInstrumentation({ captureMessageContent: config.captureContent }),
+    ...(extra ?? []),
+  ];
+  if (meterProvider !== undefined) for (const instrumentation of instrumentations) instrumentation.setMeterProvider(meterProvider);
+  return instrumentations;
+}
+
+/** Unregisters what the NodeSDK and `start()` registered, so the SDK is really off and a later `start()` registers
+ * fresh globals instead of hitting "duplicate registration". */
+function releaseGlobals(config: TelltaleConfig, instrumentations: Instrumentation[], meterProvider: MeterProvider | undefined): void {
+  for (const instrumentation of instrumentations) instrumentation.disable();
+  trace.disable();
+  context.disable();
+  propagation.disable();
+  logs.disable();
+  if (meterProvider !== undefined) metrics.disable();
+  // The NodeSDK installs a console diag logger when OTEL_LOG_LEVEL is set; a logger the app set itself stays.
+  if (config.logLevel !== undefined) diag.disable();
+}
+
+interface Running {
+  config: TelltaleConfig;
+  nodeSdk: NodeSDK;
+  meterProvider: MeterProvider & { forceFlush(): Promise<void>; shutdown(): Promise<void> } | undefined;
+  spanProcessors: SpanProcessor[];
+  traces: TraceExport;
+  transports: OtlpHttpTransport[];
+  sampler: TailSamplingSpanProcessor | undefined;
+  warn: WarningWrite;
+  consoleWrite: (text: string) => void;
+  release: () => void;
+}
+
+/**
+ * Shuts the SDK and the meter provider down within the timeout. When time runs short, the OTLP transports are
+ * aborted (exports in flight fail at once, backoff timers are cleared, sockets closed) and the rest of the timeout
+ * lets the processors count what that left undelivered.
+ */
+async function shutdownWithin(running: Running): Promise<void> {
+  const timeoutMs = running.config.shutdownTimeoutMs;
+  const work = Promise.all([running.nodeSdk.shutdown(), running.meterProvider?.shutdown()]).catch((error: unknown) =>
+    diag.error("@telltale/node: shutdown failed", error),
+  );
+  const graceMs = abortGraceMs(timeoutMs);
+  if (await settlesWithin(work, timeoutMs - graceMs)) return;
+  for (const transport of running.transports) transport.abort(`shutdown timed out after ${timeoutMs} ms`);
+  await settlesWithin(work, graceMs);
+  diag.warn(`@telltale/node: shutdown did not finish within ${timeoutMs} ms; giving up`);
+  running.warn(
+    `telltale: shutdown gave up after ${timeoutMs} ms (TELLTALE_SHUTDOWN_TIMEOUT_MS) waiting for ` +
+      `${running.traces.destinations.join(", ")}; what was not delivered is counted as lost\n`,
+  );
+}
+
+function createHandle(running: Running): TelltaleSdk {
+  let shutdownPromise: Promise<void> | undefined;
+  let removeProcessHooks = (): void => {};
+  const { config, sampler } = running;
+  const sdk: TelltaleSdk = {
+    config,
+    enabled: true,
+    destinations: running.traces.destinations,
+    sampler,
+    keptTraces: () => running.traces.recorder?.summaries() ?? [],
+    forceFlush: async () => {
+      const work = Promise.all([
+        ...running.spanProcessors.map((processor) => processor.forceFlush()),
+        running.meterProvider?.forceFlush(),
+      ]).catch((error: unknown) => diag.error("@telltale/node: flush failed", error));
+      if (!(await settlesWithin(work, config.shutdownTimeoutMs))) {
+        diag.warn(`@telltale/node: flush did not finish within ${config.shutdownTimeoutMs} ms; giving up`);
+      }
+    },
+    shutdown: () => {
+      shutdownPromise ??= (async () => {
+        removeProcessHooks();
+        await shutdownWithin(running);
+        if (running.traces.consoleSummary !== undefined && sampler !== undefined) {
+          const stats = sampler.stats();
+          running.consoleWrite(`telltale: ${stats.tracesKept} traces kept, ${stats.tracesDropped} dropped\n`);
+        }
+        running.release();
+        if (currentSdk() === sdk) setCurrentSdk(undefined);
+      })();
+      return shutdownPromise;
+    },
+  };
+  if (config.handleSignals) removeProcessHooks = installProcessHooks(() => sdk.shutdown());
+  return sdk;
 }
 
 /**
@@ -243,162 +247,46 @@ export function start(options: StartOptions = {}): TelltaleSdk {
   const config = readConfig(options);
   if (config.disabled) return disabledSdk(config);
 
-  // @anthropic-ai/sdk 0.13x/1.x makes its own span per call when a global provider exists, with gen_ai.usage.*
-  // that double-counts ours in backends that sum usage. The SDK reads process.env; the user's explicit choice wins.
-  if (process.env.ANTHROPIC_OPEN_TELEMETRY === undefined) process.env.ANTHROPIC_OPEN_TELEMETRY = "false";
-
-  setDefaultBudget(config.budget);
-  const resource = buildResource(config, options);
-
+  const releaseProcessSettings = claimProcessSettings(config);
+  const warn = options.warningWrite ?? writeToStderr;
+  const resource = buildResource(config, options.resourceAttributes);
   // Metrics first: the sampler takes its meter from the provider when it is constructed.
-  const metricReaders =
-    options.metricReaders ??
-    (config.metricsEndpoint === undefined
-      ? []
-      : [
-          new PeriodicExportingMetricReader({
-            exporter:
-              config.metricsProtocol === "http/json"
-                ? new OTLPMetricExporterJson({ url: config.metricsEndpoint, headers: { ...config.metricsHeaders } })
-                : new OTLPMetricExporterProto({ url: config.metricsEndpoint, headers: { ...config.metricsHeaders } }),
-            exportIntervalMillis: config.metricExportIntervalMs,
-          }),
-        ]);
-  const meterProvider = metricReaders.length > 0 ? new MeterProvider({ resource, readers: metricReaders }) : undefined;
+  const { meterProvider, transports: metricTransports } = buildMetrics(config, resource, options.metricReaders, warn);
   if (meterProvider !== undefined) metrics.setGlobalMeterProvider(meterProvider);
-
-  const destinations: string[] = [];
-  const exporters: SpanExporter[] = [];
-  const tracesEndpoint =
-    config.tracesEndpoint ?? (config.sampling !== "in-process" && options.traceExporter === undefined ? DEFAULT_OTLP_TRACES_URL : undefined);
-  if (options.traceExporter !== undefined) {
-    exporters.push(options.traceExporter);
-    destinations.push(`the given trace exporter (${options.traceExporter.constructor.name})`);
-  } else if (tracesEndpoint !== undefined) {
-    exporters.push(otlpTraceExporter(config, tracesEndpoint));
-    destinations.push(`OTLP ${tracesEndpoint} (${config.tracesProtocol})`);
-  }
-  const consoleSummary = config.consoleSummary
-    ? new ConsoleSummaryExporter({
-        ...(options.consoleWrite !== undefined && { write: options.consoleWrite }),
-        heading: config.sampling === "in-process" ? "kept trace" : "trace",
-      })
-    : undefined;
-  if (consoleSummary !== undefined) {
-    exporters.push(consoleSummary);
-    destinations.push("console summary");
-  }
-  if (exporters.length === 0) destinations.push("nowhere (set OTEL_EXPORTER_OTLP_ENDPOINT or TELLTALE_CONSOLE_SUMMARY=true)");
-  const exporter =
-    exporters.length === 0 ? new DiscardingExporter() : exporters.length === 1 ? exporters[0]! : new FanOutExporter(exporters);
-
-  let sampler: TailSamplingSpanProcessor | undefined;
-  let recorder: KeptTraceRecorder | undefined;
-  let mainProcessor: SpanProcessor;
-  if (config.sampling === "in-process") {
-    recorder = new KeptTraceRecorder(exporter);
-    sampler = new TailSamplingSpanProcessor({
-      exporter: recorder,
-      policy: config.policy,
-      // The sampler's own shutdown/flush ends within the SDK's timeout (clamped to what a Node timer can hold).
-      shutdownTimeoutMillis: Math.min(Math.floor(config.shutdownTimeoutMs), MAX_TIMER_MS),
-      ...(meterProvider !== undefined && { meterProvider }),
-    });
-    mainProcessor = sampler;
-  } else {
-    mainProcessor = new BatchSpanProcessor({ exporter });
-  }
-  const spanProcessors = [...(options.spanProcessors ?? []), mainProcessor];
-
-  const instrumentations: Instrumentation[] = [
-    new OpenAIInstrumentation({ captureMessageContent: config.captureContent }),
-    new AnthropicInstrumentation({ captureMessageContent: config.captureContent }),
-    ...(options.instrumentations ?? []),
-  ];
-  if (meterProvider !== undefined) for (const instrumentation of instrumentations) instrumentation.setMeterProvider(meterProvider);
+  const traces = buildTraceExport(config, { traceExporter: options.traceExporter, consoleWrite: options.consoleWrite, warn });
+  const main = createMainProcessor(config, traces.exporter, meterProvider, warn);
+  const spanProcessors = [new StatusMessageLimit(config.attributeValueLengthLimit), ...(options.spanProcessors ?? []), main.processor];
+  const instrumentations = buildInstrumentations(config, options.instrumentations, meterProvider);
 
   const nodeSdk = new NodeSDK({
     resource,
     autoDetectResources: false,
     spanProcessors,
+    spanLimits: { attributeValueLengthLimit: config.attributeValueLengthLimit },
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations,
   });
   nodeSdk.start();
 
-  let shutdownPromise: Promise<void> | undefined;
-  let removeProcessHooks = (): void => {};
-  const sdk: TelltaleSdk = {
+  const sdk = createHandle({
     config,
-    enabled: true,
-    destinations,
-    sampler,
-    keptTraces: () => recorder?.summaries() ?? [],
-    forceFlush: () =>
-      withTimeout(
-        Promise.all([...spanProcessors.map((processor) => processor.forceFlush()), meterProvider?.forceFlush()]).then(
-          () => undefined,
-        ),
-        config.shutdownTimeoutMs,
-        "flush",
-      ),
-    shutdown: () => {
-      shutdownPromise ??= (async () => {
-        removeProcessHooks();
-        await withTimeout(
-          Promise.all([nodeSdk.shutdown(), meterProvider?.shutdown()]).then(() => undefined),
-          config.shutdownTimeoutMs,
-          "shutdown",
-        );
-        if (consoleSummary !== undefined && sampler !== undefined) {
-          const stats = sampler.stats();
-          (options.consoleWrite ?? ((text: string) => void process.stderr.write(text)))(
-            `telltale: ${stats.tracesKept} traces kept, ${stats.tracesDropped} dropped\n`,
-          );
-        }
-        // NodeSDK leaves its globals and patches in place; undo them so the SDK really is off and a later
-        // start() (tests, reconfiguration) registers fresh ones instead of hitting "duplicate registration".
-        for (const instrumentation of instrumentations) instrumentation.disable();
-        trace.disable();
-        context.disable();
-        propagation.disable();
-        if (meterProvider !== undefined) metrics.disable();
-        if (currentSdk() === sdk) (globalThis as unknown as GlobalHolder)[SDK_KEY] = undefined;
-      })();
-      return shutdownPromise;
+    nodeSdk,
+    meterProvider,
+    spanProcessors,
+    traces,
+    transports: [...traces.transports, ...metricTransports],
+    sampler: main.sampler,
+    warn,
+    consoleWrite: options.consoleWrite ?? writeToStderr,
+    release: () => {
+      releaseGlobals(config, instrumentations, meterProvider);
+      releaseProcessSettings();
     },
-  };
-  (globalThis as unknown as GlobalHolder)[SDK_KEY] = sdk;
-
-  if (config.handleSignals) removeProcessHooks = installProcessHooks(sdk);
-  diag.debug(`@telltale/node: started (sampling ${config.sampling}; spans to ${destinations.join(", ")})`);
+  });
+  setCurrentSdk(sdk);
+  diag.debug(`@telltale/node: started (sampling ${config.sampling}; spans to ${traces.destinations.join(", ")})`);
   return sdk;
-}
-
-/**
- * SIGTERM/SIGINT: flush, then keep Node's default behaviour. Node exits on these signals only when nobody listens,
- * so once flushed we re-raise the signal if ours was the only listener; if the app has its own, the app decides.
- * beforeExit: the event loop is empty (pending sampler decisions use unref'd timers), so decide and export now.
- */
-function installProcessHooks(sdk: TelltaleSdk): () => void {
-  const signals: NodeJS.Signals[] = ["SIGTERM", "SIGINT"];
-  const onSignal = (signal: NodeJS.Signals): void => {
-    for (const name of signals) process.removeListener(name, onSignal);
-    void sdk.shutdown().then(() => {
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  };
-  const onBeforeExit = (): void => {
-    process.removeListener("beforeExit", onBeforeExit);
-    void sdk.shutdown();
-  };
-  for (const name of signals) process.on(name, onSignal);
-  process.on("beforeExit", onBeforeExit);
-  return () => {
-    for (const name of signals) process.removeListener(name, onSignal);
-    process.removeListener("beforeExit", onBeforeExit);
-  };
 }
 
 /** Shuts the running SDK down (see {@link TelltaleSdk.shutdown}); resolves at once if none is running. */

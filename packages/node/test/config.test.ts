@@ -138,6 +138,91 @@ describe("standard OTEL_* variables", () => {
   it("OTEL_METRIC_EXPORT_INTERVAL", () => {
     expect(readConfig({ env: { OTEL_METRIC_EXPORT_INTERVAL: "15000" } }).metricExportIntervalMs).toBe(15_000);
     expect(configError({ OTEL_METRIC_EXPORT_INTERVAL: "15s" }).variable).toBe("OTEL_METRIC_EXPORT_INTERVAL");
+    expect(configError({ OTEL_METRIC_EXPORT_INTERVAL: "0" }).variable).toBe("OTEL_METRIC_EXPORT_INTERVAL");
+    expect(configError({ OTEL_METRIC_EXPORT_INTERVAL: "2147483648" }).message).toBe(
+      'OTEL_METRIC_EXPORT_INTERVAL must be a whole number from 1 to 2147483647 (milliseconds); got "2147483648"',
+    );
+  });
+
+  it("OTEL_EXPORTER_OTLP_TIMEOUT and the per-signal ones: 1 to 2^31-1 ms, the specific one wins", () => {
+    expect(readConfig({ env: {} })).toMatchObject({ tracesTimeoutMs: 10_000, metricsTimeoutMs: 10_000 });
+    expect(
+      readConfig({ env: { OTEL_EXPORTER_OTLP_TIMEOUT: "2500", OTEL_EXPORTER_OTLP_METRICS_TIMEOUT: "700" } }),
+    ).toMatchObject({ tracesTimeoutMs: 2500, metricsTimeoutMs: 700 });
+    expect(configError({ OTEL_EXPORTER_OTLP_TIMEOUT: "10s" }).message).toBe(
+      'OTEL_EXPORTER_OTLP_TIMEOUT must be a whole number from 1 to 2147483647 (milliseconds); got "10s"',
+    );
+    expect(configError({ OTEL_EXPORTER_OTLP_TIMEOUT: "0" }).variable).toBe("OTEL_EXPORTER_OTLP_TIMEOUT");
+    expect(configError({ OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "2147483648" }).variable).toBe("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT");
+    // A bad generic value is reported even when the specific one is good.
+    expect(configError({ OTEL_EXPORTER_OTLP_TIMEOUT: "-5", OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: "100" }).variable).toBe(
+      "OTEL_EXPORTER_OTLP_TIMEOUT",
+    );
+  });
+
+  it("OTEL_EXPORTER_OTLP_COMPRESSION and the per-signal ones: gzip or none", () => {
+    expect(readConfig({ env: {} })).toMatchObject({ tracesCompression: "none", metricsCompression: "none" });
+    expect(
+      readConfig({ env: { OTEL_EXPORTER_OTLP_COMPRESSION: "gzip", OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: "none" } }),
+    ).toMatchObject({ tracesCompression: "gzip", metricsCompression: "none" });
+    expect(configError({ OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" }).message).toBe(
+      'OTEL_EXPORTER_OTLP_COMPRESSION must be one of gzip, none; got "zstd"',
+    );
+    expect(configError({ OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "zip" }).variable).toBe("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION");
+  });
+
+  it("OTEL_LOG_LEVEL: none, error, warn, info, debug, verbose, all (any case)", () => {
+    expect(readConfig({ env: {} }).logLevel).toBeUndefined();
+    expect(readConfig({ env: { OTEL_LOG_LEVEL: "WARN" } }).logLevel).toBe("warn");
+    expect(configError({ OTEL_LOG_LEVEL: "loud" }).message).toBe(
+      'OTEL_LOG_LEVEL must be one of none, error, warn, info, debug, verbose, all; got "loud"',
+    );
+  });
+
+  it("OTEL_PROPAGATORS: the propagators the Node SDK builds", () => {
+    expect(readConfig({ env: { OTEL_PROPAGATORS: "tracecontext, baggage,b3" } }).propagators).toEqual(["tracecontext", "baggage", "b3"]);
+    expect(configError({ OTEL_PROPAGATORS: "tracecontext,xray" }).message).toBe(
+      'OTEL_PROPAGATORS must be a comma-separated list of tracecontext, baggage, b3, b3multi, none; got "tracecontext,xray"',
+    );
+    // The SDK matches names exactly: "TraceContext" would be dropped with a diag warning, so it is refused here.
+    expect(configError({ OTEL_PROPAGATORS: "TraceContext" }).variable).toBe("OTEL_PROPAGATORS");
+  });
+
+  it("OTEL_TRACES_SAMPLER: a head sampler that drops traces is refused while Telltale tail-samples", () => {
+    expect(readConfig({ env: {} }).headSampler).toBeUndefined();
+    expect(readConfig({ env: { OTEL_TRACES_SAMPLER: "always_on" } }).headSampler).toBe("always_on");
+    expect(readConfig({ env: { OTEL_TRACES_SAMPLER: "parentbased_always_on" } }).headSampler).toBe("parentbased_always_on");
+    for (const sampler of ["always_off", "traceidratio", "parentbased_traceidratio", "parentbased_always_off"]) {
+      const error = configError({ OTEL_TRACES_SAMPLER: sampler, OTEL_TRACES_SAMPLER_ARG: "0.1" });
+      expect(error.variable).toBe("OTEL_TRACES_SAMPLER");
+      expect(error.message).toContain(`OTEL_TRACES_SAMPLER=${sampler} drops traces before Telltale's tail sampling (in-process)`);
+    }
+    expect(configError({ OTEL_TRACES_SAMPLER: "traceidratio", TELLTALE_SAMPLING: "collector" }).message).toContain(
+      "tail sampling (collector)",
+    );
+    // With sampling off, head sampling is the user's choice; its ratio is still checked.
+    expect(
+      readConfig({ env: { OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.25", TELLTALE_SAMPLING: "off" } })
+        .headSampler,
+    ).toBe("traceidratio");
+    expect(
+      configError({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "2", TELLTALE_SAMPLING: "off" }).variable,
+    ).toBe("OTEL_TRACES_SAMPLER_ARG");
+    expect(configError({ OTEL_TRACES_SAMPLER: "xray" }).message).toBe(
+      "OTEL_TRACES_SAMPLER must be one of always_on, parentbased_always_on, always_off, parentbased_always_off, " +
+        'traceidratio, parentbased_traceidratio; got "xray"',
+    );
+  });
+
+  it("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT / OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT override the 16384-character default", () => {
+    expect(readConfig({ env: {} }).attributeValueLengthLimit).toBe(16_384);
+    expect(readConfig({ env: { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: "1000000" } }).attributeValueLengthLimit).toBe(1_000_000);
+    expect(
+      readConfig({ env: { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: "100", OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: "200" } })
+        .attributeValueLengthLimit,
+    ).toBe(200);
+    expect(configError({ OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: "0" }).variable).toBe("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT");
+    expect(configError({ OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: "lots" }).variable).toBe("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT");
   });
 
   it("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT, overridden by TELLTALE_CAPTURE_CONTENT", () => {
@@ -190,7 +275,14 @@ describe("TELLTALE_* variables", () => {
       readConfig({ env: { TELLTALE_BUDGET_TOKENS: "20000", TELLTALE_BUDGET_COST_USD: "0.25", TELLTALE_BUDGET_MODE: "enforce" } }).budget,
     ).toEqual({ tokens: 20_000, costUsd: 0.25, mode: "enforce" });
     expect(configError({ TELLTALE_BUDGET_TOKENS: "2e4" }).variable).toBe("TELLTALE_BUDGET_TOKENS");
-    expect(configError({ TELLTALE_BUDGET_TOKENS: "0" }).message).toBe('TELLTALE_BUDGET_TOKENS must be a positive integer; got "0"');
+    expect(configError({ TELLTALE_BUDGET_TOKENS: "0" }).message).toBe(
+      'TELLTALE_BUDGET_TOKENS must be a whole number from 1 to 9007199254740991 (tokens); got "0"',
+    );
+    expect(configError({ TELLTALE_BUDGET_TOKENS: "9007199254740993" }).variable).toBe("TELLTALE_BUDGET_TOKENS");
+    expect(configError({ TELLTALE_BUDGET_COST_USD: "1e3" }).variable).toBe("TELLTALE_BUDGET_COST_USD");
+    expect(configError({ TELLTALE_BUDGET_COST_USD: "2000000" }).message).toBe(
+      'TELLTALE_BUDGET_COST_USD must be a number greater than 0 and at most 1000000; got "2000000"',
+    );
     expect(configError({ TELLTALE_BUDGET_COST_USD: "-1" }).variable).toBe("TELLTALE_BUDGET_COST_USD");
     expect(configError({ TELLTALE_BUDGET_COST_USD: "$5" }).variable).toBe("TELLTALE_BUDGET_COST_USD");
     expect(configError({ TELLTALE_BUDGET_TOKENS: "100", TELLTALE_BUDGET_MODE: "strict" }).message).toBe(
@@ -210,6 +302,21 @@ describe("TELLTALE_* variables", () => {
     expect(readConfig({ env: { TELLTALE_SHUTDOWN_TIMEOUT_MS: "250" }, shutdownTimeoutMs: 10 }).shutdownTimeoutMs).toBe(10);
     expect(configError({ TELLTALE_SHUTDOWN_TIMEOUT_MS: "5s" }).variable).toBe("TELLTALE_SHUTDOWN_TIMEOUT_MS");
   });
+
+  it("TELLTALE_SHUTDOWN_TIMEOUT_MS stays within what a Node timer can wait (a larger delay would fire after 1 ms)", () => {
+    expect(readConfig({ env: { TELLTALE_SHUTDOWN_TIMEOUT_MS: "2147483647" } }).shutdownTimeoutMs).toBe(2_147_483_647);
+    expect(readConfig({ env: { TELLTALE_SHUTDOWN_TIMEOUT_MS: "0" } }).shutdownTimeoutMs).toBe(0);
+    expect(configError({ TELLTALE_SHUTDOWN_TIMEOUT_MS: "2147483648" }).message).toBe(
+      'TELLTALE_SHUTDOWN_TIMEOUT_MS must be a whole number from 0 to 2147483647 (milliseconds); got "2147483648"',
+    );
+    expect(configError({ TELLTALE_SHUTDOWN_TIMEOUT_MS: "-1" }).variable).toBe("TELLTALE_SHUTDOWN_TIMEOUT_MS");
+  });
+
+  it("TELLTALE_CAPTURE_COMMAND_ARGS: off unless set", () => {
+    expect(readConfig({ env: {} }).captureCommandArgs).toBe(false);
+    expect(readConfig({ env: { TELLTALE_CAPTURE_COMMAND_ARGS: "true" } }).captureCommandArgs).toBe(true);
+    expect(configError({ TELLTALE_CAPTURE_COMMAND_ARGS: "yes" }).variable).toBe("TELLTALE_CAPTURE_COMMAND_ARGS");
+  });
 });
 
 describe("options", () => {
@@ -217,5 +324,7 @@ describe("options", () => {
     expect(() => readConfig({ env: {}, sampling: "never" as "off" })).toThrow(TelltaleConfigError);
     expect(() => readConfig({ env: {}, policy: { baseline: { percentage: 250 } } })).toThrow(/options.policy/);
     expect(() => readConfig({ env: {}, shutdownTimeoutMs: -1 })).toThrow(/shutdownTimeoutMs/);
+    expect(() => readConfig({ env: {}, shutdownTimeoutMs: 2 ** 31 })).toThrow(/from 0 to 2147483647/);
+    expect(() => readConfig({ env: {}, shutdownTimeoutMs: Number.POSITIVE_INFINITY })).toThrow(/shutdownTimeoutMs/);
   });
 });

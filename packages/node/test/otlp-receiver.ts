@@ -11,6 +11,10 @@ export interface ReceivedSpan {
   name: string;
   serviceName: string | undefined;
   attributes: Record<string, OtlpValue>;
+  /** The resource attributes the span was sent with. */
+  resource: Record<string, OtlpValue>;
+  status: { code?: number; message?: string };
+  events: { name: string; attributes: Record<string, OtlpValue> }[];
 }
 
 interface AnyValue {
@@ -28,7 +32,15 @@ interface ExportTraceRequest {
   resourceSpans?: Array<{
     resource?: { attributes?: KeyValue[] };
     scopeSpans?: Array<{
-      spans?: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string; attributes?: KeyValue[] }>;
+      spans?: Array<{
+        traceId: string;
+        spanId: string;
+        parentSpanId?: string;
+        name: string;
+        attributes?: KeyValue[];
+        status?: { code?: number; message?: string };
+        events?: Array<{ name: string; attributes?: KeyValue[] }>;
+      }>;
     }>;
   }>;
 }
@@ -58,20 +70,30 @@ export interface OtlpReceiver {
   readonly spans: ReceivedSpan[];
   /** Paths of every request received (traces and metrics). */
   readonly paths: string[];
+  /** Every request body, as text. */
+  readonly bodies: string[];
   /** Names of the metrics received, with the service that sent them (`service/metric`). */
   readonly metricNames: string[];
   close(): Promise<void>;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+export interface OtlpReceiverOptions {
+  /** Answer metric exports with this status instead of 200 (a collector without a metrics pipeline answers 404). */
+  metricsStatus?: number;
+}
+
+export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const paths: string[] = [];
+  const bodies: string[] = [];
   const metricNames: string[] = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
+      const status = request.url === "/v1/metrics" ? (options.metricsStatus ?? 200) : 200;
       paths.push(request.url ?? "");
+      bodies.push(Buffer.concat(chunks).toString("utf8"));
       if (request.url === "/v1/traces") {
         const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as ExportTraceRequest;
         for (const resourceSpans of body.resourceSpans ?? []) {
@@ -85,12 +107,15 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
                 name: span.name,
                 serviceName: resource["service.name"] as string | undefined,
                 attributes: attributesOf(span.attributes),
+                resource,
+                status: span.status ?? {},
+                events: (span.events ?? []).map((event) => ({ name: event.name, attributes: attributesOf(event.attributes) })),
               });
             }
           }
         }
       }
-      if (request.url === "/v1/metrics") {
+      if (request.url === "/v1/metrics" && status === 200) {
         const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as ExportMetricsRequest;
         for (const resourceMetrics of body.resourceMetrics ?? []) {
           const service = attributesOf(resourceMetrics.resource?.attributes)["service.name"];
@@ -99,7 +124,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
           }
         }
       }
-      response.writeHead(200, { "content-type": "application/json" });
+      response.writeHead(status, { "content-type": "application/json" });
       response.end("{}");
     });
   });
@@ -109,6 +134,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     url: `http://127.0.0.1:${port}`,
     spans,
     paths,
+    bodies,
     metricNames,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

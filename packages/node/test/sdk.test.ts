@@ -146,7 +146,14 @@ describe("start() with in-process sampling", () => {
     };
     diag.setLogger(logger, DiagLogLevel.WARN);
     const hanging: SpanExporter = { export: () => {}, shutdown: () => new Promise<void>(() => {}) };
-    const telltale = start({ env: {}, traceExporter: hanging, shutdownTimeoutMs: 20, handleSignals: false });
+    const stderrLines: string[] = [];
+    const telltale = start({
+      env: {},
+      traceExporter: hanging,
+      shutdownTimeoutMs: 20,
+      handleSignals: false,
+      warningWrite: (text) => void stderrLines.push(text),
+    });
 
     await workflow("failing", async () => {
       throw new Error("boom");
@@ -156,6 +163,10 @@ describe("start() with in-process sampling", () => {
 
     expect(telltale.sampler?.stats().tracesKept).toBe(1);
     expect(warnings).toContain("@telltale/node: shutdown did not finish within 20 ms; giving up");
+    expect(stderrLines).toEqual([
+      "telltale: shutdown gave up after 20 ms (TELLTALE_SHUTDOWN_TIMEOUT_MS) waiting for the given trace exporter (Object); " +
+        "what was not delivered is counted as lost\n",
+    ]);
     expect(getSdk()).toBeUndefined();
   });
 });
