@@ -163,10 +163,12 @@ describe("start() with in-process sampling", () => {
 
     expect(telltale.sampler?.stats().tracesKept).toBe(1);
     expect(warnings).toContain("@telltale/node: shutdown did not finish within 20 ms; giving up");
-    expect(stderrLines).toEqual([
+    // The SDK says why it gave up; the sampler, through the same sink, says what was lost.
+    expect(stderrLines).toContain(
       "telltale: shutdown gave up after 20 ms (TELLTALE_SHUTDOWN_TIMEOUT_MS) waiting for the given trace exporter (Object); " +
         "what was not delivered is counted as lost\n",
-    ]);
+    );
+    expect(stderrLines.filter((line) => line.includes("lost")).length).toBe(2);
     expect(getSdk()).toBeUndefined();
   });
 });

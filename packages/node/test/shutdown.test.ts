@@ -56,7 +56,7 @@ interface Reported {
   event: string;
   at: number;
   tookMs?: number;
-  stats?: { tracesKept: number; spansExported: number; droppedSpansByReason: Record<string, number> };
+  stats?: { tracesKept: number; spansExported: number; spansLost: number; lostSpansByReason: Record<string, number> };
 }
 
 const app = path.join(fixtures, "shutdown-app.mjs");
@@ -76,8 +76,9 @@ describe.each([
     // Every workflow failed, so every trace (a root span each) was kept; none reached the backend, all counted.
     expect(resolved!.stats?.tracesKept).toBe(WORKFLOWS);
     expect(resolved!.stats?.spansExported).toBe(0);
-    const dropped = resolved!.stats!.droppedSpansByReason;
-    expect(dropped.exporter_failed! + dropped.export_queue_full!).toBe(WORKFLOWS);
+    expect(resolved!.stats!.spansLost).toBe(WORKFLOWS);
+    const lost = resolved!.stats!.lostSpansByReason;
+    expect(Object.values(lost).reduce((sum, count) => sum + count, 0)).toBe(WORKFLOWS);
     expect(result.stderr).toContain(`telltale: shutdown gave up after ${TIMEOUT_MS} ms`);
   });
 
