@@ -1,7 +1,7 @@
 /** How each kind of step is answered on the wire. */
-import { errorPayload, render } from "./render.js";
+import { errorPayload, eventsBeforeTheEnd, render } from "./render.js";
 import type { SseEvent } from "./sse.js";
-import type { ErrorPayloadStep, FaultStep, HangStep, StreamCutStep } from "./types.js";
+import type { ErrorPayloadStep, FaultStep, HangStep, StreamCutStep, StreamIncompleteStep, StreamResetStep } from "./types.js";
 import type { Exchange } from "./wire.js";
 
 /** SSE events sent before a cut, a hang's stall or an error event, unless the step says otherwise. */
@@ -26,6 +26,10 @@ export async function respond(exchange: Exchange, step: FaultStep): Promise<void
       return errorInside(exchange, step, streaming);
     case "stream_cut":
       return cut(exchange, step, streaming);
+    case "stream_incomplete":
+      return endEarly(exchange, step, streaming);
+    case "stream_reset":
+      return resetMidway(exchange, step, streaming);
     default:
       return answer(exchange, step, streaming);
   }
@@ -79,4 +83,26 @@ async function cut(exchange: Exchange, step: StreamCutStep, streaming: boolean):
     exchange.startTruncatedJson(JSON.stringify(rendering.json()), step.headers);
   }
   exchange.closeMidBody();
+}
+
+/** The response ends properly, but before the stream's terminal events: nothing on the wire says it was cut. */
+async function endEarly(exchange: Exchange, step: StreamIncompleteStep, streaming: boolean): Promise<void> {
+  const rendering = render(exchange.info, exchange.provider, { kind: "ok" });
+  if (!streaming) return exchange.sendHalfJson(JSON.stringify(rendering.json()), step.headers);
+  exchange.openStream(step.headers);
+  const events = eventsBeforeTheEnd(rendering, step.afterChunks ?? DEFAULT_EVENTS_BEFORE_FAULT);
+  if (await exchange.writeEvents(events, step.chunkDelayMs ?? 0)) exchange.end();
+}
+
+/** The connection is reset (TCP RST) after N events, or half-way through a JSON body. */
+async function resetMidway(exchange: Exchange, step: StreamResetStep, streaming: boolean): Promise<void> {
+  const rendering = render(exchange.info, exchange.provider, { kind: "ok" });
+  if (streaming) {
+    exchange.openStream(step.headers);
+    const events = eventsBeforeTheEnd(rendering, step.afterChunks ?? DEFAULT_EVENTS_BEFORE_FAULT);
+    if (!(await exchange.writeEvents(events, step.chunkDelayMs ?? 0))) return;
+  } else {
+    exchange.startTruncatedJson(JSON.stringify(rendering.json()), step.headers);
+  }
+  await exchange.reset();
 }

@@ -1,6 +1,7 @@
 /** An answer in the wire form of the request's route: its JSON body and its event stream. */
 import { planAnswer, type PlannedAnswer, type RequestInfo } from "./answer.js";
 import {
+  MESSAGE_TERMINAL_EVENTS,
   errorPayloadJson,
   messageEvents,
   messageJson,
@@ -9,9 +10,11 @@ import {
 import { openaiErrorObject } from "./errors.js";
 import { generateId } from "./generate.js";
 import {
+  RESPONSES_TERMINAL_EVENTS,
   chatCompletionEvents,
   chatCompletionJson,
   chatStreamErrorEvents,
+  chatTerminalEventCount,
   embeddingsJson,
   responsesEvents,
   responsesFailedEvents,
@@ -25,7 +28,14 @@ import type { ErrorPreset, FaultStep, Provider } from "./types.js";
 export interface Rendering {
   answer: PlannedAnswer;
   json(): unknown;
+  /** The whole stream, its terminal events included. */
   events(): SseEvent[];
+  /**
+   * How many of the last `events()` finish the stream (chat: the finish_reason chunk, the usage chunk and `[DONE]`;
+   * Responses: `response.completed` / `.incomplete`; Anthropic: `message_delta` and `message_stop`). A stream that
+   * ends without them ended before the answer was complete.
+   */
+  terminalEvents: number;
 }
 
 /** Renders `step` for the request; ids stay the same between the JSON and stream renderings. */
@@ -39,6 +49,7 @@ export function render(info: RequestInfo, provider: Provider, step: FaultStep): 
       answer,
       json: () => messageJson(answer, info, id),
       events: () => messageEvents(answer, info, id),
+      terminalEvents: MESSAGE_TERMINAL_EVENTS,
     };
   }
   if (info.route === "responses") {
@@ -47,15 +58,23 @@ export function render(info: RequestInfo, provider: Provider, step: FaultStep): 
       answer,
       json: () => responsesJson(answer, info, ids),
       events: () => responsesEvents(answer, info, ids),
+      terminalEvents: RESPONSES_TERMINAL_EVENTS,
     };
   }
-  if (info.route === "embeddings") return { answer, json: () => embeddingsJson(info), events: () => [] };
+  if (info.route === "embeddings") return { answer, json: () => embeddingsJson(info), events: () => [], terminalEvents: 0 };
   const id = generateId("chatcmpl-", random, 29);
   return {
     answer,
     json: () => chatCompletionJson(answer, info, id),
     events: () => chatCompletionEvents(answer, info, id),
+    terminalEvents: chatTerminalEventCount(info),
   };
+}
+
+/** The events of a normal answer that come before its terminal ones, at most `count` of them. */
+export function eventsBeforeTheEnd(rendering: Rendering, count: number): SseEvent[] {
+  const events = rendering.events();
+  return events.slice(0, Math.min(count, events.length - rendering.terminalEvents));
 }
 
 /** A 200 that carries an error: the JSON body, or the stream events that replace the stream's end. */

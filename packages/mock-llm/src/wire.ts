@@ -1,6 +1,6 @@
 /**
  * Writing one exchange's response: status and headers as the provider sends them, JSON bodies, SSE events paced by
- * `chunkDelayMs`, and the ways a connection can end (cleanly, or closed mid-body).
+ * `chunkDelayMs`, and the ways a connection can end (cleanly, closed mid-body, or reset).
  */
 import type { ServerResponse } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
@@ -101,6 +101,22 @@ export class Exchange {
    */
   closeMidBody(): void {
     this.response.socket?.end();
+  }
+
+  /**
+   * Resets the connection (a TCP RST), as a proxy does when it drops its upstream: once what was written has left,
+   * the socket is destroyed without a FIN, and the client sees `ECONNRESET`.
+   */
+  reset(): Promise<void> {
+    const socket = this.response.socket;
+    if (socket === null) return Promise.resolve();
+    // An empty write's callback runs once everything queued before it was handed to the kernel.
+    return new Promise((resolve) => {
+      socket.write("", () => {
+        socket.resetAndDestroy();
+        resolve();
+      });
+    });
   }
 
   private successHeaders(stream: boolean, extra: Record<string, string> | undefined): Record<string, string> {
