@@ -14,6 +14,7 @@
  */
 export const ATTR_GEN_AI_AGENT_NAME = "gen_ai.agent.name" as const;
 export const ATTR_GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id" as const;
+export const ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT = "gen_ai.embeddings.dimension.count" as const;
 export const ATTR_GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages" as const;
 export const ATTR_GEN_AI_OPERATION_NAME = "gen_ai.operation.name" as const;
 export const ATTR_GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages" as const;
