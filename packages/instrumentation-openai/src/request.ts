@@ -42,6 +42,7 @@ import {
   type GenAiMessage,
   type GenAiMessagePart,
 } from "@telltale/instrumentation-common";
+import { isToolResult, toolCallOf, toolCallParts, toolResultPart } from "./response-items.js";
 
 /** The three endpoints the instrumentation traces. */
 export type Endpoint = "chat" | "responses" | "embeddings";
@@ -184,7 +185,10 @@ export function chatInputMessages(body: unknown): GenAiMessage[] {
   return messages;
 }
 
-/** Responses API `input` as GenAI semconv input messages. */
+/**
+ * Responses API `input` as GenAI semconv input messages: messages, the earlier turns' tool calls (every kind the
+ * output can hold, as the assistant's) and their results (as the tool's).
+ */
 export function responsesInputMessages(body: unknown): GenAiMessage[] {
   const input = fieldsOf(body)?.input;
   if (typeof input === "string") return [{ role: "user", parts: [{ type: "text", content: input }] }];
@@ -192,16 +196,11 @@ export function responsesInputMessages(body: unknown): GenAiMessage[] {
   for (const raw of itemsOf(input)) {
     const item: Fields | undefined = fieldsOf(raw);
     if (item === undefined) continue;
-    if (item.type === "function_call_output" || item.type === "custom_tool_call_output") {
-      const id = stringOf(item.call_id);
-      messages.push({ role: "tool", parts: [{ type: "tool_call_response", ...(id !== undefined ? { id } : {}), response: jsonTextOf(item.output) }] });
-    } else if (item.type === "function_call") {
-      const id = stringOf(item.call_id);
-      const args = stringOf(item.arguments);
-      messages.push({
-        role: "assistant",
-        parts: [{ type: "tool_call", ...(id !== undefined ? { id } : {}), name: stringOf(item.name) ?? "", ...(args !== undefined ? { arguments: args } : {}) }],
-      });
+    const call = toolCallOf(item);
+    if (call !== undefined) {
+      messages.push({ role: "assistant", parts: toolCallParts(item, call) });
+    } else if (isToolResult(item)) {
+      messages.push({ role: "tool", parts: [toolResultPart(item)] });
     } else if (item.role !== undefined) {
       const role = stringOf(item.role) ?? "user";
       messages.push({ role: role === "developer" ? "system" : role, parts: contentParts(item.content) });

@@ -119,7 +119,8 @@ export function toolCallParts(item: Fields, call: OutputToolCall): GenAiMessageP
 
 /** A tool result item as a message part, for content capture. */
 export function toolResultPart(item: Fields): GenAiMessagePart {
-  const id = stringOf(item.call_id) ?? stringOf(item.id);
+  // The call a result answers: `call_id`, or for an MCP approval the request it approves.
+  const id = stringOf(item.call_id) ?? stringOf(item.approval_request_id) ?? stringOf(item.id);
   const result = item.output ?? item.result ?? item.tools ?? item.approve;
   return { type: "tool_call_response", ...(id !== undefined ? { id } : {}), response: jsonTextOf(result) };
 }

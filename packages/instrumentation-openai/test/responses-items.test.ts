@@ -3,6 +3,7 @@
 // not an empty answer, and how the response ended picks the finish reason. The mock answers with scripted 200
 // bodies (its `error` step with status 200 and a body). On each of openai 5, 6 and 7.
 import {
+  ATTR_GEN_AI_INPUT_MESSAGES,
   ATTR_GEN_AI_OUTPUT_MESSAGES,
   ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS,
@@ -118,6 +119,24 @@ describe.each(MAJORS)("$label", (major) => {
     exporter.reset();
     await c.responses.create({ model: MODEL, input: "Long" });
     expect(attr(onlySpan(SPAN), ATTR_GEN_AI_RESPONSE_FINISH_REASONS)).toEqual(["content_filter"]);
+  });
+
+  it("content capture records the earlier turns' tool items of the input too, and their results as the tool's", async () => {
+    instrumentAll({ captureMessageContent: true });
+    const input = [
+      { role: "user", content: "Click the button" },
+      ITEMS.computer_call!,
+      { type: "computer_call_output", call_id: "call_cu", output: { type: "computer_screenshot", image_url: "data:x" } },
+      { type: "mcp_approval_response", approval_request_id: "mcpr_1", approve: true },
+    ];
+    await client(major, mock).responses.create({ model: MODEL, input: input as never });
+    const messages = JSON.parse(attr(onlySpan(SPAN), ATTR_GEN_AI_INPUT_MESSAGES) as string) as unknown[];
+    expect(messages).toEqual([
+      { role: "user", parts: [{ type: "text", content: "Click the button" }] },
+      { role: "assistant", parts: [{ type: "tool_call", id: "call_cu", name: "computer", arguments: '{"type":"click","x":1,"y":2}' }] },
+      { role: "tool", parts: [{ type: "tool_call_response", id: "call_cu", response: '{"type":"computer_screenshot","image_url":"data:x"}' }] },
+      { role: "tool", parts: [{ type: "tool_call_response", id: "mcpr_1", response: "true" }] },
+    ]);
   });
 
   it("content capture records each tool item: calls the app runs as tool_call, calls OpenAI ran as server_tool_call", async () => {
