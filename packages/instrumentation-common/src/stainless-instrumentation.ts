@@ -46,7 +46,7 @@ import {
 import { resolveContentCapture, type ContentCapture, type ContentCaptureConfig, type GenAiMessage, type GenAiMessagePart } from "./content.js";
 import { findMethodOwner } from "./prototype.js";
 import { fieldsOf, serverOfBaseUrl, type Fields } from "./readers.js";
-import { SEMCONV_STABILITY_OPT_IN_ENV, genAiConventionsFrom, type GenAiConventions } from "./semconv-stability.js";
+import { GEN_AI_LATEST_EXPERIMENTAL, SEMCONV_STABILITY_OPT_IN_ENV, genAiConventionsFrom, type GenAiConventions } from "./semconv-stability.js";
 import { isStainlessStream, observeStream, type StainlessStream, type StreamEnd } from "./stream.js";
 
 /** Configuration every Stainless SDK instrumentation takes. */
@@ -234,8 +234,18 @@ export abstract class StainlessInstrumentation<
    * `OTEL_SEMCONV_STABILITY_OPT_IN`, asks for the latest experimental one with `gen_ai_latest_experimental`.
    */
   protected get genAiConventions(): GenAiConventions {
-    this.conventions ??= genAiConventionsFrom(this.getConfig().semconvStabilityOptIn ?? process.env[SEMCONV_STABILITY_OPT_IN_ENV]);
+    this.conventions ??= genAiConventionsFrom(this.semconvOptIn());
     return this.conventions;
+  }
+
+  /** The opt-in list: the config's, unless it is not a string (reported, and ignored), else the environment's. */
+  private semconvOptIn(): string | undefined {
+    const configured: unknown = this.getConfig().semconvStabilityOptIn;
+    if (typeof configured === "string") return configured;
+    if (configured !== undefined) {
+      this._diag.warn(`semconvStabilityOptIn must be a string such as "${GEN_AI_LATEST_EXPERIMENTAL}"; got ${String(configured)}; ignored`);
+    }
+    return process.env[SEMCONV_STABILITY_OPT_IN_ENV];
   }
 
   protected init(): InstrumentationNodeModuleDefinition[] {

@@ -48,4 +48,16 @@ describe("diagnostics", () => {
       expect(entry).toEqual({ level: "error", args: [NAMESPACE, "the content redaction hook threw; the content is not captured", failure] });
     }
   });
+
+  it("a semconvStabilityOptIn that is not a string is reported, naming the option, and ignored", async () => {
+    instrumentAll({ semconvStabilityOptIn: true as never });
+    await client(MAJORS[2]!, mock).responses.create({ model: "gpt-4o-mini", input: "Think", reasoning: { effort: "high" } });
+    expect(logged).toEqual([
+      {
+        level: "warn",
+        args: [NAMESPACE, 'semconvStabilityOptIn must be a string such as "gen_ai_latest_experimental"; got true; ignored'],
+      },
+    ]);
+    expect(exporter.getFinishedSpans()).toHaveLength(1);
+  });
 });
