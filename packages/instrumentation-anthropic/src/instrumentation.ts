@@ -69,7 +69,7 @@ export class AnthropicInstrumentation extends StainlessInstrumentation<Anthropic
   }
 
   protected override describeRequest(_resource: Resource, body: unknown): StainlessRequest {
-    return { operation: GEN_AI_OPERATION_NAME_VALUE_CHAT, ...describeRequest(body) };
+    return { operation: GEN_AI_OPERATION_NAME_VALUE_CHAT, ...describeRequest(body, this.genAiConventions) };
   }
 
   protected override recordInput(span: Span, _resource: Resource, body: unknown, capture: ContentCapture): void {
@@ -77,13 +77,15 @@ export class AnthropicInstrumentation extends StainlessInstrumentation<Anthropic
   }
 
   protected override recordResponse(call: LlmCall, _resource: Resource, message: Fields, capture: ContentCapture): void {
-    applySummary(call, summarizeMessage(message, capture), capture);
+    applySummary(call, summarizeMessage(message, capture), capture, this.genAiConventions);
   }
 
-  protected override accumulateStream(call: LlmCall, _resource: Resource, capture: ContentCapture): StreamAccumulation {
+  protected override accumulateStream(call: LlmCall, _resource: Resource, _body: unknown, capture: ContentCapture): StreamAccumulation {
     const accumulator = new MessageStreamAccumulator(capture.enabled);
+    const conventions = this.genAiConventions;
     return {
       add: (event) => accumulator.add(event),
+      missingEnd: () => accumulator.missingEnd(),
       finish: (end) => {
         if (end.kind === "error") {
           // An `event: error` inside a 200 stream (the API overloaded mid-answer): the SDK throws an APIError without
@@ -92,9 +94,12 @@ export class AnthropicInstrumentation extends StainlessInstrumentation<Anthropic
           if (type !== undefined && fieldsOf(end.error)?.status === undefined) call.softError("error_payload", type);
         }
         const summary = summarizeMessage(accumulator.message(), capture);
-        // An interrupted stream is not an empty answer: only a finished one can be judged empty.
-        if (end.kind !== "completed" && summary.softError?.kind === "empty_output") delete summary.softError;
-        applySummary(call, summary, capture);
+        // An interrupted or cut-short stream is partial, not empty: only a finished one can be judged empty.
+        if (end.kind !== "completed" || accumulator.missingEnd() !== undefined) {
+          summary.unfinished = true;
+          if (summary.softError?.kind === "empty_output") delete summary.softError;
+        }
+        applySummary(call, summary, capture, conventions);
       },
     };
   }

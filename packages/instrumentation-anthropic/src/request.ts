@@ -1,16 +1,26 @@
 /**
- * What the instrumentation records about a Messages request: the model, streaming, sampling parameters and, only
- * when content capture is on, the system prompt and the input messages. Request options (headers, API keys) are
- * never read.
+ * What the instrumentation records about a Messages request: the model, streaming, the sampling and output
+ * parameters the GenAI conventions name and, only when content capture is on, the system prompt and the input
+ * messages. Request options (headers, API keys) are never read.
  */
 import type { Attributes } from "@opentelemetry/api";
-import { ATTR_GEN_AI_REQUEST_MAX_TOKENS, ATTR_GEN_AI_REQUEST_TEMPERATURE } from "@telltale/core";
+import {
+  ATTR_GEN_AI_OUTPUT_TYPE,
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_REASONING_LEVEL,
+  ATTR_GEN_AI_REQUEST_STOP_SEQUENCES,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_REQUEST_TOP_K,
+  ATTR_GEN_AI_REQUEST_TOP_P,
+  GEN_AI_OUTPUT_TYPE_VALUE_JSON,
+} from "@telltale/core";
 import {
   fieldsOf,
   itemsOf,
   jsonTextOf,
   numberOf,
   stringOf,
+  type GenAiConventions,
   type GenAiMessage,
   type GenAiMessagePart,
 } from "@telltale/instrumentation-common";
@@ -21,13 +31,28 @@ export interface RequestDescription {
   attributes: Attributes;
 }
 
-export function describeRequest(body: unknown): RequestDescription {
+function setNumber(attributes: Attributes, name: string, value: unknown): void {
+  const number = numberOf(value);
+  if (number !== undefined) attributes[name] = number;
+}
+
+export function describeRequest(body: unknown, conventions: GenAiConventions): RequestDescription {
   const fields = fieldsOf(body) ?? {};
   const attributes: Attributes = {};
-  const maxTokens = numberOf(fields.max_tokens);
-  if (maxTokens !== undefined) attributes[ATTR_GEN_AI_REQUEST_MAX_TOKENS] = maxTokens;
-  const temperature = numberOf(fields.temperature);
-  if (temperature !== undefined) attributes[ATTR_GEN_AI_REQUEST_TEMPERATURE] = temperature;
+  setNumber(attributes, ATTR_GEN_AI_REQUEST_MAX_TOKENS, fields.max_tokens);
+  setNumber(attributes, ATTR_GEN_AI_REQUEST_TEMPERATURE, fields.temperature);
+  setNumber(attributes, ATTR_GEN_AI_REQUEST_TOP_P, fields.top_p);
+  setNumber(attributes, ATTR_GEN_AI_REQUEST_TOP_K, fields.top_k);
+  const stop = itemsOf(fields.stop_sequences).filter((item): item is string => typeof item === "string");
+  if (stop.length > 0) attributes[ATTR_GEN_AI_REQUEST_STOP_SEQUENCES] = stop;
+  const outputConfig = fieldsOf(fields.output_config);
+  // Structured outputs: `output_config.format`, or the beta's `output_format`.
+  const format = fieldsOf(outputConfig?.format) ?? fieldsOf(fields.output_format);
+  if (format?.type === "json_schema") attributes[ATTR_GEN_AI_OUTPUT_TYPE] = GEN_AI_OUTPUT_TYPE_VALUE_JSON;
+  if (conventions === "latest") {
+    const effort = stringOf(outputConfig?.effort);
+    if (effort !== undefined) attributes[ATTR_GEN_AI_REQUEST_REASONING_LEVEL] = effort;
+  }
   const description: RequestDescription = { stream: fields.stream === true, attributes };
   const model = stringOf(fields.model);
   if (model !== undefined) description.requestModel = model;

@@ -3,7 +3,7 @@
  * the call span: response model and id, stop reason, usage (with prompt-cache reads and writes), the tool_use blocks
  * the model asked for, soft errors (F4) and, when content capture is on, the output message.
  */
-import type { LlmCall, LlmUsage, SoftErrorKind } from "@telltale/core";
+import { GEN_AI_FINISH_REASON_VALUE_ERROR, type LlmCall, type LlmUsage, type SoftErrorKind } from "@telltale/core";
 import {
   fieldsOf,
   itemsOf,
@@ -12,6 +12,7 @@ import {
   stringOf,
   type ContentCapture,
   type Fields,
+  type GenAiConventions,
   type GenAiMessage,
 } from "@telltale/instrumentation-common";
 import { blockParts } from "./request.js";
@@ -25,6 +26,8 @@ export interface MessageSummary {
   /** Only filled when content capture is on. */
   outputMessages: GenAiMessage[];
   softError?: { kind: SoftErrorKind; detail?: string };
+  /** The message was interrupted or cut short: it is partial, whatever it holds. */
+  unfinished?: boolean;
 }
 
 /**
@@ -102,9 +105,13 @@ export function summarizeMessage(message: Fields, capture: ContentCapture): Mess
   return summary;
 }
 
-/** Writes a summary on the call; the caller ends the call. */
-export function applySummary(call: LlmCall, summary: MessageSummary, capture: ContentCapture): void {
-  const finishReasons = summary.stopReason !== undefined ? [summary.stopReason] : [];
+/**
+ * Writes a summary on the call; the caller ends the call. A message that never got its stop reason has no finish
+ * reason, except in the latest GenAI conventions, which ask for `error` where one was expected but never came.
+ */
+export function applySummary(call: LlmCall, summary: MessageSummary, capture: ContentCapture, conventions: GenAiConventions): void {
+  const finishReasons =
+    summary.stopReason !== undefined ? [summary.stopReason] : summary.unfinished && conventions === "latest" ? [GEN_AI_FINISH_REASON_VALUE_ERROR] : [];
   recordResponseSummary(call, { ...summary, finishReasons }, capture);
 }
 
@@ -119,12 +126,15 @@ interface BlockBuffer {
 
 /**
  * Rebuilds a message from the events of a `stream: true` call, as far as they went: `message_start` carries the id,
- * model and input usage, `content_block_*` the blocks, `message_delta` the stop reason and the final usage.
+ * model and input usage, `content_block_*` the blocks, `message_delta` the stop reason and the final usage, and
+ * `message_stop` ends the stream.
  */
 export class MessageStreamAccumulator {
   private start: Fields | undefined;
   private usage: Record<string, unknown> = {};
   private stopReason: string | undefined;
+  private sawDelta = false;
+  private sawStop = false;
   private readonly blocks = new Map<number, BlockBuffer>();
 
   constructor(private readonly keepText: boolean) {}
@@ -135,7 +145,10 @@ export class MessageStreamAccumulator {
     switch (event.type) {
       case "message_start": {
         this.start = fieldsOf(event.message);
-        Object.assign(this.usage, fieldsOf(this.start?.usage));
+        // Its output_tokens is a placeholder (the API sends 1): only message_delta's count is the provider's.
+        for (const [key, value] of Object.entries(fieldsOf(this.start?.usage) ?? {})) {
+          if (key !== "output_tokens") this.usage[key] = value;
+        }
         break;
       }
       case "content_block_start": {
@@ -169,6 +182,7 @@ export class MessageStreamAccumulator {
         break;
       }
       case "message_delta": {
+        this.sawDelta = true;
         const stopReason = stringOf(fieldsOf(event.delta)?.stop_reason);
         if (stopReason !== undefined) this.stopReason = stopReason;
         // The final counts: output always, input and cache counts when the API repeats them.
@@ -177,9 +191,18 @@ export class MessageStreamAccumulator {
         }
         break;
       }
+      case "message_stop":
+        this.sawStop = true;
+        break;
       default:
         break;
     }
+  }
+
+  /** What the stream lacked to be complete, or undefined when it was. */
+  missingEnd(): string | undefined {
+    if (!this.sawDelta) return "no message_delta";
+    return this.sawStop ? undefined : "no message_stop";
   }
 
   /** The message received so far, in the non-streaming shape. */

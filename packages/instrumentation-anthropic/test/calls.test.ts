@@ -6,10 +6,15 @@ import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_OUTPUT_TYPE,
   ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_REASONING_LEVEL,
+  ATTR_GEN_AI_REQUEST_STOP_SEQUENCES,
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_GEN_AI_REQUEST_STREAM,
   ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_GEN_AI_REQUEST_TOP_K,
+  ATTR_GEN_AI_REQUEST_TOP_P,
   ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
   ATTR_GEN_AI_RESPONSE_ID,
   ATTR_GEN_AI_RESPONSE_MODEL,
@@ -79,7 +84,6 @@ describe.each(MAJORS)("$label", (major) => {
         [ATTR_GEN_AI_OPERATION_NAME]: "chat",
         [ATTR_GEN_AI_PROVIDER_NAME]: "anthropic",
         [ATTR_GEN_AI_REQUEST_MODEL]: MODEL,
-        [ATTR_GEN_AI_REQUEST_STREAM]: false,
         [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: 256,
         [ATTR_GEN_AI_REQUEST_TEMPERATURE]: 0.2,
         [ATTR_GEN_AI_RESPONSE_MODEL]: message.model,
@@ -90,6 +94,8 @@ describe.each(MAJORS)("$label", (major) => {
         [ATTR_SERVER_ADDRESS]: "127.0.0.1",
         [ATTR_SERVER_PORT]: Number(new URL(mock.url).port),
       });
+      // The conventions set gen_ai.request.stream on streaming requests only.
+      expect(attr(span, ATTR_GEN_AI_REQUEST_STREAM)).toBeUndefined();
       // One successful attempt: no retry count or attempt arrays, which would only say "no retry, 2xx".
       expect(attr(span, ATTR_TELLTALE_ATTEMPT_STATUS_CODES)).toBeUndefined();
       expect(attr(span, ATTR_TELLTALE_RETRY_COUNT)).toBeUndefined();
@@ -101,6 +107,40 @@ describe.each(MAJORS)("$label", (major) => {
       // Content capture is off by default, and the API key is never on a span.
       expect(JSON.stringify(span.attributes)).not.toContain("Say hello");
       expect(JSON.stringify(span.attributes)).not.toContain(API_KEY);
+    });
+
+    it("records the sampling parameters the conventions name: top_k, top_p, stop sequences, temperature, output type", async () => {
+      // 1.x's types dropped the sampling parameters; whatever the request sends is recorded.
+      const sampled = {
+        ...body,
+        temperature: 0.4,
+        top_p: 0.8,
+        top_k: 40,
+        stop_sequences: ["\n\nHuman:", "END"],
+        output_config: { format: { type: "json_schema", schema: { type: "object" } } },
+      } as typeof body;
+      await client(major, mock).messages.create(sampled);
+      expect(onlySpan(SPAN).attributes).toMatchObject({
+        [ATTR_GEN_AI_REQUEST_TEMPERATURE]: 0.4,
+        [ATTR_GEN_AI_REQUEST_TOP_P]: 0.8,
+        [ATTR_GEN_AI_REQUEST_TOP_K]: 40,
+        [ATTR_GEN_AI_REQUEST_STOP_SEQUENCES]: ["\n\nHuman:", "END"],
+        [ATTR_GEN_AI_OUTPUT_TYPE]: "json",
+      });
+    });
+
+    it("the effort level is gen_ai.request.reasoning.level only with gen_ai_latest_experimental", async () => {
+      const withEffort = { ...body, output_config: { effort: "high" } } as typeof body;
+      await client(major, mock).messages.create(withEffort);
+      expect(attr(onlySpan(SPAN), ATTR_GEN_AI_REQUEST_REASONING_LEVEL)).toBeUndefined();
+      exporter.reset();
+      instrumentAll({ semconvStabilityOptIn: "gen_ai_latest_experimental" });
+      try {
+        await client(major, mock).messages.create(withEffort);
+      } finally {
+        instrumentAll();
+      }
+      expect(attr(onlySpan(SPAN), ATTR_GEN_AI_REQUEST_REASONING_LEVEL)).toBe("high");
     });
 
     it("counts prompt-cache reads and writes as input, records them apart and prices them", async () => {

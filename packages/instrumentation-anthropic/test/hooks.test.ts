@@ -3,7 +3,12 @@
 // restoring the SDK's own methods.
 import { fileURLToPath } from "node:url";
 import { isWrapped } from "@opentelemetry/instrumentation";
-import { ATTR_GEN_AI_PROVIDER_NAME, ATTR_TELLTALE_ATTEMPT_STATUS_CODES, ATTR_TELLTALE_RETRY_REASONS } from "@telltale/core";
+import {
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_REASONING_LEVEL,
+  ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
+  ATTR_TELLTALE_RETRY_REASONS,
+} from "@telltale/core";
 import { AnthropicInstrumentation } from "@telltale/instrumentation-anthropic";
 import type { MockLlm } from "@telltale/mock-llm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -20,6 +25,13 @@ describe("hooks in a real process", () => {
     expect(report.spans[0]?.attributes[ATTR_GEN_AI_PROVIDER_NAME]).toBe("anthropic");
     expect(report.spans[0]?.attributes[ATTR_TELLTALE_ATTEMPT_STATUS_CODES]).toEqual([529, 200]);
     expect(report.spans[0]?.attributes[ATTR_TELLTALE_RETRY_REASONS]).toEqual(["overloaded"]);
+    expect(report.spans[0]?.attributes[ATTR_GEN_AI_REQUEST_REASONING_LEVEL]).toBeUndefined();
+  });
+
+  it("OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental node -r ./tracing.cjs app.js: the latest conventions", async () => {
+    const report = await runChild([fixture("cjs-require-hook.cjs")], { OTEL_SEMCONV_STABILITY_OPT_IN: "gen_ai_latest_experimental" });
+    expect(report.spans.map((s) => s.name)).toEqual(["chat claude-haiku-4-5"]);
+    expect(report.spans[0]?.attributes[ATTR_GEN_AI_REQUEST_REASONING_LEVEL]).toBe("low");
   });
 
   it("ESM: node --import <register file> with @opentelemetry/instrumentation/hook.mjs: one span with both attempts", async () => {

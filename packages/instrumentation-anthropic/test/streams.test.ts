@@ -106,6 +106,57 @@ describe.each(MAJORS)("$label", (major) => {
         [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 5,
       });
       expect(attr(span, ATTR_GEN_AI_RESPONSE_FINISH_REASONS)).toBeUndefined();
+      // message_start's output_tokens is the API's placeholder, not a count.
+      expect(attr(span, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS)).toBeUndefined();
+    });
+
+    it("a stream the server ends cleanly without message_delta and message_stop: stream_incomplete, the call kept", async () => {
+      mock.enqueue({ kind: "stream_incomplete", afterChunks: 1000 });
+      const stream = await client(major, mock).messages.create(streamBody);
+      const types: string[] = [];
+      for await (const event of stream) types.push(event.type);
+      // The SDK's loop ended without an error, after the whole text but before the message's end.
+      expect(types.at(-1)).toBe("content_block_stop");
+      const span = onlySpan(SPAN);
+      expect(span.status.code).not.toBe(SpanStatusCode.ERROR);
+      expect(span.attributes).toMatchObject({
+        [ATTR_TELLTALE_SOFT_ERROR]: "stream_incomplete",
+        [ATTR_TELLTALE_SOFT_ERROR_DETAIL]: "no message_delta",
+        // Input usage is what message_start reported; no output count came.
+        [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: 5,
+      });
+      expect(attr(span, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS)).toBeUndefined();
+      expect(attr(span, ATTR_GEN_AI_RESPONSE_FINISH_REASONS)).toBeUndefined();
+    });
+
+    it("in the latest conventions, the unfinished message's finish reason is `error`", async () => {
+      instrumentAll({ semconvStabilityOptIn: "gen_ai_latest_experimental" });
+      try {
+        mock.enqueue({ kind: "stream_incomplete", afterChunks: 3 });
+        for await (const _event of await client(major, mock).messages.create(streamBody)) {
+          // drain
+        }
+      } finally {
+        instrumentAll();
+      }
+      const span = onlySpan(SPAN);
+      expect(attr(span, ATTR_TELLTALE_SOFT_ERROR)).toBe("stream_incomplete");
+      expect(attr(span, ATTR_GEN_AI_RESPONSE_FINISH_REASONS)).toEqual(["error"]);
+    });
+
+    it("a connection reset mid-stream is the call's connection error, not a soft error", async () => {
+      mock.enqueue({ kind: "stream_reset", afterChunks: 3 });
+      const stream = await client(major, mock).messages.create(streamBody);
+      const error = await (async () => {
+        for await (const _event of stream) {
+          // read until the reset
+        }
+      })().catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(Error);
+      const span = onlySpan(SPAN);
+      expect(span.status.code).toBe(SpanStatusCode.ERROR);
+      expect(attr(span, ATTR_TELLTALE_ERROR_CLASS)).toBe("connection");
+      expect(attr(span, ATTR_TELLTALE_SOFT_ERROR)).toBeUndefined();
     });
 
     it("stream.controller.abort() while the server hangs ends the span as aborted", async () => {

@@ -18,7 +18,8 @@
  * reports `props.response` and hands over to the SDK's own. That is how the call's first HTTP attempt ends without
  * a promise reaction of its own (attempts.ts).
  */
-import { diag } from "@opentelemetry/api";
+import type { DiagLogger } from "@opentelemetry/api";
+import { COMMON_DIAG } from "./diag.js";
 import { findMethodOwner } from "./prototype.js";
 
 export interface ApiPromiseObserver {
@@ -33,6 +34,8 @@ export interface ApiPromiseObserver {
    * `parseResponse` to hand over to ({@link observesResponses}).
    */
   onResponse?(response: unknown): void;
+  /** Where a throwing callback is reported; this package's own logger when absent. */
+  readonly diag?: DiagLogger;
 }
 
 const enum Outcome {
@@ -71,7 +74,7 @@ class ObservedCall {
     try {
       observer.onResponse(typeof props === "object" && props !== null ? (props as { response?: unknown }).response : undefined);
     } catch (err) {
-      diag.error("telltale: observing a response failed", err);
+      (observer.diag ?? COMMON_DIAG).error("observing a response failed", err);
     }
   }
 
@@ -114,7 +117,7 @@ class ObservedCall {
       else if (outcome === Outcome.Error) observer.onError(value);
       else observer.onRawResponse(value);
     } catch (err) {
-      diag.error(`telltale: ${OUTCOME_FAILURES[outcome]} failed`, err);
+      (observer.diag ?? COMMON_DIAG).error(`${OUTCOME_FAILURES[outcome]} failed`, err);
     }
   }
 }
@@ -197,7 +200,7 @@ function observedParseResponse(this: object, client: unknown, props: unknown): u
   const call = observedCallOf(this);
   const sdkParseResponse = call?.sdkParseResponse;
   // Only reachable through an instance observeApiPromise pointed here, which keeps the SDK's function.
-  if (call === undefined || sdkParseResponse === undefined) throw new TypeError("telltale: the SDK's parseResponse was not found");
+  if (call === undefined || sdkParseResponse === undefined) throw new TypeError("@telltale/instrumentation-common: the SDK's parseResponse was not found");
   call.responded(props);
   return sdkParseResponse.call(this, client, props);
 }

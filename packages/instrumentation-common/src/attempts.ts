@@ -12,8 +12,9 @@
  * ({@link AttemptTracking.responded}). Later attempts, after a retry, each get a reaction on their promise, which
  * also sees what none of those steps does (a retry from inside openai 7's body parsing).
  */
-import { context, diag, type Context } from "@opentelemetry/api";
+import { context, type Context, type DiagLogger } from "@opentelemetry/api";
 import { bindContextValue } from "@telltale/core";
+import { COMMON_DIAG } from "./diag.js";
 
 /** One HTTP attempt inside one SDK call, as `LlmCall.recordAttempt` takes it. */
 export interface AttemptRecord {
@@ -34,6 +35,8 @@ export interface AttemptRecorder {
 
 interface AttemptTracker {
   readonly recorder: AttemptRecorder;
+  /** Where a throwing recorder is reported. */
+  readonly diag: DiagLogger;
   /** The call's context with this tracker bound. */
   readonly context: Context;
   /** When the previous attempt ended (performance.now()), undefined before the first attempt. */
@@ -79,10 +82,11 @@ const OPTIONS_TRACKER_KEY = Symbol.for("telltale.instrumentation-common.options_
 
 /**
  * Starts tracking the attempts of one SDK call for `recorder` (core's `LlmCall`). Run the SDK call inside
- * `context.with(tracking.context, …)`, where `ctx` is usually `call.context`.
+ * `context.with(tracking.context, …)`, where `ctx` is usually `call.context`. A throwing recorder is reported to
+ * `logger` (the instrumentation's own).
  */
-export function trackAttempts(ctx: Context, recorder: AttemptRecorder): AttemptTracking {
-  return new Tracking(ctx, recorder);
+export function trackAttempts(ctx: Context, recorder: AttemptRecorder, logger: DiagLogger = COMMON_DIAG): AttemptTracking {
+  return new Tracking(ctx, recorder, logger);
 }
 
 // A class rather than an object literal: no getter and method closures allocated on every SDK call. It is its own
@@ -101,6 +105,7 @@ class Tracking implements AttemptTracking, AttemptTracker {
   constructor(
     ctx: Context,
     readonly recorder: AttemptRecorder,
+    readonly diag: DiagLogger,
   ) {
     this.context = bindContextValue(ctx, ATTEMPT_TRACKER_KEY, this);
   }
@@ -196,7 +201,7 @@ function report(tracker: AttemptTracker, attempt: AttemptRecord): void {
   try {
     tracker.recorder.recordAttempt(attempt);
   } catch (err) {
-    diag.error("telltale: recording an SDK attempt failed", err);
+    tracker.diag.error("recording an SDK attempt failed", err);
   }
 }
 

@@ -3,7 +3,8 @@
  * (GenAI semantic conventions), off by default. Only message content is ever captured: never API keys, headers or
  * request options.
  */
-import { diag } from "@opentelemetry/api";
+import type { DiagLogger } from "@opentelemetry/api";
+import { COMMON_DIAG } from "./diag.js";
 
 /** The environment variable the GenAI instrumentations share for turning content capture on (`true`). */
 export const CAPTURE_MESSAGE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT";
@@ -28,6 +29,9 @@ export type GenAiMessagePart =
   | { type: "text"; content: string }
   | { type: "tool_call"; id?: string; name: string; arguments?: string }
   | { type: "tool_call_response"; id?: string; response: string }
+  /** A tool the provider ran itself (web search, code interpreter, a remote MCP server …). */
+  | { type: "server_tool_call"; id?: string; name: string; server_tool_call: { type: string; arguments?: string } }
+  | { type: "server_tool_call_response"; id?: string; server_tool_call_response: { type: string; response?: string } }
   | { type: "refusal"; content: string };
 
 /** A message of `gen_ai.input.messages` / `gen_ai.output.messages`. */
@@ -51,10 +55,12 @@ function envEnablesCapture(env: Readonly<Record<string, string | undefined>>): b
   return env[CAPTURE_MESSAGE_CONTENT_ENV]?.trim().toLowerCase() === "true";
 }
 
-/** Resolves the content-capture settings from the config, falling back to the environment. */
+/** Resolves the content-capture settings from the config, falling back to the environment. A failing redaction
+ * hook is reported to `logger`. */
 export function resolveContentCapture(
   config: ContentCaptureConfig = {},
   env: Readonly<Record<string, string | undefined>> = process.env,
+  logger: DiagLogger = COMMON_DIAG,
 ): ContentCapture {
   const enabled = config.captureMessageContent ?? envEnablesCapture(env);
   const maxLength =
@@ -69,7 +75,7 @@ export function resolveContentCapture(
       try {
         value = String(redact(value));
       } catch (err) {
-        diag.error("telltale: the content redaction hook threw; the content is not captured", err);
+        logger.error("the content redaction hook threw; the content is not captured", err);
         return REDACTION_FAILED;
       }
     }
@@ -86,6 +92,14 @@ export function resolveContentCapture(
         return p.arguments === undefined ? p : { ...p, arguments: text(p.arguments) };
       case "tool_call_response":
         return { ...p, response: text(p.response) };
+      case "server_tool_call": {
+        const call = p.server_tool_call;
+        return call.arguments === undefined ? p : { ...p, server_tool_call: { ...call, arguments: text(call.arguments) } };
+      }
+      case "server_tool_call_response": {
+        const result = p.server_tool_call_response;
+        return result.response === undefined ? p : { ...p, server_tool_call_response: { ...result, response: text(result.response) } };
+      }
     }
   };
 

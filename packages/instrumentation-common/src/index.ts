@@ -27,6 +27,12 @@ export {
   type GenAiMessagePart,
 } from "./content.js";
 export { findMethodOwner } from "./prototype.js";
+export {
+  GEN_AI_LATEST_EXPERIMENTAL,
+  SEMCONV_STABILITY_OPT_IN_ENV,
+  genAiConventionsFrom,
+  type GenAiConventions,
+} from "./semconv-stability.js";
 export { fieldsOf, itemsOf, jsonTextOf, numberOf, serverOfBaseUrl, stringOf, type Fields } from "./readers.js";
 export {
   StainlessInstrumentation,

@@ -5,7 +5,7 @@
  * response, or a `Stream` when `stream: true`). What differs per provider, how a request, a response and a stream
  * are read, is left to the subclass.
  */
-import { context, diag, type Attributes, type Span } from "@opentelemetry/api";
+import { context, type Attributes, type DiagLogger, type Span } from "@opentelemetry/api";
 import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
@@ -46,10 +46,18 @@ import {
 import { resolveContentCapture, type ContentCapture, type ContentCaptureConfig, type GenAiMessage, type GenAiMessagePart } from "./content.js";
 import { findMethodOwner } from "./prototype.js";
 import { fieldsOf, serverOfBaseUrl, type Fields } from "./readers.js";
+import { GEN_AI_LATEST_EXPERIMENTAL, SEMCONV_STABILITY_OPT_IN_ENV, genAiConventionsFrom, type GenAiConventions } from "./semconv-stability.js";
 import { isStainlessStream, observeStream, type StainlessStream, type StreamEnd } from "./stream.js";
 
 /** Configuration every Stainless SDK instrumentation takes. */
-export interface StainlessInstrumentationConfig extends InstrumentationConfig, ContentCaptureConfig {}
+export interface StainlessInstrumentationConfig extends InstrumentationConfig, ContentCaptureConfig {
+  /**
+   * The semantic-convention opt-in list, in `OTEL_SEMCONV_STABILITY_OPT_IN`'s format, for where environment variables
+   * do not reach: `gen_ai_latest_experimental` writes the latest experimental GenAI conventions. Default: the
+   * environment variable; without it, the GenAI conventions of semantic conventions v1.41.1.
+   */
+  semconvStabilityOptIn?: string;
+}
 
 /** One traced `create` method, and where its resource hangs off the SDK. */
 export interface StainlessResource<Key> {
@@ -92,7 +100,12 @@ export interface StainlessRequest {
 /** Follows one stream's chunks and, when it ends however it ends, writes what arrived on the call. */
 export interface StreamAccumulation {
   add(chunk: unknown): void;
-  /** Runs once, after the stream-abort soft errors and before the span ends. */
+  /**
+   * What the stream still lacked to be complete (its terminal event, e.g. `"no message_stop"`), or undefined once it
+   * arrived. A stream the SDK read to its end without it was cut short (`stream_incomplete`).
+   */
+  missingEnd(): string | undefined;
+  /** Runs once, after the stream's soft errors and before the span ends. */
   finish(end: StreamEnd): void;
 }
 
@@ -104,11 +117,14 @@ export interface ResponseSummary extends LlmResponseInfo {
   /** Only filled when content capture is on. */
   outputMessages: GenAiMessage[];
   softError?: { kind: SoftErrorKind; detail?: string };
+  /** Provider-specific response attributes (`openai.response.service_tier` …). */
+  attributes?: Attributes;
 }
 
 /** Writes a summary on the call; the caller ends the call. */
 export function recordResponseSummary(call: LlmCall, summary: ResponseSummary, capture: ContentCapture): void {
   call.recordResponse(summary);
+  if (summary.attributes !== undefined) call.span.setAttributes(summary.attributes);
   if (summary.usage !== undefined) call.recordUsage(summary.usage);
   if (summary.toolCalls.length > 0) {
     call.span.setAttribute(ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES, summary.toolCalls.map((t) => t.name));
@@ -188,6 +204,7 @@ export abstract class StainlessInstrumentation<
   // Declared, not initialized: the base constructor calls init()/enable() before subclass fields would be set.
   declare private manualPatches: PatchTarget[] | undefined;
   declare private capture: ContentCapture | undefined;
+  declare private conventions: GenAiConventions | undefined;
   declare private reader: ResponseReader<Key> | undefined;
 
   /** A getter, not a field: InstrumentationBase's constructor calls init(), which needs it, before fields are set. */
@@ -199,13 +216,36 @@ export abstract class StainlessInstrumentation<
   protected abstract recordInput(span: Span, key: Key, body: unknown, capture: ContentCapture): void;
   /** Writes a parsed (non-stream) response on the call. */
   protected abstract recordResponse(call: LlmCall, key: Key, response: Fields, capture: ContentCapture): void;
-  /** How a streamed response is followed; undefined when nothing is read from its chunks. */
-  protected abstract accumulateStream(call: LlmCall, key: Key, capture: ContentCapture): StreamAccumulation | undefined;
+  /**
+   * How a streamed response is followed, from the request `body` on (what it asked for says what a complete stream
+   * holds); undefined when nothing is read from its chunks.
+   */
+  protected abstract accumulateStream(call: LlmCall, key: Key, body: unknown, capture: ContentCapture): StreamAccumulation | undefined;
 
   // Every field of a config is optional, so `{}` is one; TypeScript cannot see that through the type parameter.
   override setConfig(config: Config = {} as Config): void {
     super.setConfig(config);
     this.capture = undefined;
+    this.conventions = undefined;
+  }
+
+  /**
+   * The GenAI convention version this instrumentation writes: the config's `semconvStabilityOptIn`, else
+   * `OTEL_SEMCONV_STABILITY_OPT_IN`, asks for the latest experimental one with `gen_ai_latest_experimental`.
+   */
+  protected get genAiConventions(): GenAiConventions {
+    this.conventions ??= genAiConventionsFrom(this.semconvOptIn());
+    return this.conventions;
+  }
+
+  /** The opt-in list: the config's, unless it is not a string (reported, and ignored), else the environment's. */
+  private semconvOptIn(): string | undefined {
+    const configured: unknown = this.getConfig().semconvStabilityOptIn;
+    if (typeof configured === "string") return configured;
+    if (configured !== undefined) {
+      this._diag.warn(`semconvStabilityOptIn must be a string such as "${GEN_AI_LATEST_EXPERIMENTAL}"; got ${String(configured)}; ignored`);
+    }
+    return process.env[SEMCONV_STABILITY_OPT_IN_ENV];
   }
 
   protected init(): InstrumentationNodeModuleDefinition[] {
@@ -234,7 +274,7 @@ export abstract class StainlessInstrumentation<
     try {
       this.patchClientClass(typeof moduleExports === "function" ? moduleExports : this.clientClassOf(moduleExports), true);
     } catch (err) {
-      diag.error(`telltale: instrumenting the ${this.sdk.moduleName} module failed`, err);
+      this._diag.error(`instrumenting the ${this.sdk.moduleName} module failed`, err);
     }
   }
 
@@ -252,7 +292,7 @@ export abstract class StainlessInstrumentation<
         if (owner !== undefined) this.patchMethod(owner, CREATE, (original) => this.wrapCreate(key, original), true);
       }
     } catch (err) {
-      diag.error(`telltale: instrumenting an ${this.sdk.label} client failed`, err);
+      this._diag.error(`instrumenting an ${this.sdk.label} client failed`, err);
     }
     return client;
   }
@@ -265,7 +305,7 @@ export abstract class StainlessInstrumentation<
   }
 
   private contentCapture(): ContentCapture {
-    this.capture ??= resolveContentCapture(this.getConfig());
+    this.capture ??= resolveContentCapture(this.getConfig(), process.env, this._diag);
     return this.capture;
   }
 
@@ -273,7 +313,7 @@ export abstract class StainlessInstrumentation<
   private responseReader(): ResponseReader<Key> {
     this.reader ??= {
       recordResponse: (call, key, response, capture) => this.recordResponse(call, key, response, capture),
-      accumulateStream: (call, key, capture) => this.accumulateStream(call, key, capture),
+      diag: this._diag,
     };
     return this.reader;
   }
@@ -289,14 +329,14 @@ export abstract class StainlessInstrumentation<
     retainApiPromisePatches(this);
     const clientProto = prototypeOf(clientClass);
     if (clientProto === undefined) {
-      diag.warn(`telltale: the ${moduleName} module has no ${clientExport} class; not instrumented`);
+      this._diag.warn(`the ${moduleName} module has no ${clientExport} class; not instrumented`);
       return;
     }
-    if (!this.patchAttemptTracking(clientProto, manual)) diag.warn(`telltale: the ${label} client has no ${FETCH}; attempts are not recorded`);
+    if (!this.patchAttemptTracking(clientProto, manual)) this._diag.warn(`the ${label} client has no ${FETCH}; attempts are not recorded`);
     for (const { key, classPath } of resources) {
       const owner = this.createOwner(clientClass, classPath);
       if (owner === undefined) {
-        diag.warn(`telltale: ${clientExport}.${classPath.join(".")}.prototype.${CREATE} not found; not instrumented`);
+        this._diag.warn(`${clientExport}.${classPath.join(".")}.prototype.${CREATE} not found; not instrumented`);
         continue;
       }
       this.patchMethod(owner, CREATE, (original) => this.wrapCreate(key, original), manual);
@@ -323,7 +363,7 @@ export abstract class StainlessInstrumentation<
       if (buildOwner !== undefined && retryOwner !== undefined) {
         this.patchMethod(buildOwner, BUILD_REQUEST, (original) => markCallOptions(original), manual);
       } else {
-        diag.warn(`telltale: the ${this.sdk.label} client has no ${BUILD_REQUEST}/${RETRY_REQUEST}; retries while reading a body are not recorded`);
+        this._diag.warn(`the ${this.sdk.label} client has no ${BUILD_REQUEST}/${RETRY_REQUEST}; retries while reading a body are not recorded`);
       }
     }
     return true;
@@ -371,7 +411,7 @@ export abstract class StainlessInstrumentation<
       try {
         traced = instrumentation.startCall(key, this, args[0]);
       } catch (err) {
-        diag.error(`telltale: starting an ${instrumentation.sdk.label} span failed`, err);
+        instrumentation._diag.error(`starting an ${instrumentation.sdk.label} span failed`, err);
       }
       if (traced === undefined) return original.apply(this, args);
 
@@ -391,7 +431,7 @@ export abstract class StainlessInstrumentation<
       try {
         traced.observe(result);
       } catch (err) {
-        diag.error(`telltale: observing an ${instrumentation.sdk.label} call failed`, err);
+        instrumentation._diag.error(`observing an ${instrumentation.sdk.label} call failed`, err);
       }
       return result;
     };
@@ -402,25 +442,34 @@ export abstract class StainlessInstrumentation<
     const options: LlmCallOptions = {
       provider: this.sdk.provider,
       operation: request.operation,
-      stream: request.stream,
       attributes: request.attributes,
     };
+    // The conventions set gen_ai.request.stream on streaming requests only: its absence means "not streaming".
+    if (request.stream) options.stream = true;
     if (request.requestModel !== undefined) options.requestModel = request.requestModel;
     const client = fieldsOf(fieldsOf(resource)?._client);
     const server = serverOf(client?.baseURL);
     if (server.serverAddress !== undefined) options.serverAddress = server.serverAddress;
     if (server.serverPort !== undefined) options.serverPort = server.serverPort;
     const call = startLlmCall(this.tracer, options);
-    const capture = this.contentCapture();
-    if (capture.enabled) this.recordInput(call.span, key, body, capture);
-    return new TracedCall(call, trackAttempts(call.context, call), request.stream, key, capture, this.responseReader());
+    try {
+      const capture = this.contentCapture();
+      if (capture.enabled) this.recordInput(call.span, key, body, capture);
+      const accumulation = request.stream ? this.accumulateStream(call, key, body, capture) : undefined;
+      const attempts = trackAttempts(call.context, call, this._diag);
+      return new TracedCall(call, attempts, request.stream, accumulation, key, capture, this.responseReader());
+    } catch (err) {
+      // The call goes ahead untraced (the caller reports why): its span must not stay open.
+      call.end();
+      throw err;
+    }
   }
 }
 
-/** The provider-specific reading a {@link TracedCall} needs from its instrumentation. */
+/** What a {@link TracedCall} needs from its instrumentation: how a response is read, where failures are reported. */
 interface ResponseReader<Key> {
   recordResponse(call: LlmCall, key: Key, response: Fields, capture: ContentCapture): void;
-  accumulateStream(call: LlmCall, key: Key, capture: ContentCapture): StreamAccumulation | undefined;
+  readonly diag: DiagLogger;
 }
 
 /** One traced SDK call: its span, its attempts, and how its result is observed until the span ends. It is its own
@@ -434,11 +483,18 @@ class TracedCall<Key> implements ApiPromiseObserver {
     readonly call: LlmCall,
     readonly attempts: AttemptTracking,
     private readonly stream: boolean,
+    /** How a streamed answer is followed, for a streaming request. */
+    private readonly accumulation: StreamAccumulation | undefined,
     private readonly key: Key,
     private readonly capture: ContentCapture,
     private readonly reader: ResponseReader<Key>,
   ) {
     this.startedAt = stream ? performance.now() : 0;
+  }
+
+  /** Where this call's observation failures are reported: the instrumentation's own logger. */
+  get diag(): DiagLogger {
+    return this.reader.diag;
   }
 
   end(error?: unknown): void {
@@ -453,10 +509,12 @@ class TracedCall<Key> implements ApiPromiseObserver {
     if (hooked && observesResponses(result)) this.attempts.seeResponses();
     if (!hooked) {
       // Not an APIPromise (a future SDK shape): still end the span when it settles, without changing the result.
-      Promise.resolve(result).then(
-        (value) => this.onParsed(value),
-        (error: unknown) => this.end(error),
-      );
+      Promise.resolve(result)
+        .then(
+          (value) => this.onParsed(value),
+          (error: unknown) => this.end(error),
+        )
+        .catch((err: unknown) => this.diag.error("observing a call's result failed", err));
     }
   }
 
@@ -489,9 +547,10 @@ class TracedCall<Key> implements ApiPromiseObserver {
   }
 
   private observeStream(stream: StainlessStream<unknown>): void {
-    const accumulation = this.reader.accumulateStream(this.call, this.key, this.capture);
+    const accumulation = this.accumulation;
     let firstChunk = true;
     observeStream(stream, {
+      diag: this.reader.diag,
       onChunk: (chunk) => {
         if (firstChunk) {
           firstChunk = false;
@@ -509,6 +568,12 @@ class TracedCall<Key> implements ApiPromiseObserver {
     if (end.kind === "aborted") this.call.softError("stream_aborted", "aborted");
     else if (end.kind === "stopped") this.call.softError("stream_aborted", "consumer stopped early");
     else if (end.kind === "abandoned") this.call.softError("stream_aborted", "abandoned");
+    else if (end.kind === "completed") {
+      // The SDK read the stream to its end, but the connection closed before the provider's last event: the caller
+      // holds part of an answer and nothing raised.
+      const missing = accumulation?.missingEnd();
+      if (missing !== undefined) this.call.softError("stream_incomplete", missing);
+    }
     accumulation?.finish(end);
     this.end(end.kind === "error" ? end.error : undefined);
   }

@@ -6,7 +6,8 @@
  * consumer keeps the SDK's `Stream` (its class, `controller`, `tee`, `toReadableStream`) and sees exactly the
  * chunks, results and errors it would see without instrumentation.
  */
-import { diag } from "@opentelemetry/api";
+import type { DiagLogger } from "@opentelemetry/api";
+import { COMMON_DIAG } from "./diag.js";
 
 /** How a stream ended. Reported exactly once. */
 export type StreamEnd =
@@ -26,6 +27,8 @@ export interface StreamObserver<Chunk> {
   onChunk(chunk: Chunk): void;
   /** Called once, when the stream ends in any way. */
   onEnd(end: StreamEnd): void;
+  /** Where a throwing callback is reported; this package's own logger when absent. */
+  readonly diag?: DiagLogger;
 }
 
 /** The part of a Stainless `Stream` the observer relies on. */
@@ -168,7 +171,7 @@ class StreamWatch<Chunk> {
     try {
       this.observer.onEnd(end);
     } catch (err) {
-      diag.error("telltale: ending a stream span failed", err);
+      (this.observer.diag ?? COMMON_DIAG).error("ending a stream span failed", err);
     }
   }
 
@@ -177,7 +180,7 @@ class StreamWatch<Chunk> {
     try {
       this.observer.onChunk(chunk);
     } catch (err) {
-      diag.error("telltale: observing a stream chunk failed", err);
+      (this.observer.diag ?? COMMON_DIAG).error("observing a stream chunk failed", err);
     }
   }
 

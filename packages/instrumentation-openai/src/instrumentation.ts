@@ -18,13 +18,9 @@ import {
   responsesInstructions,
   type Endpoint,
 } from "./request.js";
-import {
-  ChatStreamAccumulator,
-  ResponsesStreamAccumulator,
-  summarizeChatCompletion,
-  summarizeEmbeddings,
-  summarizeResponse,
-} from "./summary.js";
+import { ChatStreamAccumulator, summarizeChatCompletion } from "./chat.js";
+import { ResponsesStreamAccumulator, summarizeResponse } from "./responses.js";
+import { partial, summarizeEmbeddings, unfinishedReasons } from "./summary.js";
 import { VERSION } from "./version.js";
 
 /** Configuration of {@link OpenAIInstrumentation}. */
@@ -71,7 +67,7 @@ export class OpenAIInstrumentation extends StainlessInstrumentation<OpenAIInstru
   }
 
   protected override describeRequest(endpoint: Endpoint, body: unknown): StainlessRequest {
-    return describeRequest(endpoint, body);
+    return describeRequest(endpoint, body, this.genAiConventions);
   }
 
   protected override recordInput(span: Span, endpoint: Endpoint, body: unknown, capture: ContentCapture): void {
@@ -89,26 +85,40 @@ export class OpenAIInstrumentation extends StainlessInstrumentation<OpenAIInstru
     recordResponseSummary(call, summary, capture);
   }
 
-  protected override accumulateStream(call: LlmCall, endpoint: Endpoint, capture: ContentCapture): StreamAccumulation | undefined {
-    if (endpoint === "chat") {
-      const chat = new ChatStreamAccumulator(capture.enabled);
-      return {
-        add: (chunk) => chat.add(chunk),
-        finish: (end) => {
-          const summary = summarizeChatCompletion(chat.completion(), capture);
-          // An interrupted stream is not an empty answer: only a finished one can be judged empty.
-          if (end.kind !== "completed" && summary.softError?.kind === "empty_output") delete summary.softError;
-          recordResponseSummary(call, summary, capture);
-        },
-      };
-    }
-    if (endpoint === "responses") {
-      const responses = new ResponsesStreamAccumulator(capture.enabled);
-      return {
-        add: (chunk) => responses.add(chunk),
-        finish: () => recordResponseSummary(call, summarizeResponse(responses.response(), capture), capture),
-      };
-    }
+  protected override accumulateStream(call: LlmCall, endpoint: Endpoint, body: unknown, capture: ContentCapture): StreamAccumulation | undefined {
+    if (endpoint === "chat") return this.accumulateChat(call, body, capture);
+    if (endpoint === "responses") return this.accumulateResponses(call, capture);
     return undefined;
+  }
+
+  private accumulateChat(call: LlmCall, body: unknown, capture: ContentCapture): StreamAccumulation {
+    const chat = new ChatStreamAccumulator(capture.enabled, body);
+    const conventions = this.genAiConventions;
+    return {
+      add: (chunk) => chat.add(chunk),
+      missingEnd: () => chat.missingEnd(),
+      finish: (end) => {
+        const summary = summarizeChatCompletion(chat.completion(), capture);
+        // An interrupted or cut-short stream is partial, not empty; its unfinished choices have no finish reason.
+        if (end.kind !== "completed" || chat.missingEnd() !== undefined) {
+          partial(summary).finishReasons = unfinishedReasons(chat.finishReasons(), conventions);
+        }
+        recordResponseSummary(call, summary, capture);
+      },
+    };
+  }
+
+  private accumulateResponses(call: LlmCall, capture: ContentCapture): StreamAccumulation {
+    const responses = new ResponsesStreamAccumulator(capture.enabled);
+    const conventions = this.genAiConventions;
+    return {
+      add: (event) => responses.add(event),
+      missingEnd: () => responses.missingEnd(),
+      finish: () => {
+        const summary = summarizeResponse(responses.response(), capture, responses.ending);
+        if (responses.ending === undefined) partial(summary).finishReasons = unfinishedReasons([undefined], conventions);
+        recordResponseSummary(call, summary, capture);
+      },
+    };
   }
 }

@@ -3,7 +3,7 @@
 // restoring the SDK's own methods.
 import { fileURLToPath } from "node:url";
 import { isWrapped } from "@opentelemetry/instrumentation";
-import { ATTR_TELLTALE_ATTEMPT_STATUS_CODES, ATTR_TELLTALE_RETRY_COUNT } from "@telltale/core";
+import { ATTR_GEN_AI_REQUEST_REASONING_LEVEL, ATTR_TELLTALE_ATTEMPT_STATUS_CODES, ATTR_TELLTALE_RETRY_COUNT } from "@telltale/core";
 import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
 import type { MockLlm } from "@telltale/mock-llm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -26,6 +26,16 @@ describe("hooks in a real process", () => {
     expect(report.loader).toBe("esm");
     expect(report.spans.map((s) => s.name)).toEqual(["chat gpt-4o-mini"]);
     expect(report.spans[0]?.attributes[ATTR_TELLTALE_ATTEMPT_STATUS_CODES]).toEqual([429, 200]);
+    // Without the opt-in, the pinned conventions: no reasoning level.
+    expect(report.spans[0]?.attributes[ATTR_GEN_AI_REQUEST_REASONING_LEVEL]).toBeUndefined();
+  });
+
+  it("OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental node --import ./register.mjs app.mjs: the latest conventions", async () => {
+    const report = await runChild(["--import", fixture("esm-register.mjs"), fixture("esm-app.mjs")], {
+      OTEL_SEMCONV_STABILITY_OPT_IN: "gen_ai_latest_experimental",
+    });
+    expect(report.spans.map((s) => s.name)).toEqual(["chat gpt-4o-mini"]);
+    expect(report.spans[0]?.attributes[ATTR_GEN_AI_REQUEST_REASONING_LEVEL]).toBe("low");
   });
 });
 

@@ -11,6 +11,8 @@ import {
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
   ATTR_TELLTALE_ERROR_CLASS,
+  ATTR_TELLTALE_KEEP,
+  ATTR_TELLTALE_KEEP_REASONS,
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_SOFT_ERROR_DETAIL,
@@ -133,6 +135,42 @@ describe.each(MAJORS)("$label", (major) => {
       // undici's "terminated" TypeError, caused by UND_ERR_SOCKET: the connection dropped.
       expect(attr(span, ATTR_TELLTALE_ERROR_CLASS)).toBe("connection");
       expect(span.events.some((e) => e.name === "exception")).toBe(true);
+    });
+
+    it("a stream the server ends cleanly before its finish_reason: stream_incomplete, the call kept, no usage", async () => {
+      const plan = { steps: [{ kind: "stream_incomplete" as const, afterChunks: 3 }] as Parameters<MockLlm["enqueue"]> };
+      const expected = await uninstrumented(() => consume(major, plan));
+      exporter.reset();
+      const seen = await consume(major, plan);
+      // The SDK's loop ends without an error: the consumer holds part of an answer and nothing told it.
+      expect(seen).toEqual(expected);
+      expect(seen).toEqual({ chunks: 3, ending: "done" });
+      const span = onlySpan(`chat ${MODEL}`);
+      expect(span.status.code).not.toBe(SpanStatusCode.ERROR);
+      expect(span.attributes).toMatchObject({
+        [ATTR_TELLTALE_SOFT_ERROR]: "stream_incomplete",
+        [ATTR_TELLTALE_SOFT_ERROR_DETAIL]: "no finish_reason",
+        [ATTR_TELLTALE_KEEP]: true,
+      });
+      expect(attr(span, ATTR_TELLTALE_KEEP_REASONS)).toContain("soft_error");
+      // Usage only where the provider sent it: the usage chunk never came.
+      expect(attr(span, ATTR_GEN_AI_USAGE_INPUT_TOKENS)).toBeUndefined();
+      expect(attr(span, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS)).toBeUndefined();
+      expect(attr(span, ATTR_GEN_AI_RESPONSE_FINISH_REASONS)).toBeUndefined();
+    });
+
+    it("a connection reset by a proxy mid-stream: the span ends with the connection error the consumer got", async () => {
+      const plan = { steps: [{ kind: "stream_reset" as const, afterChunks: 2 }] as Parameters<MockLlm["enqueue"]> };
+      const expected = await uninstrumented(() => consume(major, plan));
+      exporter.reset();
+      const seen = await consume(major, plan);
+      expect(seen).toEqual(expected);
+      expect(seen.ending).not.toBe("done");
+      const span = onlySpan(`chat ${MODEL}`);
+      expect(span.status.code).toBe(SpanStatusCode.ERROR);
+      expect(attr(span, ATTR_TELLTALE_ERROR_CLASS)).toBe("connection");
+      // An error is not a soft error on top of it.
+      expect(attr(span, ATTR_TELLTALE_SOFT_ERROR)).toBeUndefined();
     });
 
     it("stream.controller.abort(): the span ends with the abort recorded; the consumer sees the same", async () => {
@@ -269,6 +307,25 @@ describe.each(MAJORS)("$label", (major) => {
       for await (const _ of stream) break;
       const span = onlySpan(`chat ${MODEL}`);
       expect(attr(span, ATTR_TELLTALE_SOFT_ERROR)).toBe("stream_aborted");
+    });
+
+    it("an event stream that ends cleanly without response.completed: stream_incomplete, not a finish reason", async () => {
+      mock.enqueue({ kind: "stream_incomplete", afterChunks: 1000 });
+      const stream = await client(major, mock).responses.create({ model: MODEL, input: "Stream please", stream: true });
+      const types: string[] = [];
+      for await (const event of stream) types.push(event.type);
+      expect(types).toContain("response.output_text.done");
+      expect(types).not.toContain("response.completed");
+      const span = onlySpan(`chat ${MODEL}`);
+      expect(span.status.code).not.toBe(SpanStatusCode.ERROR);
+      expect(span.attributes).toMatchObject({
+        [ATTR_TELLTALE_SOFT_ERROR]: "stream_incomplete",
+        [ATTR_TELLTALE_SOFT_ERROR_DETAIL]: "no response.completed",
+      });
+      // The snapshots say "in_progress": that is not how the response ended, and no usage came.
+      expect(attr(span, ATTR_GEN_AI_RESPONSE_FINISH_REASONS)).toBeUndefined();
+      expect(attr(span, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS)).toBeUndefined();
+      expect(attr(span, ATTR_GEN_AI_RESPONSE_ID)).toMatch(/^resp_/);
     });
 
     it("a failed response inside the stream is an error_payload soft error", async () => {

@@ -56,6 +56,9 @@ function event(type: string, fields: Record<string, unknown>): SseEvent {
   return { event: type, data: JSON.stringify({ type, ...fields }) };
 }
 
+/** A message stream ends with `message_delta` (stop reason, final usage) and `message_stop`. */
+export const MESSAGE_TERMINAL_EVENTS = 2;
+
 /** message_start, ping, content blocks (start, deltas, stop), message_delta with usage, message_stop. */
 export function messageEvents(answer: PlannedAnswer, info: RequestInfo, id: string): SseEvent[] {
   const events: SseEvent[] = [];

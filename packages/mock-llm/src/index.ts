@@ -24,6 +24,8 @@ export type {
   RouteName,
   StepCommon,
   StreamCutStep,
+  StreamIncompleteStep,
+  StreamResetStep,
   ToolCallSpec,
   ToolCallsStep,
   TruncatedStep,

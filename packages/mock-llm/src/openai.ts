@@ -73,6 +73,11 @@ function argumentPieces(argumentsJson: string): string[] {
   return pieces;
 }
 
+/** How many events end a chat stream: the finish_reason chunk, the usage chunk (with include_usage) and `[DONE]`. */
+export function chatTerminalEventCount(info: RequestInfo): number {
+  return info.includeUsage ? 3 : 2;
+}
+
 /** The full chat stream, `[DONE]` included. */
 export function chatCompletionEvents(answer: PlannedAnswer, info: RequestInfo, id: string): SseEvent[] {
   const chunk = (delta: Record<string, unknown>, finishReason: string | null): SseEvent => {
@@ -248,6 +253,9 @@ export function responsesFailedJson(
     usage: null,
   });
 }
+
+/** A Responses stream ends with one event carrying the whole response (`response.completed` / `.incomplete`). */
+export const RESPONSES_TERMINAL_EVENTS = 1;
 
 export function responsesEvents(answer: PlannedAnswer, info: RequestInfo, ids: ResponsesIds): SseEvent[] {
   const events: SseEvent[] = [];

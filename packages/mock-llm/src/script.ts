@@ -6,6 +6,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   "latency",
   "error",
   "stream_cut",
+  "stream_incomplete",
+  "stream_reset",
   "hang",
   "malformed_json",
   "error_payload",
@@ -31,8 +33,9 @@ export interface BuiltInScenario {
  */
 export const BUILT_IN_SCENARIOS: Readonly<Record<string, BuiltInScenario>> = (() => {
   const scenarios: Record<string, BuiltInScenario> = {};
-  for (const kind of ["ok", "stream_cut", "hang", "malformed_json", "error_payload", "truncated", "content_filter", "refusal", "empty", "tool_calls"] as const) {
-    scenarios[kind] = { steps: [{ kind }], repeat: true };
+  for (const kind of FAULT_KINDS) {
+    // The two kinds that need parameters have no scenario of their own (`slow` stands for latency).
+    if (kind !== "latency" && kind !== "error") scenarios[kind] = { steps: [{ kind } as FaultStep], repeat: true };
   }
   for (const preset of ERROR_PRESETS) scenarios[preset] = { steps: [{ kind: "error", error: preset }], repeat: true };
   scenarios.slow = { steps: [{ kind: "latency", ms: 1000 }], repeat: true };

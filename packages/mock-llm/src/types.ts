@@ -86,6 +86,28 @@ export interface StreamCutStep extends StepCommon {
   afterChunks?: number;
 }
 
+/**
+ * The stream ends cleanly (a properly finished response) after `afterChunks` SSE events but before its terminal
+ * events: chat gets no `finish_reason` chunk, usage chunk or `[DONE]`, Responses no `response.completed`, Anthropic
+ * no `message_delta` / `message_stop`. The SDKs end their loop without an error. Non-streaming: a 200 with half the
+ * JSON body, properly ended.
+ */
+export interface StreamIncompleteStep extends StepCommon {
+  kind: "stream_incomplete";
+  /** SSE events sent first (default 2), never the terminal ones. */
+  afterChunks?: number;
+}
+
+/**
+ * The connection is reset (a TCP RST, as a proxy sends when its upstream goes away) after `afterChunks` SSE events,
+ * before the terminal ones; non-streaming, half-way through the JSON body. The client sees `ECONNRESET`.
+ */
+export interface StreamResetStep extends StepCommon {
+  kind: "stream_reset";
+  /** SSE events sent first (default 2), never the terminal ones. */
+  afterChunks?: number;
+}
+
 /** Never answers. For streams, `afterChunks` events are sent first. Ends when the client aborts or on close(). */
 export interface HangStep extends StepCommon {
   kind: "hang";
@@ -146,6 +168,8 @@ export type FaultStep =
   | LatencyStep
   | ErrorStep
   | StreamCutStep
+  | StreamIncompleteStep
+  | StreamResetStep
   | HangStep
   | MalformedJsonStep
   | ErrorPayloadStep

@@ -140,6 +140,17 @@ describe("anthropic messages", () => {
     expect(((await body.json()) as Json).error).toEqual({ type: "api_error", message: "Internal server error" });
   });
 
+  it("stream_incomplete: the stream ends cleanly without message_delta and message_stop", async () => {
+    mock.enqueue({ kind: "stream_incomplete", afterChunks: 1000 });
+    const { text, error } = await readUntilEnd(await messages({ stream: true }));
+    expect(error).toBeUndefined();
+    const names = parseSse(text).map((event) => event.event);
+    expect(names.slice(0, 3)).toEqual(["message_start", "ping", "content_block_start"]);
+    expect(names.at(-1)).toBe("content_block_stop");
+    expect(names).not.toContain("message_delta");
+    expect(names).not.toContain("message_stop");
+  });
+
   it("cuts a stream and 404s unknown Anthropic paths in the Anthropic shape", async () => {
     mock.enqueue({ kind: "stream_cut", afterChunks: 4 });
     const { text, error } = await readUntilEnd(await messages({ stream: true }));

@@ -351,6 +351,45 @@ describe("chat completions: broken connections", () => {
     expect(text).not.toContain("[DONE]");
   });
 
+  it("stream_incomplete: ends the response cleanly before the finish_reason chunk, the usage chunk and [DONE]", async () => {
+    mock.enqueue({ kind: "stream_incomplete", afterChunks: 2 }, { kind: "stream_incomplete", afterChunks: 1000 });
+    const cut = await readUntilEnd(await chat({ stream: true, stream_options: { include_usage: true } }));
+    // A properly finished response: the reader ends without an error, nothing on the wire says it was cut.
+    expect(cut.error).toBeUndefined();
+    expect(cut.text).not.toContain("[DONE]");
+    const chunks = jsonEvents(cut.text) as Array<{ choices: Array<{ finish_reason: string | null }>; usage: unknown }>;
+    expect(chunks).toHaveLength(2);
+    // However many events are asked for, the terminal ones never come.
+    const all = await readUntilEnd(await chat({ stream: true, stream_options: { include_usage: true } }));
+    expect(all.error).toBeUndefined();
+    const allChunks = jsonEvents(all.text) as typeof chunks;
+    expect(allChunks.length).toBeGreaterThan(2);
+    expect(allChunks.flatMap((chunk) => chunk.choices.map((choice) => choice.finish_reason))).toEqual(allChunks.map(() => null));
+    expect(allChunks.every((chunk) => chunk.usage === null)).toBe(true);
+  });
+
+  it("stream_incomplete without streaming: a 200 with half the JSON body, properly ended", async () => {
+    mock.enqueue({ kind: "stream_incomplete" });
+    const { text, error } = await readUntilEnd(await chat({}));
+    expect(error).toBeUndefined();
+    expect(text.startsWith('{"id":"chatcmpl-')).toBe(true);
+    expect(() => JSON.parse(text)).toThrow(SyntaxError);
+  });
+
+  it("stream_reset: the connection is reset (ECONNRESET) after N chunks, before the end of the stream", async () => {
+    mock.enqueue({ kind: "stream_reset", afterChunks: 3 }, { kind: "stream_reset" });
+    const response = await chat({ stream: true, stream_options: { include_usage: true } });
+    expect(response.status).toBe(200);
+    const { text, error } = await readUntilEnd(response);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as { cause?: { code?: string } }).cause?.code).toBe("ECONNRESET");
+    expect(parseSse(text).length).toBeLessThanOrEqual(3);
+    expect(text).not.toContain("[DONE]");
+    // Non-streaming: reset half-way through the body.
+    const json = await readUntilEnd(await chat({}));
+    expect((json.error as { cause?: { code?: string } }).cause?.code).toBe("ECONNRESET");
+  });
+
   it("cuts a JSON body half-way", async () => {
     mock.enqueue({ kind: "stream_cut" });
     const response = await chat({});

@@ -97,6 +97,15 @@ describe("responses", () => {
     expect(last.response.error.code).toBe("rate_limit_exceeded");
   });
 
+  it("stream_incomplete: the event stream ends cleanly without response.completed", async () => {
+    mock.enqueue({ kind: "stream_incomplete", afterChunks: 1000 });
+    const response = await respond({ stream: true });
+    const types = parseSse(await response.text()).map((event) => event.event);
+    expect(types[0]).toBe("response.created");
+    expect(types.at(-1)).toBe("response.output_item.done");
+    expect(types.some((type) => ["response.completed", "response.incomplete", "response.failed"].includes(type ?? ""))).toBe(false);
+  });
+
   it("answers function calls and refusals", async () => {
     const tools = [{ type: "function", name: "search", parameters: { type: "object", properties: { q: { type: "string" } } } }];
     const calls = (await (await respond({ tools }, { "x-mock-scenario": "tool_calls" })).json()) as Json;

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -125,5 +125,18 @@ describe("CLI", () => {
     const [code] = (await once(child, "exit")) as [number | null];
     expect(code).toBe(1);
     expect(stderr).toContain("Invalid fault script at sequence[0].kind");
+  });
+});
+
+describe("package manifest", () => {
+  it("declares no dependency or peer dependency that its source does not import", () => {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+    const manifest = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as Record<string, Record<string, string> | undefined>;
+    const declared = [manifest.dependencies, manifest.peerDependencies, manifest.optionalDependencies].flatMap((deps) => Object.keys(deps ?? {}));
+    const sources = readdirSync(path.join(root, "src"))
+      .filter((file) => file.endsWith(".ts"))
+      .map((file) => readFileSync(path.join(root, "src", file), "utf8"))
+      .join("\n");
+    for (const name of declared) expect(sources, `${name} is declared`).toContain(`from "${name}`);
   });
 });

@@ -94,7 +94,10 @@ export interface ChildReport {
 const run = promisify(execFile);
 
 /** Runs `node <args>` (a fixture app, as an app would run) and parses the report it prints. */
-export async function runChild(args: string[]): Promise<ChildReport> {
-  const { stdout } = await run(process.execPath, args, { timeout: 30_000 });
+export async function runChild(args: string[], env: Record<string, string> = {}): Promise<ChildReport> {
+  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
+  // The child reads the opt-in only when a test sets it, whatever the developer's shell exports.
+  if (env.OTEL_SEMCONV_STABILITY_OPT_IN === undefined) delete childEnv.OTEL_SEMCONV_STABILITY_OPT_IN;
+  const { stdout } = await run(process.execPath, args, { timeout: 30_000, env: childEnv });
   return JSON.parse(stdout) as ChildReport;
 }
