@@ -299,6 +299,7 @@ export const SOFT_ERROR_KINDS = [
   "empty_tool_result",
   "tool_is_error",
   "stream_aborted",
+  "stream_incomplete",
 ] as const;
 export type SoftErrorKind = (typeof SOFT_ERROR_KINDS)[number];
 
