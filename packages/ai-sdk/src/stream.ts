@@ -100,7 +100,15 @@ class StreamWatch {
 function errorDetail(error: unknown): string {
   const fields = fieldsOf(error);
   const inner = fieldsOf(fields?.error);
-  const text = stringOf(inner?.code) ?? stringOf(inner?.type) ?? stringOf(fields?.message) ?? stringOf(inner?.message) ?? (typeof error === "string" ? error : "error");
+  const ownType = stringOf(fields?.type);
+  const text =
+    stringOf(inner?.code) ??
+    stringOf(inner?.type) ??
+    stringOf(fields?.code) ??
+    (ownType !== "error" ? ownType : undefined) ??
+    stringOf(fields?.message) ??
+    stringOf(inner?.message) ??
+    (typeof error === "string" ? error : "error");
   return text.length > ERROR_DETAIL_MAX ? `${text.slice(0, ERROR_DETAIL_MAX)}…` : text;
 }
 
@@ -142,7 +150,8 @@ export function observeModelStream(
       },
       async cancel(reason) {
         if (!watch.ended) watch.stopping = true;
-        watch.finish({ kind: "stopped" });
+        // The AI SDK cancels the model's stream when the call's signal aborts (ai 7): that is an abort.
+        watch.finish(signal?.aborted === true ? { kind: "aborted" } : { kind: "stopped" });
         await reader.cancel(reason);
       },
     },
