@@ -45,6 +45,8 @@ export class ModelCall {
   private pendingError: unknown;
   private settleTimer: NodeJS.Timeout | undefined;
   private ended = false;
+  /** How the call's stream ended, once it did. */
+  streamEnd: ModelStreamEnd["kind"] | undefined;
   private readonly endListeners: Array<() => void> = [];
 
   constructor(
@@ -149,6 +151,7 @@ export class ModelCall {
 
   private streamEnded(end: ModelStreamEnd): void {
     if (this.ended) return;
+    this.streamEnd = end.kind;
     this.record(end.response);
     if (end.kind === "aborted") this.llm.softError("stream_aborted", "aborted");
     else if (end.kind === "stopped") this.llm.softError("stream_aborted", "consumer stopped early");

@@ -6,6 +6,7 @@
  */
 import { context, diag } from "@opentelemetry/api";
 import { ModelCall } from "./call.js";
+import { isHandled } from "./handled.js";
 import { callStartOf } from "./request.js";
 import { runScopeOf } from "./run-scope.js";
 import { aiSdkTracer } from "./tracer.js";
@@ -97,10 +98,12 @@ export function telltaleMiddleware(): TelltaleLanguageModelMiddleware {
   return {
     specificationVersion: "v3",
     wrapGenerate({ doGenerate, params, model }) {
+      if (isHandled(context.active())) return doGenerate();
       const call = callFor(model, params, false);
       return call === undefined ? doGenerate() : generate(call, doGenerate);
     },
     wrapStream({ doStream, params, model }) {
+      if (isHandled(context.active())) return doStream();
       const call = callFor(model, params, true);
       return call === undefined ? doStream() : stream(call, doStream);
     },

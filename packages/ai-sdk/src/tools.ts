@@ -79,3 +79,9 @@ export function instrumentTools<TOOLS extends Record<string, ExecutableTool>>(to
   }
   return result as TOOLS;
 }
+
+/** Whether `definition` is a tool whose `execute` runs as a Telltale tool span already. */
+export function isInstrumentedTool(definition: unknown): boolean {
+  const execute = (definition as { execute?: unknown } | undefined)?.execute;
+  return typeof execute === "function" && (execute as { [INSTRUMENTED]?: boolean })[INSTRUMENTED] === true;
+}
