@@ -27,7 +27,7 @@ function isUnder(child: ReadableSpan, ancestor: ReadableSpan): boolean {
   const byId = new Map(spans().map((span) => [span.spanContext().spanId, span]));
   let current: ReadableSpan | undefined = child;
   while (current !== undefined) {
-    const parentId = current.parentSpanContext?.spanId;
+    const parentId: string | undefined = current.parentSpanContext?.spanId;
     if (parentId === ancestor.spanContext().spanId) return true;
     current = parentId === undefined ? undefined : byId.get(parentId);
   }

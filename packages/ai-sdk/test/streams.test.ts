@@ -90,7 +90,7 @@ describe.each(MAJORS)("$label", (major) => {
     const mock = await mockLlm();
     mock.enqueue({ kind: "stream_cut", afterChunks: 3 });
     const result = major.ai.streamText({ model: instrumented(major, major.openai(mock, "gpt-4o-mini", "chat")), prompt: "Cut me off", maxRetries: 0 });
-    await result.consumeStream({ onError: () => undefined }).catch(() => undefined);
+    await Promise.resolve(result.consumeStream({ onError: () => undefined })).catch(() => undefined);
     await until(() => spans().length === 1, "the cut stream's span to end", 15_000);
     const span = onlySpan("chat gpt-4o-mini");
     const failed = span.status.code === SpanStatusCode.ERROR;
@@ -104,7 +104,7 @@ describe.each(MAJORS)("$label", (major) => {
     const mock = await mockLlm();
     mock.enqueue({ kind: "error_payload", afterChunks: 3 });
     const result = major.ai.streamText({ model: instrumented(major, major.anthropic(mock, "claude-sonnet-4-5")), prompt: "Fail inside" });
-    await result.consumeStream({ onError: () => undefined }).catch(() => undefined);
+    await Promise.resolve(result.consumeStream({ onError: () => undefined })).catch(() => undefined);
     await until(() => spans().length === 1, "the stream's span to end", 15_000);
     const span = onlySpan("chat claude-sonnet-4-5");
     expect(attr(span, "telltale.soft_error")).toBe("error_payload");
