@@ -4,9 +4,11 @@ export { instrumentTools, type ToolSetOptions, type ToolSpanOptions } from "./to
 export { ANSWER_STEP } from "./outcome.js";
 export { VERSION, SCOPE_NAME } from "./version.js";
 export {
+  isTelltaleTelemetry,
   telltaleTelemetry,
   type ExecuteLanguageModelCallOptions,
   type ExecuteToolOptions,
   type TelltaleTelemetry,
   type TelltaleTelemetryOptions,
 } from "./telemetry.js";
+export { installedAiVersion, registerGlobalTelemetry, type GlobalRegistration } from "./global.js";

@@ -75,7 +75,17 @@ function abortErrorOf(event: unknown): Error {
   return error;
 }
 
+// Brands every integration `telltaleTelemetry` makes, so that a second registration is seen (Symbol.for: the ESM and
+// CJS copies of this package agree).
+const TELLTALE_TELEMETRY = Symbol.for("telltale.ai-sdk.telemetry");
+
+/** Whether `value` is an integration made by `telltaleTelemetry` (of either copy of this package). */
+export function isTelltaleTelemetry(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[TELLTALE_TELEMETRY] === true;
+}
+
 class TelemetryIntegration implements TelltaleTelemetry {
+  readonly [TELLTALE_TELEMETRY] = true;
   private readonly runs = new Map<string, HookRun>();
   private readonly endedRuns = new Map<string, HookRun>();
   /** Tool outputs on their way from `onToolExecutionEnd` to the tool span that waits for them, by tool call id. */
