@@ -26,6 +26,7 @@ import {
 import { MeterProvider, PeriodicExportingMetricReader, type IMetricReader } from "@opentelemetry/sdk-metrics";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace";
+import { registerGlobalTelemetry } from "@telltale/ai-sdk";
 import { ATTR_SERVICE_NAME, ATTR_TELLTALE_SAMPLING_REASONS, setDefaultBudget } from "@telltale/core";
 import { AnthropicInstrumentation } from "@telltale/instrumentation-anthropic";
 import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
@@ -324,6 +325,8 @@ export function start(options: StartOptions = {}): TelltaleSdk {
     instrumentations,
   });
   nodeSdk.start();
+  // The Vercel AI SDK calls HTTP with fetch: on ai 7 its telemetry integration is the app-wide hook.
+  registerGlobalTelemetry();
 
   let shutdownPromise: Promise<void> | undefined;
   let removeProcessHooks = (): void => {};
