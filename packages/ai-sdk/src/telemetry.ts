@@ -84,6 +84,20 @@ export function isTelltaleTelemetry(value: unknown): boolean {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[TELLTALE_TELEMETRY] === true;
 }
 
+// The runs some Telltale integration already traces, process-wide: when two are registered (say `@telltale/node`'s
+// and the app's own), the first to see a run traces it and the others stay out of it.
+const CLAIMED_RUNS = Symbol.for("telltale.ai-sdk.claimed_runs");
+
+function claimedRuns(): Set<string> {
+  const holder = globalThis as unknown as Record<symbol, Set<string> | undefined>;
+  let claimed = holder[CLAIMED_RUNS];
+  if (claimed === undefined) {
+    claimed = new Set();
+    holder[CLAIMED_RUNS] = claimed;
+  }
+  return claimed;
+}
+
 class TelemetryIntegration implements TelltaleTelemetry {
   readonly [TELLTALE_TELEMETRY] = true;
   private readonly runs = new Map<string, HookRun>();
@@ -107,6 +121,9 @@ class TelemetryIntegration implements TelltaleTelemetry {
       const operation = RUN_OPERATIONS[stringOf(fields?.operationId) ?? ""];
       const callId = callIdOf(event);
       if (operation === undefined || callId === undefined) return;
+      const claimed = claimedRuns();
+      if (claimed.has(callId)) return;
+      claimed.add(callId);
       const name = stringOf(fields?.functionId) ?? this.options.agentName ?? operation;
       while (this.runs.size >= MAX_OPEN_RUNS) {
         const oldest = this.runs.values().next().value;
@@ -173,6 +190,7 @@ class TelemetryIntegration implements TelltaleTelemetry {
 
   private ended(callId: string, run: HookRun): void {
     this.runs.delete(callId);
+    claimedRuns().delete(callId);
     this.endedRuns.set(callId, run);
     while (this.endedRuns.size > MAX_ENDED_RUNS) {
       const oldest = this.endedRuns.keys().next().value;
