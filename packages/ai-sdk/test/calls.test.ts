@@ -3,7 +3,7 @@
 // errors from finish reasons (F4), usage with cached and reasoning tokens.
 import { SpanStatusCode } from "@opentelemetry/api";
 import { beforeEach, describe, expect, it } from "vitest";
-import { agentRun } from "@telltale/ai-sdk";
+import { agentRun, telltaleMiddleware } from "@telltale/ai-sdk";
 import { API_KEY, allSpansExporter, attr, exporter, instrumented, MAJORS, mockLlm, onlySpan, spans, until } from "./harness.js";
 
 beforeEach(async () => {
@@ -52,6 +52,16 @@ describe.each(MAJORS)("$label", (major) => {
     expect(attr(span, "gen_ai.usage.reasoning.output_tokens") ?? attr(span, "gen_ai.usage.reasoning_output_tokens")).toBe(5);
     expect(attr(span, "gen_ai.usage.cache_read.input_tokens") ?? attr(span, "gen_ai.usage.cache_read_input_tokens")).toBe(2);
     expect(attr(span, "gen_ai.usage.input_tokens")).toBe(Math.ceil("Say hello to the retry loop".length / 4));
+  });
+
+  it("wrapProvider with the middleware instruments every model of the provider, once for the whole app", async () => {
+    const mock = await mockLlm();
+    mock.enqueue({ kind: "error", error: "server_error", retryAfterMs: 5 }, { kind: "ok" });
+    const openai = major.ai.wrapProvider({ provider: major.openaiProvider(mock), languageModelMiddleware: telltaleMiddleware() });
+    await major.ai.generateText({ model: openai.languageModel("gpt-4o-mini"), prompt: "Hi" });
+    const span = onlySpan("chat gpt-4o-mini");
+    expect(attr(span, "telltale.attempt.status_codes")).toEqual([500, 200]);
+    expect(attr(span, "gen_ai.provider.name")).toBe("openai");
   });
 
   it("names the Anthropic provider and its usage from the Messages API", async () => {

@@ -26,6 +26,8 @@ export interface Major {
   ai: typeof ai7;
   openai(mock: MockLlm, modelId: string, api?: "responses" | "chat"): Model;
   anthropic(mock: MockLlm, modelId: string): Model;
+  /** The OpenAI provider itself (what `wrapProvider` takes). */
+  openaiProvider(mock: MockLlm): Parameters<typeof ai7.wrapProvider>[0]["provider"];
 }
 
 type OpenAIFactory = (options: { baseURL: string; apiKey: string }) => ((modelId: string) => unknown) & { chat(modelId: string): unknown };
@@ -41,6 +43,7 @@ function major(label: string, number: 5 | 6 | 7, module: unknown, openaiFactory:
       return (api === "chat" ? provider.chat(modelId) : provider(modelId)) as Model;
     },
     anthropic: (mock, modelId) => anthropicFactory({ baseURL: `${mock.url}/v1`, apiKey: API_KEY })(modelId) as Model,
+    openaiProvider: (mock) => openaiFactory({ baseURL: `${mock.url}/v1`, apiKey: API_KEY }) as unknown as Parameters<typeof ai7.wrapProvider>[0]["provider"],
   };
 }
 
