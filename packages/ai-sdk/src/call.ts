@@ -135,8 +135,9 @@ export class ModelCall {
     this.end();
   }
 
-  /** The stream the model answered with, observed until it ends however it ends. */
-  observe(stream: ReadableStream<unknown>): ReadableStream<unknown> {
+  /** The stream the model answered with, observed until it ends however it ends; `stripRaw`: the raw chunks were
+   * requested by Telltale (for usage so far), not by the app, and are not passed on. */
+  observe(stream: ReadableStream<unknown>, stripRaw = false): ReadableStream<unknown> {
     const startedAt = performance.now();
     let first = true;
     return observeModelStream(stream, this.start.abortSignal, {
@@ -146,7 +147,7 @@ export class ModelCall {
         this.llm.span.setAttribute(ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, (performance.now() - startedAt) / 1000);
       },
       onEnd: (end) => this.streamEnded(end),
-    });
+    }, stripRaw);
   }
 
   private streamEnded(end: ModelStreamEnd): void {

@@ -17,6 +17,7 @@ export interface ModelCallParams {
   readonly abortSignal?: AbortSignal | undefined;
   readonly maxOutputTokens?: number | undefined;
   readonly temperature?: number | undefined;
+  readonly includeRawChunks?: boolean | undefined;
 }
 
 /** The part of an AI SDK language model the middleware reads. */
@@ -31,6 +32,7 @@ export interface ModelIdentity {
  */
 export interface TelltaleLanguageModelMiddleware {
   readonly specificationVersion: "v3";
+  transformParams<P extends ModelCallParams>(options: { type: "generate" | "stream"; params: P }): PromiseLike<P>;
   wrapGenerate<R>(options: { doGenerate: () => PromiseLike<R>; params: ModelCallParams; model: ModelIdentity }): PromiseLike<R>;
   wrapStream<R extends { stream: ReadableStream<unknown> }>(options: {
     doStream: () => PromiseLike<R>;
@@ -40,6 +42,9 @@ export interface TelltaleLanguageModelMiddleware {
 }
 
 const unknownRetry = (): undefined => undefined;
+
+/** Stream call options to which Telltale added `includeRawChunks` (the app did not ask for raw chunks). */
+const rawChunksAdded = new WeakSet<object>();
 
 /** Calls still open (under way, or waiting for a retry), by the prompt their attempts share. */
 const openCalls = new WeakMap<object, ModelCall>();
@@ -76,7 +81,7 @@ async function generate<R>(call: ModelCall, doGenerate: () => PromiseLike<R>): P
   return result;
 }
 
-async function stream<R extends { stream: ReadableStream<unknown> }>(call: ModelCall, doStream: () => PromiseLike<R>): Promise<R> {
+async function stream<R extends { stream: ReadableStream<unknown> }>(call: ModelCall, params: ModelCallParams, doStream: () => PromiseLike<R>): Promise<R> {
   const refusal = call.refusal();
   if (refusal !== undefined) {
     call.end(refusal);
@@ -87,7 +92,7 @@ async function stream<R extends { stream: ReadableStream<unknown> }>(call: Model
     call.end();
     return result;
   }
-  return { ...result, stream: call.observe(result.stream) };
+  return { ...result, stream: call.observe(result.stream, rawChunksAdded.has(params)) };
 }
 
 /**
@@ -97,6 +102,14 @@ async function stream<R extends { stream: ReadableStream<unknown> }>(call: Model
 export function telltaleMiddleware(): TelltaleLanguageModelMiddleware {
   return {
     specificationVersion: "v3",
+    // A stream's usage comes in its finish part; an aborted stream has none. The provider's raw chunks carry usage
+    // earlier (Anthropic's message_start): they are requested, read, and not passed on.
+    transformParams({ type, params }) {
+      if (type !== "stream" || params.includeRawChunks === true || isHandled(context.active())) return Promise.resolve(params);
+      const withRawChunks = { ...params, includeRawChunks: true };
+      rawChunksAdded.add(withRawChunks);
+      return Promise.resolve(withRawChunks);
+    },
     wrapGenerate({ doGenerate, params, model }) {
       if (isHandled(context.active())) return doGenerate();
       const call = callFor(model, params, false);
@@ -105,7 +118,7 @@ export function telltaleMiddleware(): TelltaleLanguageModelMiddleware {
     wrapStream({ doStream, params, model }) {
       if (isHandled(context.active())) return doStream();
       const call = callFor(model, params, true);
-      return call === undefined ? doStream() : stream(call, doStream);
+      return call === undefined ? doStream() : stream(call, params, doStream);
     },
   };
 }

@@ -125,3 +125,20 @@ export function readContentPart(response: ModelResponse, value: unknown): void {
     response.toolCalls.push(id === undefined ? { name } : { id, name });
   }
 }
+
+/**
+ * Usage in a provider's raw stream chunk (a `raw` part, with `includeRawChunks`): Anthropic's `message_start`
+ * (`message.usage`) and `message_delta` (`usage`), OpenAI Chat Completions' last chunk (`usage`), OpenAI Responses'
+ * terminal event (`response.usage`). The counts of later chunks replace earlier ones field by field.
+ */
+export function rawUsageOf(rawValue: unknown, soFar: LlmUsage | undefined): LlmUsage | undefined {
+  const chunk = fieldsOf(rawValue);
+  const usage = fieldsOf(chunk?.usage) ?? fieldsOf(fieldsOf(chunk?.message)?.usage) ?? fieldsOf(fieldsOf(chunk?.response)?.usage);
+  if (usage === undefined) return soFar;
+  const result: LlmUsage = { ...soFar };
+  assign(result, "inputTokens", numberOf(usage.input_tokens) ?? numberOf(usage.prompt_tokens));
+  assign(result, "outputTokens", numberOf(usage.output_tokens) ?? numberOf(usage.completion_tokens));
+  assign(result, "cacheReadInputTokens", numberOf(usage.cache_read_input_tokens));
+  assign(result, "cacheCreationInputTokens", numberOf(usage.cache_creation_input_tokens));
+  return Object.keys(result).length === 0 ? soFar : result;
+}

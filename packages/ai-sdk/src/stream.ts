@@ -5,9 +5,10 @@
  * read of the source per read of the consumer.
  */
 import { diag } from "@opentelemetry/api";
+import type { LlmUsage } from "@telltale/core";
 import { fieldsOf, stringOf } from "@telltale/instrumentation-common";
 import { isAbort } from "./errors.js";
-import { finishReasonOf, readContentPart, readResponseMetadata, usageOf, type ModelResponse } from "./shapes.js";
+import { finishReasonOf, rawUsageOf, readContentPart, readResponseMetadata, usageOf, type ModelResponse } from "./shapes.js";
 
 /** How a model stream ended, with what it said so far. */
 export type ModelStreamEnd = { response: ModelResponse; errorPart?: string } & (
@@ -31,6 +32,8 @@ const ERROR_DETAIL_MAX = 120;
 
 class StreamWatch {
   readonly response: ModelResponse = { toolCalls: [], hasText: false };
+  /** Usage from the provider's raw chunks, for a stream that ends before its finish part. */
+  rawUsage: LlmUsage | undefined;
   errorPart: string | undefined;
   ended = false;
   readsInFlight = 0;
@@ -74,6 +77,9 @@ class StreamWatch {
         case "error":
           this.errorPart ??= errorDetail(fields?.error);
           break;
+        case "raw":
+          this.rawUsage = rawUsageOf(fields?.rawValue, this.rawUsage);
+          break;
       }
     } catch (failure) {
       diag.error("telltale: observing a model stream part failed", failure);
@@ -85,6 +91,8 @@ class StreamWatch {
     this.ended = true;
     abandonedStreams.unregister(this);
     this.signal?.removeEventListener("abort", this.onAbort);
+    // The finish part's usage is the provider's last word; without it, what the raw chunks said so far.
+    if (this.response.usage === undefined && this.rawUsage !== undefined) this.response.usage = this.rawUsage;
     try {
       this.observer.onEnd({ ...end, response: this.response, ...(this.errorPart !== undefined ? { errorPart: this.errorPart } : {}) });
     } catch (failure) {
@@ -112,11 +120,19 @@ function errorDetail(error: unknown): string {
   return text.length > ERROR_DETAIL_MAX ? `${text.slice(0, ERROR_DETAIL_MAX)}…` : text;
 }
 
-/** A stream that yields what `source` yields, observed by `observer`. */
+function isRawPart(part: unknown): boolean {
+  return fieldsOf(part)?.type === "raw";
+}
+
+/**
+ * A stream that yields what `source` yields, observed by `observer`. With `stripRaw`, the provider's raw chunks
+ * (requested by Telltale, not by the app) are read and not passed on.
+ */
 export function observeModelStream(
   source: ReadableStream<unknown>,
   signal: AbortSignal | undefined,
   observer: ModelStreamObserver,
+  stripRaw = false,
 ): ReadableStream<unknown> {
   const watch = new StreamWatch(observer, signal);
   const reader = source.getReader();
@@ -125,28 +141,33 @@ export function observeModelStream(
   const observed = new ReadableStream<unknown>(
     {
       async pull(controller) {
-        watch.readsInFlight += 1;
-        let result: Awaited<ReturnType<typeof reader.read>>;
-        try {
-          result = await reader.read();
-        } catch (error) {
+        // One part for the consumer per pull: raw parts the app did not ask for are read past.
+        for (;;) {
+          watch.readsInFlight += 1;
+          let result: Awaited<ReturnType<typeof reader.read>>;
+          try {
+            result = await reader.read();
+          } catch (error) {
+            watch.readsInFlight -= 1;
+            watch.finish(watch.endedBy(error));
+            controller.error(error);
+            return;
+          }
           watch.readsInFlight -= 1;
-          watch.finish(watch.endedBy(error));
-          controller.error(error);
+          if (result.done) {
+            watch.finish(signal?.aborted === true ? { kind: "aborted" } : { kind: "completed" });
+            controller.close();
+            return;
+          }
+          watch.see(result.value);
+          if (stripRaw && isRawPart(result.value)) continue;
+          if (first) {
+            first = false;
+            observer.onFirstPart();
+          }
+          controller.enqueue(result.value);
           return;
         }
-        watch.readsInFlight -= 1;
-        if (result.done) {
-          watch.finish(signal?.aborted === true ? { kind: "aborted" } : { kind: "completed" });
-          controller.close();
-          return;
-        }
-        if (first) {
-          first = false;
-          observer.onFirstPart();
-        }
-        watch.see(result.value);
-        controller.enqueue(result.value);
       },
       async cancel(reason) {
         if (!watch.ended) watch.stopping = true;

@@ -19,6 +19,9 @@ describe.each(MAJORS)("$label", (major) => {
     const mock = await mockLlm();
     mock.enqueue({ kind: "ok", text: "Streaming words arrive one by one" });
     const result = major.ai.streamText({ model: instrumented(major, major.openai(mock, "gpt-4o-mini", api)), prompt: "Stream to me" });
+    const types: string[] = [];
+    for await (const part of result.fullStream) types.push(part.type);
+    expect(types).not.toContain("raw");
     expect(await result.text).toBe("Streaming words arrive one by one");
     await until(() => spans().length === 1, "the stream's span to end");
     const span = onlySpan("chat gpt-4o-mini");
@@ -84,6 +87,42 @@ describe.each(MAJORS)("$label", (major) => {
     const span = onlySpan("chat gpt-4o-mini");
     expect(attr(span, "telltale.soft_error")).toBe("stream_aborted");
     expect(attr(span, "telltale.soft_error.detail")).toBe("aborted");
+  });
+
+  it("an aborted stream keeps the usage the provider reported so far; the app sees no raw chunk it did not ask for (F15)", async () => {
+    const mock = await mockLlm();
+    mock.enqueue({ kind: "hang", afterChunks: 2 });
+    const controller = new AbortController();
+    const prompt = "Tell me a long story about retries";
+    const result = major.ai.streamText({
+      model: instrumented(major, major.anthropic(mock, "claude-sonnet-4-5")),
+      prompt,
+      abortSignal: controller.signal,
+    });
+    const types: string[] = [];
+    await (async () => {
+      for await (const part of result.fullStream) {
+        types.push(part.type);
+        if (part.type === "start-step" || part.type === "text-start") controller.abort();
+      }
+    })().catch(() => undefined);
+    await until(() => spans().length === 1, "the aborted stream's span to end", 15_000);
+    const span = onlySpan("chat claude-sonnet-4-5");
+    expect(attr(span, "telltale.soft_error")).toBe("stream_aborted");
+    // Anthropic's message_start carried the input tokens before anything else.
+    expect(attr(span, "gen_ai.usage.input_tokens")).toBe(Math.ceil(prompt.length / 4));
+    expect(types).not.toContain("raw");
+  });
+
+  it("passes the raw chunks on when the app asks for them", async () => {
+    const mock = await mockLlm();
+    mock.enqueue({ kind: "ok", text: "Raw and cooked" });
+    const result = major.ai.streamText({ model: instrumented(major, major.openai(mock, "gpt-4o-mini", "chat")), prompt: "Raw please", includeRawChunks: true });
+    const types: string[] = [];
+    for await (const part of result.fullStream) types.push(part.type);
+    expect(types).toContain("raw");
+    await until(() => spans().length === 1, "the stream's span to end");
+    expect(attr(onlySpan("chat gpt-4o-mini"), "gen_ai.usage.output_tokens")).toBe(Math.ceil("Raw and cooked".length / 4));
   });
 
   it("flags a stream the server cut before its finish part (F15)", async () => {
