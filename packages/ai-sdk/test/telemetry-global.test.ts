@@ -3,7 +3,9 @@
 // (their output judged from `onToolExecutionEnd`), and token usage counted once although both record it.
 import { OpenTelemetry } from "@ai-sdk/otel";
 import { telltaleTelemetry } from "@telltale/ai-sdk";
-import { generateText, registerTelemetry, stepCountIs, tool } from "ai";
+import { generateText, registerTelemetry, stepCountIs, streamText, tool } from "ai";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { attr, exporter, metricPoints, mockLlm, onlySpan, spans, until, MAJORS } from "./harness.js";
@@ -11,6 +13,8 @@ import { attr, exporter, metricPoints, mockLlm, onlySpan, spans, until, MAJORS }
 // Registered twice (as when @telltale/node registers it and the app does too): the first traces each run, alone.
 registerTelemetry(telltaleTelemetry({ agentName: "assistant" }), new OpenTelemetry(), telltaleTelemetry({ agentName: "second" }));
 const ai7 = MAJORS[2]!;
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
 
 beforeEach(async () => {
   exporter.reset();
@@ -66,5 +70,34 @@ describe("ai 7 with registerTelemetry(telltaleTelemetry(), new OpenTelemetry())"
     const used = ours.reduce((sum, span) => sum + Number(attr(span, "gen_ai.usage.input_tokens")) + Number(attr(span, "gen_ai.usage.output_tokens")), 0);
     expect(attr(run, "telltale.budget.tokens.used")).toBe(used);
     expect((await tokenUsageSum()) - usageBefore).toBe(used);
+  });
+
+  it("a streamed run the consumer breaks out of ends, run and call, once the dropped stream is collected (F15)", async () => {
+    const mock = await mockLlm();
+    const words = Array.from({ length: 40 }, (_, index) => `word${index}`).join(" ");
+    mock.enqueue({ kind: "ok", text: words, chunkDelayMs: 2 });
+    let result: ReturnType<typeof streamText> | undefined = streamText({
+      model: ai7.openai(mock, "gpt-4o-mini", "chat"),
+      prompt: "Count",
+      telemetry: { functionId: "counter" },
+    });
+    for await (const text of result.textStream) {
+      if (text.length > 0) break;
+    }
+    result = undefined;
+    await until(
+      () => {
+        gc();
+        return spans().some((span) => span.name === "invoke_agent counter");
+      },
+      "the abandoned run to end",
+      15_000,
+    );
+    const run = onlySpan("invoke_agent counter");
+    expect(attr(run, "telltale.soft_error")).toBe("stream_aborted");
+    expect(attr(run, "telltale.soft_error.detail")).toBe("abandoned");
+    expect(attr(run, "telltale.keep.reasons")).toContain("soft_error");
+    const call = spans().find((span) => span.name === "chat gpt-4o-mini" && span.instrumentationScope.name === "@telltale/ai-sdk");
+    expect(attr(call!, "telltale.soft_error.detail")).toBe("abandoned");
   });
 });
