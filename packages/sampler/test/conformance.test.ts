@@ -45,6 +45,8 @@ describe("conformance corpus", () => {
       "duplicate",
       "keep-flag",
       "failed-retried-slow",
+      "ai-sdk-stream-incomplete",
+      "ai-sdk-loop-partial",
     ]);
     expect(corpusPolicy(corpus).baseline).toEqual({ percentage: 25, hashSalt: "telltale-conformance" });
   });
