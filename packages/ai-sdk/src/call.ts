@@ -7,7 +7,7 @@
  * no next attempt comes (the retries were used up), the call ends when whoever knows says so (`settle`: the run's
  * end, ai 7's error hooks), or else when the AI SDK's retry wait for that error has passed with a margin.
  */
-import { context, type Attributes, type Context, type Tracer } from "@opentelemetry/api";
+import { context, diag, type Attributes, type Context, type Tracer } from "@opentelemetry/api";
 import {
   ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS,
@@ -93,7 +93,12 @@ export class ModelCall {
       return result;
     } catch (error) {
       this.lastAttemptEndedAt = performance.now();
-      this.failedAttempt(error, waitMs, startedAt, willRetry);
+      try {
+        this.failedAttempt(error, waitMs, startedAt, willRetry);
+      } catch (failure) {
+        diag.error("telltale: recording a failed AI SDK attempt failed", failure);
+        this.end();
+      }
       throw error;
     }
   }
@@ -128,16 +133,30 @@ export class ModelCall {
   /** A whole response arrived: response, usage, tool calls and soft errors, then the span ends. */
   completeWith(result: unknown): void {
     if (this.ended) return;
-    const response = generateResultOf(result);
-    this.record(response);
-    const soft = responseSoftError(response, false);
-    if (soft !== undefined) this.llm.softError(soft.kind, soft.detail);
+    try {
+      const response = generateResultOf(result);
+      this.record(response);
+      const soft = responseSoftError(response, false);
+      if (soft !== undefined) this.llm.softError(soft.kind, soft.detail);
+    } catch (failure) {
+      diag.error("telltale: reading an AI SDK model response failed", failure);
+    }
     this.end();
   }
 
   /** The stream the model answered with, observed until it ends however it ends; `stripRaw`: the raw chunks were
    * requested by Telltale (for usage so far), not by the app, and are not passed on. */
   observe(stream: ReadableStream<unknown>, stripRaw = false): ReadableStream<unknown> {
+    try {
+      return this.observeOrThrow(stream, stripRaw);
+    } catch (failure) {
+      diag.error("telltale: observing an AI SDK model stream failed", failure);
+      this.end();
+      return stream;
+    }
+  }
+
+  private observeOrThrow(stream: ReadableStream<unknown>, stripRaw: boolean): ReadableStream<unknown> {
     const startedAt = performance.now();
     let first = true;
     return observeModelStream(stream, this.start.abortSignal, {

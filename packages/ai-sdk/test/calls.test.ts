@@ -4,7 +4,7 @@
 import { SpanStatusCode } from "@opentelemetry/api";
 import { beforeEach, describe, expect, it } from "vitest";
 import { agentRun, telltaleMiddleware } from "@telltale/ai-sdk";
-import { API_KEY, allSpansExporter, attr, exporter, instrumented, MAJORS, mockLlm, onlySpan, spans, until } from "./harness.js";
+import { API_KEY, allSpansExporter, attr, exporter, instrumented, MAJORS, mockLlm, onlySpan, spans, until, type Model } from "./harness.js";
 
 beforeEach(async () => {
   exporter.reset();
@@ -158,5 +158,28 @@ describe.each(MAJORS)("$label", (major) => {
       expect(JSON.stringify(span.attributes)).not.toContain(API_KEY);
       expect(JSON.stringify(span.events)).not.toContain(API_KEY);
     }
+  });
+
+  it("a hostile error from a model reaches the app unchanged, and the span still ends", async () => {
+    const hostile = new Error("provider exploded");
+    Object.defineProperty(hostile, "statusCode", {
+      get() {
+        throw new Error("a getter that throws");
+      },
+    });
+    const model = {
+      specificationVersion: ({ 5: "v2", 6: "v3", 7: "v4" } as const)[major.major],
+      provider: "custom.chat",
+      modelId: "in-process",
+      supportedUrls: {},
+      doGenerate: () => Promise.reject(hostile),
+      doStream: () => Promise.reject(hostile),
+    } as unknown as Model;
+    const failure = await major.ai
+      .generateText({ model: instrumented(major, model), prompt: "Hi", maxRetries: 0 })
+      .then(() => undefined, (error: unknown) => error);
+    expect(failure === hostile || (failure as { cause?: unknown }).cause === hostile || (failure as { lastError?: unknown }).lastError === hostile).toBe(true);
+    await until(() => spans().length === 1, "the call span to end");
+    expect(attr(onlySpan("chat in-process"), "gen_ai.provider.name")).toBe("custom");
   });
 });
