@@ -269,6 +269,8 @@ class TelemetryIntegration implements TelltaleTelemetry {
       }),
     );
     span.catch(() => undefined);
+    // A tool that threw has its span ended with the error: no output will be waited for.
+    Promise.resolve(executed).catch(() => this.toolOutputs.delete(options.toolCallId));
     if (executed === undefined) {
       this.toolOutputs.delete(options.toolCallId);
       return options.execute();
