@@ -12,7 +12,8 @@
 //
 //   node bench/run.mjs                     full run (~10 min on 2 cores), writes bench/results.json and results.md
 //   node bench/run.mjs --quick             a few iterations per variant: checks the wiring, numbers mean nothing
-//   --sections llm,sampler,core            only these sections
+//   --sections llm,sampler,core,aisdk      only these sections (aisdk: generateText of ai 7 over an in-process
+//                                          model, bare against Telltale, the AI SDK's own telemetry off and on)
 //   --variants bare@7,telltale@7           only these LLM variants (their bare lines are added)
 //   --modes plain                          only these LLM modes (plain, stream; default both)
 //   --reps N                               repetitions (default 11)
@@ -42,7 +43,7 @@ const args = parseArgs(process.argv.slice(2));
 const quick = args.quick === true;
 const reps = Number(args.reps ?? (quick ? 1 : 11));
 const anchorReps = Number(args["anchor-reps"] ?? (quick ? 1 : 40));
-const sections = new Set(String(args.sections ?? "llm,sampler,core").split(","));
+const sections = new Set(String(args.sections ?? "llm,sampler,core,aisdk").split(","));
 const llmModes = String(args.modes ?? "plain,stream")
   .split(",")
   .filter((mode) => mode === "plain" || mode === "stream");
@@ -55,6 +56,7 @@ const SIZES = quick
       sampler: { warmup: 1, samples: 2, tracesPerSample: 10 },
       memoryTraces: [100],
       core: { warmup: 10, samples: 2, opsPerSample: 20 },
+      aisdk: { warmup: 10, samples: 2, callsPerSample: 10 },
     }
   : {
       llm: {
@@ -64,6 +66,7 @@ const SIZES = quick
       sampler: { warmup: 8, samples: 15, tracesPerSample: 250 },
       memoryTraces: [1_000, 10_000],
       core: { warmup: 3000, samples: 12, opsPerSample: 2000 },
+      aisdk: { warmup: 500, samples: 12, callsPerSample: 200 },
     };
 
 async function main() {
@@ -104,6 +107,13 @@ async function main() {
       for (const impl of ["bare", "core"]) {
         jobs.push({ section: "core", key: `${op}/${impl}`, worker: "core-worker.cjs", options: { op, impl, ...SIZES.core } });
       }
+    }
+  }
+
+  if (sections.has("aisdk")) {
+    for (const [instrumentation, aiTelemetry] of AI_SDK_VARIANTS) {
+      const options = { instrumentation, aiTelemetry, ...SIZES.aisdk };
+      jobs.push({ section: "aisdk", key: `${instrumentation}/${aiTelemetry}`, worker: "ai-sdk-worker.cjs", options });
     }
   }
 
@@ -149,6 +159,7 @@ async function main() {
     anchorRun,
     sampler: sections.has("sampler") ? summariseSampler(runs, memory) : undefined,
     core: sections.has("core") ? summariseCore(runs) : undefined,
+    aiSdk: sections.has("aisdk") ? summariseAiSdk(runs) : undefined,
   };
   results.targets = evaluateTargets(results);
   mkdirSync(outDir, { recursive: true });
@@ -158,6 +169,36 @@ async function main() {
   // The machine, Node and package versions and every table, on the terminal too (without the hand-written notes).
   process.stdout.write(renderMarkdown(results, ""));
   process.stderr.write(`wrote ${path.join(outDir, "results.json")} and results.md in ${results.durationSeconds}s\n`);
+}
+
+/** The AI SDK lines: [instrumentation, the AI SDK's own telemetry] (src/ai-sdk-worker.cjs). */
+const AI_SDK_VARIANTS = [
+  ["bare", "off"],
+  ["telltale", "off"],
+  ["telltale-middleware", "off"],
+  ["bare", "on"],
+  ["telltale", "on"],
+];
+
+/** Per AI SDK line: µs per generateText call (median over repetitions of each repetition's median), spans per call,
+ * and what Telltale adds over the bare line with the same AI SDK telemetry. */
+function summariseAiSdk(runs) {
+  const lines = {};
+  for (const [instrumentation, aiTelemetry] of AI_SDK_VARIANTS) {
+    const results = runs.get(`${instrumentation}/${aiTelemetry}@aisdk`) ?? [];
+    const perRep = results.map((result) => median(result.perCallNs) / 1000);
+    lines[`${instrumentation}/${aiTelemetry}`] = {
+      usPerCall: median(perRep),
+      spreadUs: spreadOf(perRep),
+      spansPerCall: results[0]?.spansPerCall,
+      spanNames: results[0]?.spanNames,
+    };
+  }
+  for (const [key, line] of Object.entries(lines)) {
+    const bare = lines[`bare/${key.split("/")[1]}`];
+    if (!key.startsWith("bare/") && bare !== undefined) line.addedUsOverBare = line.usPerCall - bare.usPerCall;
+  }
+  return lines;
 }
 
 function selectLlmVariants() {

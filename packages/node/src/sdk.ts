@@ -10,6 +10,7 @@ import type { Instrumentation } from "@opentelemetry/instrumentation";
 import type { IMetricReader } from "@opentelemetry/sdk-metrics";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace";
+import { registerGlobalTelemetry } from "@telltale/ai-sdk";
 import { setDefaultBudget } from "@telltale/core";
 import { AnthropicInstrumentation } from "@telltale/instrumentation-anthropic";
 import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
@@ -268,6 +269,8 @@ export function start(options: StartOptions = {}): TelltaleSdk {
     instrumentations,
   });
   nodeSdk.start();
+  // The Vercel AI SDK calls HTTP with fetch: on ai 7 its telemetry integration is the app-wide hook.
+  registerGlobalTelemetry();
 
   const sdk = createHandle({
     config,

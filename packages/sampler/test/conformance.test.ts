@@ -49,6 +49,8 @@ describe("conformance corpus", () => {
       "deadline-exceeded",
       "idempotency-missing",
       "non-recoverable-retry",
+      "ai-sdk-stream-incomplete",
+      "ai-sdk-loop-partial",
     ]);
     expect(corpusPolicy(corpus).baseline).toEqual({ percentage: 25, hashSalt: "telltale-conformance" });
   });
