@@ -12,6 +12,7 @@ import {
   METRIC_MCP_SERVER_SESSION_DURATION,
 } from "@telltale/core";
 import { findMethodOwner } from "@telltale/instrumentation-common";
+import { Hook as RequireHook } from "require-in-the-middle";
 import { startClientCall } from "./client-call.js";
 import { resolveConfig, type McpInstrumentationConfig, type ResolvedConfig } from "./config.js";
 import { traceHandler, type StoredHandler } from "./server-call.js";
@@ -29,6 +30,10 @@ const INSTRUMENTATION_NAME = "@telltale/instrumentation-mcp";
 const V1_PACKAGE = "@modelcontextprotocol/sdk";
 // The 1.x package has no main module: clients and servers load these files, each of which defines `Protocol`.
 const V1_PROTOCOL_FILES = ["dist/cjs/shared/protocol.js", "dist/esm/shared/protocol.js"];
+// require-in-the-middle gives up on every file of a package whose main it cannot resolve, unless the file itself is
+// on its list (which names it without its extension): the require hook @opentelemetry/instrumentation registers
+// never sees 1.x's CommonJS files.
+const V1_CJS_PROTOCOL = `${V1_PACKAGE}/${V1_PROTOCOL_FILES[0]}`.replace(/\.js$/, "");
 // Each 2.x package bundles its own copy of `Protocol` (in a chunk file with a hashed name) and exports it.
 const V2_PACKAGES = ["@modelcontextprotocol/client", "@modelcontextprotocol/server"];
 
@@ -78,6 +83,8 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   declare private instruments: Omit<McpTelemetry, "tracer" | "config"> | undefined;
   declare private manualTargets: Set<object> | undefined;
   declare private sessions: WeakMap<object, number> | undefined;
+  declare private v1RequireHook: RequireHook | undefined;
+  declare private v1CjsExports: unknown;
 
   constructor(config: McpInstrumentationConfig = {}) {
     super(INSTRUMENTATION_NAME, VERSION, config);
@@ -133,8 +140,21 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     }
   }
 
+  override enable(): void {
+    super.enable();
+    if (this.v1CjsExports !== undefined) this.patchModule(this.v1CjsExports, false);
+    this.v1RequireHook ??= new RequireHook([V1_CJS_PROTOCOL], { internals: true }, (exports) => {
+      this.v1CjsExports = exports;
+      this.patchModule(exports, false);
+      return exports;
+    });
+  }
+
   override disable(): void {
     super.disable();
+    this.v1RequireHook?.unhook();
+    this.v1RequireHook = undefined;
+    if (this.v1CjsExports !== undefined) this.unpatchTarget(this.v1CjsExports);
     for (const target of this.manualTargets ?? []) this.unpatchPrototype(target);
     this.manualTargets = new Set();
   }
