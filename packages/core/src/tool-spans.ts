@@ -98,8 +98,13 @@ export function checkIdempotency(span: Span, toolName: string, call: SideEffectC
   }
 }
 
+/** Whether `ctx` runs in a workflow (its own, or one carried from another process by `extract`). */
+export function inWorkflow(ctx: Context): boolean {
+  return workflowScopeOf(ctx) !== undefined;
+}
+
 /** An abort or timeout that happened once the workflow deadline of `ctx` had passed is `deadline_exceeded` (F10). */
-export function againstDeadline(found: ErrorClassification, ctx: Context): ErrorClassification {
+export function againstDeadline<T extends ErrorClassification>(found: T, ctx: Context): T {
   if (found.errorClass !== "aborted" && found.errorClass !== "timeout") return found;
   const remaining = deadlineRemainingMs(ctx);
   if (remaining === undefined || remaining > 0) return found;

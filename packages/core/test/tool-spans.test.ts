@@ -19,6 +19,7 @@ import {
   checkIdempotency,
   classifyError,
   enclosingToolSpan,
+  inWorkflow,
   markLateResult,
   markToolSoftError,
   step,
@@ -137,5 +138,17 @@ describe("markToolSoftError and markLateResult", () => {
     expect(recorded.links.map((link) => link.context.spanId)).toEqual([caller.spanContext().spanId]);
     expect(await otel.counterTotal(METRIC_TELLTALE_SOFT_ERRORS, { [ATTR_TELLTALE_SOFT_ERROR]: "tool_is_error" })).toBe(1);
     expect(await otel.counterTotal(METRIC_TELLTALE_LATE_RESULTS)).toBe(1);
+  });
+});
+
+describe("inWorkflow", () => {
+  it("is true inside a workflow and inside extract() of a carrier a workflow wrote", async () => {
+    const { extract, inject } = await import("@telltale/core");
+    expect(inWorkflow(context.active())).toBe(false);
+    const carrier = await workflow("w", () => {
+      expect(inWorkflow(context.active())).toBe(true);
+      return inject({});
+    });
+    expect(await extract(carrier, () => inWorkflow(context.active()))).toBe(true);
   });
 });
