@@ -28,6 +28,7 @@ import { NodeSDK } from "@opentelemetry/sdk-node";
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME, ATTR_TELLTALE_SAMPLING_REASONS, setDefaultBudget } from "@telltale/core";
 import { AnthropicInstrumentation } from "@telltale/instrumentation-anthropic";
+import { McpInstrumentation } from "@telltale/instrumentation-mcp";
 import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
 import { TailSamplingSpanProcessor } from "@telltale/sampler";
 import { readConfig, type TelltaleConfig, type TelltaleConfigOptions } from "./config.js";
@@ -311,6 +312,7 @@ export function start(options: StartOptions = {}): TelltaleSdk {
   const instrumentations: Instrumentation[] = [
     new OpenAIInstrumentation({ captureMessageContent: config.captureContent }),
     new AnthropicInstrumentation({ captureMessageContent: config.captureContent }),
+    new McpInstrumentation({ captureMessageContent: config.captureContent }),
     ...(options.instrumentations ?? []),
   ];
   if (meterProvider !== undefined) for (const instrumentation of instrumentations) instrumentation.setMeterProvider(meterProvider);
