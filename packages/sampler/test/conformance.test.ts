@@ -45,6 +45,9 @@ describe("conformance corpus", () => {
       "duplicate",
       "keep-flag",
       "failed-retried-slow",
+      "healthy-mcp",
+      "mcp-tool-error",
+      "mcp-late-result",
     ]);
     expect(corpusPolicy(corpus).baseline).toEqual({ percentage: 25, hashSalt: "telltale-conformance" });
   });
