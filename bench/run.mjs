@@ -12,7 +12,7 @@
 //
 //   node bench/run.mjs                     full run (~10 min on 2 cores), writes bench/results.json and results.md
 //   node bench/run.mjs --quick             a few iterations per variant: checks the wiring, numbers mean nothing
-//   --sections llm,sampler,core            only these sections
+//   --sections llm,sampler,core,mcp        only these sections
 //   --variants bare@7,telltale@7           only these LLM variants (their bare lines are added)
 //   --modes plain                          only these LLM modes (plain, stream; default both)
 //   --reps N                               repetitions (default 11)
@@ -42,7 +42,7 @@ const args = parseArgs(process.argv.slice(2));
 const quick = args.quick === true;
 const reps = Number(args.reps ?? (quick ? 1 : 11));
 const anchorReps = Number(args["anchor-reps"] ?? (quick ? 1 : 40));
-const sections = new Set(String(args.sections ?? "llm,sampler,core").split(","));
+const sections = new Set(String(args.sections ?? "llm,sampler,core,mcp").split(","));
 const llmModes = String(args.modes ?? "plain,stream")
   .split(",")
   .filter((mode) => mode === "plain" || mode === "stream");
@@ -55,6 +55,7 @@ const SIZES = quick
       sampler: { warmup: 1, samples: 2, tracesPerSample: 10 },
       memoryTraces: [100],
       core: { warmup: 10, samples: 2, opsPerSample: 20 },
+      mcp: { warmup: 10, samples: 2, callsPerSample: 10 },
     }
   : {
       llm: {
@@ -64,6 +65,7 @@ const SIZES = quick
       sampler: { warmup: 8, samples: 15, tracesPerSample: 250 },
       memoryTraces: [1_000, 10_000],
       core: { warmup: 3000, samples: 12, opsPerSample: 2000 },
+      mcp: { warmup: 2000, samples: 12, callsPerSample: 300 },
     };
 
 async function main() {
@@ -103,6 +105,15 @@ async function main() {
     for (const op of ["workflow", "step", "tool"]) {
       for (const impl of ["bare", "core"]) {
         jobs.push({ section: "core", key: `${op}/${impl}`, worker: "core-worker.cjs", options: { op, impl, ...SIZES.core } });
+      }
+    }
+  }
+
+  if (sections.has("mcp")) {
+    // tools/call over the in-memory transport, client and server in one process: bare against both sides instrumented.
+    for (const sdk of ["v1", "v2"]) {
+      for (const impl of ["bare", "telltale"]) {
+        jobs.push({ section: "mcp", key: `${sdk}/${impl}`, worker: "mcp-worker.cjs", options: { sdk, impl, ...SIZES.mcp } });
       }
     }
   }
@@ -149,6 +160,7 @@ async function main() {
     anchorRun,
     sampler: sections.has("sampler") ? summariseSampler(runs, memory) : undefined,
     core: sections.has("core") ? summariseCore(runs) : undefined,
+    mcp: sections.has("mcp") ? summariseMcp(runs) : undefined,
   };
   results.targets = evaluateTargets(results);
   mkdirSync(outDir, { recursive: true });
@@ -459,6 +471,22 @@ function summariseCore(runs) {
       bareNs: spreadOf(bare.map(median)),
       addedNs: pairedByRound(core, bare, difference),
       ratioToBare: pairedByRound(core, bare, ratio),
+    };
+  });
+}
+
+function summariseMcp(runs) {
+  return ["v1", "v2"].map((sdk) => {
+    const telltale = runs.get(`${sdk}/telltale@mcp`);
+    const bare = runs.get(`${sdk}/bare@mcp`).map((run) => run.perCallUs);
+    const instrumented = telltale.map((run) => run.perCallUs);
+    return {
+      sdk: sdk === "v1" ? "@modelcontextprotocol/sdk 1.x" : "@modelcontextprotocol/client + server 2.x",
+      telltaleUs: spreadOf(instrumented.map(median)),
+      bareUs: spreadOf(bare.map(median)),
+      addedUs: pairedByRound(instrumented, bare, difference),
+      ratioToBare: pairedByRound(instrumented, bare, ratio),
+      spansPerCall: telltale[0]?.spansPerCall,
     };
   });
 }
