@@ -242,7 +242,8 @@ export function startClientCall(telemetry: McpTelemetry, protocol: ProtocolLike,
 
   const toolName = description.toolName;
   if (method === MCP_METHOD_NAME_VALUE_TOOLS_CALL && toolName !== undefined) {
-    recordTimeout(span, options, parent);
+    // A reused span whose owner declared the tool's own timeout keeps it: that is the bound it set for the call.
+    if (enclosing?.attributes[ATTR_TELLTALE_TOOL_TIMEOUT_MS] === undefined) recordTimeout(span, options, parent);
     // A reused span whose owner already ran the checks (core's tool() with sideEffect) must not run them twice.
     const checkedAlready = enclosing?.attributes[ATTR_TELLTALE_SIDE_EFFECT] !== undefined;
     if (!checkedAlready && config.isSideEffect(toolName, description.toolArguments)) {

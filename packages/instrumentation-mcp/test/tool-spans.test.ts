@@ -13,11 +13,13 @@ import {
   ATTR_MCP_METHOD_NAME,
   ATTR_MCP_PROTOCOL_VERSION,
   ATTR_RPC_RESPONSE_STATUS_CODE,
+  ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING,
   ATTR_TELLTALE_DUPLICATE,
   ATTR_TELLTALE_IDEMPOTENCY_KEY,
   ATTR_TELLTALE_IDEMPOTENCY_MISSING,
   ATTR_TELLTALE_SIDE_EFFECT,
   ATTR_TELLTALE_SOFT_ERROR,
+  ATTR_TELLTALE_TOOL_TIMEOUT_MS,
   tool,
   workflow,
 } from "@telltale/core";
@@ -101,6 +103,15 @@ describe.each(MAJORS)("$label: one span per tool call", (major) => {
     instrumentAll({ reuseToolSpans: false });
     await workflow("w", () => tool("get_weather", () => pair.client.callTool({ name: "get_weather", arguments: { city: "Oslo" } })));
     expect(only("tools/call get_weather", SpanKind.CLIENT).parentSpanContext?.spanId).toBe(only("execute_tool get_weather").spanContext().spanId);
+  });
+
+  it("a reused span keeps the timeout its owner declared for the tool", async () => {
+    await workflow("w", { deadlineMs: 20_000 }, () =>
+      tool("get_weather", { timeoutMs: 5_000 }, () => pair.client.callTool({ name: "get_weather", arguments: { city: "Oslo" } })),
+    );
+    const toolSpan = only("execute_tool get_weather");
+    expect(toolSpan.attributes[ATTR_TELLTALE_TOOL_TIMEOUT_MS]).toBe(5_000);
+    expect(toolSpan.attributes[ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING]).toBeUndefined();
   });
 
   it("an isError result on a reused span: tool_error and tool_is_error there", async () => {
