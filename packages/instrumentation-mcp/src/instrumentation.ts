@@ -62,7 +62,8 @@ const SET_REQUEST_HANDLER = "setRequestHandler";
 const CONNECT = "connect";
 const ON_CLOSE = "_onclose";
 
-function prototypeOf(value: unknown): object | undefined {
+/** Where to look for a class's methods: its prototype, or an object itself (an instance finds them up its chain). */
+function methodSearchStart(value: unknown): object | undefined {
   if (typeof value === "function") {
     const proto: unknown = (value as { prototype?: unknown }).prototype;
     return typeof proto === "object" && proto !== null ? proto : undefined;
@@ -168,14 +169,13 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   /** The prototype every request goes through: the one defining the request funnel (`Protocol.prototype`). */
   private protocolPrototypeOf(target: unknown): { proto: object; funnel: RequestFunnel } | undefined {
     const exported = target as McpModuleExports | undefined;
+    // A module's exports, a class, an instance, or a high-level `McpServer` (its `server` is the Protocol).
     const candidates: unknown[] = [exported?.Protocol, exported?.Client, exported?.Server, target, (target as { server?: unknown } | undefined)?.server];
     for (const candidate of candidates) {
-      let start = prototypeOf(candidate);
-      // An instance: start from its class.
-      if (start !== undefined && typeof candidate === "object") start = Object.getPrototypeOf(start) as object | undefined;
-      if (start === undefined) continue;
+      const from = methodSearchStart(candidate);
+      if (from === undefined) continue;
       for (const funnel of FUNNELS) {
-        const owner = findMethodOwner(typeof candidate === "object" ? candidate : start, funnel.name);
+        const owner = findMethodOwner(from, funnel.name);
         if (owner !== undefined && findMethodOwner(owner, SET_REQUEST_HANDLER) !== undefined) return { proto: owner, funnel };
       }
     }
