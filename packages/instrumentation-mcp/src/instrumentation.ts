@@ -74,7 +74,8 @@ function methodSearchStart(value: unknown): object | undefined {
 /**
  * OpenTelemetry instrumentation for the Model Context Protocol SDKs: `@modelcontextprotocol/sdk` 1.x and the 2.x
  * `@modelcontextprotocol/client` and `@modelcontextprotocol/server`. Every request a client or server sends gets a
- * CLIENT span and every request it serves a SERVER span, following the MCP semantic conventions, with the trace
+ * CLIENT span and every request it serves a SERVER span, following the OpenTelemetry MCP semantic conventions
+ * (`docs/gen-ai/mcp.md`, status Development; the names as `@opentelemetry/semantic-conventions` 1.45 publishes them), with the trace
  * context carried both ways in `params._meta`, and tool failures, timeouts, late results and side effects named on
  * the spans. `manuallyInstrument(…)` is for bundled apps.
  */
