@@ -119,7 +119,7 @@ export class ClientCall {
     const version = recorded[ATTR_MCP_PROTOCOL_VERSION];
     if (version !== undefined) span.setAttribute(ATTR_MCP_PROTOCOL_VERSION, version);
     if (this.progressCount > 0) span.setAttribute(ATTR_TELLTALE_MCP_PROGRESS_COUNT, this.progressCount);
-    telemetry.clientOperationDuration.record((performance.now() - this.startedAt) / 1000, metricAttributes(recorded));
+    if (telemetry.metricsEnabled) telemetry.clientOperationDuration.record((performance.now() - this.startedAt) / 1000, metricAttributes(recorded));
     if (!this.owned) return;
     markDeadlineAtEnd(span, this.parent);
     span.end();

@@ -1,4 +1,4 @@
-import { context, diag, ValueType } from "@opentelemetry/api";
+import { context, createNoopMeter, diag, ValueType } from "@opentelemetry/api";
 import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
@@ -87,6 +87,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   declare private sessions: WeakMap<object, number> | undefined;
   declare private v1RequireHook: RequireHook | undefined;
   declare private v1CjsExports: unknown;
+  declare private cachedTelemetry: McpTelemetry | undefined;
 
   constructor(config: McpInstrumentationConfig = {}) {
     super(INSTRUMENTATION_NAME, VERSION, config);
@@ -100,11 +101,14 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
   protected override _updateMetricInstruments(): void {
     const histogram = (name: string, description: string) =>
       this.meter.createHistogram(name, { description, unit: "s", valueType: ValueType.DOUBLE, advice: { explicitBucketBoundaries: DURATION_BUCKETS_S } });
+    const clientOperationDuration = histogram(METRIC_MCP_CLIENT_OPERATION_DURATION, "The duration of the MCP request or notification as observed on the sender");
     this.instruments = {
-      clientOperationDuration: histogram(METRIC_MCP_CLIENT_OPERATION_DURATION, "The duration of the MCP request or notification as observed on the sender"),
+      clientOperationDuration,
       serverOperationDuration: histogram(METRIC_MCP_SERVER_OPERATION_DURATION, "MCP request or notification duration as observed on the receiver"),
       clientSessionDuration: histogram(METRIC_MCP_CLIENT_SESSION_DURATION, "The duration of the MCP session as observed on the MCP client"),
       serverSessionDuration: histogram(METRIC_MCP_SERVER_SESSION_DURATION, "The duration of the MCP session as observed on the MCP server"),
+      // The no-op meter hands out one shared histogram: comparing with it tells a no-op meter apart.
+      metricsEnabled: clientOperationDuration !== createNoopMeter().createHistogram(METRIC_MCP_CLIENT_OPERATION_DURATION),
     };
   }
 
@@ -161,10 +165,16 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
     this.manualTargets = new Set();
   }
 
+  /** What the call tracers record with; rebuilt only when the config, the tracer or the meter changed. */
   private telemetry(): McpTelemetry {
     this.resolved ??= resolveConfig(this.getConfig());
     if (this.instruments === undefined) this._updateMetricInstruments();
-    return { tracer: this.tracer, config: this.resolved, ...this.instruments! };
+    const cached = this.cachedTelemetry;
+    if (cached?.tracer === this.tracer && cached.config === this.resolved && cached.clientOperationDuration === this.instruments!.clientOperationDuration) {
+      return cached;
+    }
+    this.cachedTelemetry = { tracer: this.tracer, config: this.resolved, ...this.instruments! };
+    return this.cachedTelemetry;
   }
 
   /** The prototype every request goes through: the one defining the request funnel (`Protocol.prototype`). */

@@ -142,7 +142,7 @@ class ServerCall {
     }
     if (inWorkflow(this.parent)) writeBudgetTotals(span, this.parent);
     markDeadlineAtEnd(span, this.parent);
-    telemetry.serverOperationDuration.record((performance.now() - this.startedAt) / 1000, metricAttributes(recorded));
+    if (telemetry.metricsEnabled) telemetry.serverOperationDuration.record((performance.now() - this.startedAt) / 1000, metricAttributes(recorded));
     span.end();
   }
 }

@@ -21,6 +21,8 @@ export interface McpTelemetry {
   readonly serverOperationDuration: Histogram;
   readonly clientSessionDuration: Histogram;
   readonly serverSessionDuration: Histogram;
+  /** False while the meter is a no-op one: the calls then skip building metric attributes at all. */
+  readonly metricsEnabled: boolean;
 }
 
 /** Bucket boundaries the MCP conventions give for all four duration histograms (seconds). */
