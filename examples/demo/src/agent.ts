@@ -86,15 +86,17 @@ export async function runTriage(incident: Incident, deps: AgentDeps, real: boole
     async ({ span }) => {
       deps.onTrace(span.spanContext().traceId);
 
-      const plan = await step("plan", ({ signal }) => chat("plan", `Plan the triage of: ${incident.title}`, signal));
-      const topics = ["logs", "recent deploys", "similar tickets"];
-
-      const findings = await step("research", async ({ signal, remainingMs }) => {
+      const plan = await step("plan", async ({ signal, remainingMs }) => {
         // The runbook comes from an MCP server in another process. When its store fails, the tool says so in an
-        // isError result and the agent carries on without it (F5, named on the server's span too).
+        // isError result and the agent plans without it (F5, named on the server's span too).
         const service = kind === "runbook_unavailable" ? UNAVAILABLE_RUNBOOK_SERVICE : "export-worker";
         const remaining = remainingMs() ?? RUNBOOK_TIMEOUT_MS;
         await deps.runbooks.lookup(service, Math.max(1, Math.min(RUNBOOK_TIMEOUT_MS, Math.floor(remaining / 2))));
+        return chat("plan", `Plan the triage of: ${incident.title}`, signal);
+      });
+      const topics = ["logs", "recent deploys", "similar tickets"];
+
+      const findings = await step("research", async ({ signal }) => {
         if (kind === "late_cache_warm") {
           // Nobody awaits the cache warm-up: it finishes after "research" has returned (F11).
           track(deps, spawn("warm_cache", () => sleep(80)));
