@@ -12,7 +12,7 @@
 //
 //   node bench/run.mjs                     full run (~10 min on 2 cores), writes bench/results.json and results.md
 //   node bench/run.mjs --quick             a few iterations per variant: checks the wiring, numbers mean nothing
-//   --sections llm,sampler,core,aisdk      only these sections (aisdk: generateText of ai 7 over an in-process
+//   --sections llm,sampler,core,aisdk,mcp  only these sections (aisdk: generateText of ai 7 over an in-process
 //                                          model, bare against Telltale, the AI SDK's own telemetry off and on)
 //   --variants bare@7,telltale@7           only these LLM variants (their bare lines are added)
 //   --modes plain                          only these LLM modes (plain, stream; default both)
@@ -43,7 +43,7 @@ const args = parseArgs(process.argv.slice(2));
 const quick = args.quick === true;
 const reps = Number(args.reps ?? (quick ? 1 : 11));
 const anchorReps = Number(args["anchor-reps"] ?? (quick ? 1 : 40));
-const sections = new Set(String(args.sections ?? "llm,sampler,core,aisdk").split(","));
+const sections = new Set(String(args.sections ?? "llm,sampler,core,aisdk,mcp").split(","));
 const llmModes = String(args.modes ?? "plain,stream")
   .split(",")
   .filter((mode) => mode === "plain" || mode === "stream");
@@ -57,6 +57,7 @@ const SIZES = quick
       memoryTraces: [100],
       core: { warmup: 10, samples: 2, opsPerSample: 20 },
       aisdk: { warmup: 10, samples: 2, callsPerSample: 10 },
+      mcp: { warmup: 10, samples: 2, callsPerSample: 10 },
     }
   : {
       llm: {
@@ -67,6 +68,7 @@ const SIZES = quick
       memoryTraces: [1_000, 10_000],
       core: { warmup: 3000, samples: 12, opsPerSample: 2000 },
       aisdk: { warmup: 500, samples: 12, callsPerSample: 200 },
+      mcp: { warmup: 2000, samples: 12, callsPerSample: 300 },
     };
 
 async function main() {
@@ -116,6 +118,14 @@ async function main() {
       jobs.push({ section: "aisdk", key: `${instrumentation}/${aiTelemetry}`, worker: "ai-sdk-worker.cjs", options });
     }
   }
+  if (sections.has("mcp")) {
+    // tools/call over the in-memory transport, client and server in one process: bare against both sides instrumented.
+    for (const sdk of ["v1", "v2"]) {
+      for (const impl of ["bare", "telltale"]) {
+        jobs.push({ section: "mcp", key: `${sdk}/${impl}`, worker: "mcp-worker.cjs", options: { sdk, impl, ...SIZES.mcp } });
+      }
+    }
+  }
 
   // One comparison per group: the jobs whose samples are paired round by round.
   const groups = [];
@@ -160,6 +170,7 @@ async function main() {
     sampler: sections.has("sampler") ? summariseSampler(runs, memory) : undefined,
     core: sections.has("core") ? summariseCore(runs) : undefined,
     aiSdk: sections.has("aisdk") ? summariseAiSdk(runs) : undefined,
+    mcp: sections.has("mcp") ? summariseMcp(runs) : undefined,
   };
   results.targets = evaluateTargets(results);
   mkdirSync(outDir, { recursive: true });
@@ -500,6 +511,22 @@ function summariseCore(runs) {
       bareNs: spreadOf(bare.map(median)),
       addedNs: pairedByRound(core, bare, difference),
       ratioToBare: pairedByRound(core, bare, ratio),
+    };
+  });
+}
+
+function summariseMcp(runs) {
+  return ["v1", "v2"].map((sdk) => {
+    const telltale = runs.get(`${sdk}/telltale@mcp`);
+    const bare = runs.get(`${sdk}/bare@mcp`).map((run) => run.perCallUs);
+    const instrumented = telltale.map((run) => run.perCallUs);
+    return {
+      sdk: sdk === "v1" ? "@modelcontextprotocol/sdk 1.x" : "@modelcontextprotocol/client + server 2.x",
+      telltaleUs: spreadOf(instrumented.map(median)),
+      bareUs: spreadOf(bare.map(median)),
+      addedUs: pairedByRound(instrumented, bare, difference),
+      ratioToBare: pairedByRound(instrumented, bare, ratio),
+      spansPerCall: telltale[0]?.spansPerCall,
     };
   });
 }

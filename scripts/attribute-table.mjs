@@ -159,7 +159,8 @@ export async function renderAttributeReference() {
     lines.push(`| \`${core[declaration.exportName]}\` | span event | ${describeDoc(declaration.doc, core, valueSets)} |`);
   }
   for (const exportName of parseReexports(text).filter((name) => name.startsWith("METRIC_"))) {
-    lines.push(`| \`${core[exportName]}\` | histogram | The GenAI semantic conventions' client metric. |`);
+    const conventions = core[exportName].startsWith("mcp.") ? "MCP semantic conventions' metric" : "GenAI semantic conventions' client metric";
+    lines.push(`| \`${core[exportName]}\` | histogram | The ${conventions}. |`);
   }
   for (const declaration of documented("METRIC_TELLTALE_")) {
     const [kind, ...rest] = declaration.doc.split(": ");

@@ -22,6 +22,7 @@ export function renderMarkdown(results, notes) {
   if (results.anchorRun) lines.push(...renderAnchorRun(results.anchorRun), "");
   if (results.sampler) lines.push(...renderSampler(results.sampler), "");
   if (results.core) lines.push(...renderCore(results.core), "");
+  if (results.mcp) lines.push(...renderMcp(results.mcp), "");
   if (results.targets) lines.push(...renderTargets(results.targets), "");
   if (notes.trim()) lines.push(notes.trim(), "");
   return `${lines.join("\n")}\n`;
@@ -156,6 +157,24 @@ function renderCore(core) {
     lines.push(
       `| ${entry.label} | ${fixed(entry.coreNs.median, 0)} (${spread(entry.coreNs, 0)}) | ` +
         `${fixed(entry.bareNs.median, 0)} (${spread(entry.bareNs, 0)}) | ${fixed(entry.addedNs.median, 0)} | ${ratio(entry.ratioToBare)} |`,
+    );
+  }
+  return lines;
+}
+
+function renderMcp(mcp) {
+  const lines = [
+    "## MCP tools/call",
+    "",
+    "A client and a server of one SDK major in one process, over the SDK's in-memory transport; both sides instrumented (a CLIENT and a SERVER span per call, the context carried in `params._meta`) against neither. Same provider and no-op exporter.",
+    "",
+    "| SDK | instrumented µs / call | bare µs / call | added µs | ratio to bare | spans / call |",
+    "|---|---:|---:|---:|---:|---:|",
+  ];
+  for (const entry of mcp) {
+    lines.push(
+      `| ${entry.sdk} | ${fixed(entry.telltaleUs.median)} (${spread(entry.telltaleUs)}) | ${fixed(entry.bareUs.median)} (${spread(entry.bareUs)}) | ` +
+        `${fixed(entry.addedUs.median)} | ${ratio(entry.ratioToBare)} | ${entry.spansPerCall} |`,
     );
   }
   return lines;

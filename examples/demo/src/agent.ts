@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type OpenAI from "openai";
 import { BudgetExceededError, inject, retry, spawn, step, tool, workflow } from "@telltale/core";
 import type { JobQueue } from "./queue.js";
+import { UNAVAILABLE_RUNBOOK_SERVICE, type Runbooks } from "./runbooks.js";
 import type { ScenarioKind } from "./scenarios.js";
 
 /** The steps a triage run promises to complete; a run that skips one is `partial` (F6). */
@@ -10,11 +11,16 @@ export const TOKEN_BUDGET = 4_000;
 export const DEADLINE_MS = 10_000;
 /** A caller that wants an answer now (a chat UI): its wall-clock budget loses the race against a 30 s tool (F10). */
 export const TIGHT_DEADLINE_MS = 1_000;
+/** The runbook lookup's own timeout, capped at half the time left: it never races the deadline (F10 is another
+ * scenario's). */
+const RUNBOOK_TIMEOUT_MS = 2_000;
 
 export interface AgentDeps {
   client: OpenAI;
   model: string;
   queue: JobQueue;
+  /** The MCP server (a child process) the agent looks runbooks up in. */
+  runbooks: Runbooks;
   /** Fire-and-forget work still running; the demo waits for it before deciding traces. */
   background: Set<Promise<unknown>>;
   /** Called with each run's trace id, so the report can name the scenario of a kept trace. */
@@ -80,7 +86,14 @@ export async function runTriage(incident: Incident, deps: AgentDeps, real: boole
     async ({ span }) => {
       deps.onTrace(span.spanContext().traceId);
 
-      const plan = await step("plan", ({ signal }) => chat("plan", `Plan the triage of: ${incident.title}`, signal));
+      const plan = await step("plan", async ({ signal, remainingMs }) => {
+        // The runbook comes from an MCP server in another process. When its store fails, the tool says so in an
+        // isError result and the agent plans without it (F5, named on the server's span too).
+        const service = kind === "runbook_unavailable" ? UNAVAILABLE_RUNBOOK_SERVICE : "export-worker";
+        const remaining = remainingMs() ?? RUNBOOK_TIMEOUT_MS;
+        await deps.runbooks.lookup(service, Math.max(1, Math.min(RUNBOOK_TIMEOUT_MS, Math.floor(remaining / 2))));
+        return chat("plan", `Plan the triage of: ${incident.title}`, signal);
+      });
       const topics = ["logs", "recent deploys", "similar tickets"];
 
       const findings = await step("research", async ({ signal }) => {

@@ -5,17 +5,19 @@
  */
 import { parseArgs } from "node:util";
 import { startMockLlm } from "@telltale/mock-llm";
+import { SpanKind } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import { runTriage, type AgentDeps } from "./agent.js";
+import { BASELINE_PERCENTAGE, SLOW_THRESHOLD_MS } from "./policy.js";
 import { JobQueue } from "./queue.js";
+import { serviceOf } from "./remote-spans.js";
 import { findingsOf, renderTree } from "./report.js";
+import { connectRunbooks, RUNBOOK_SERVER } from "./runbooks.js";
 import { FAILURE_IDS, FAILURES, FAULTY_SCENARIOS, MOCK_SCENARIOS_SCRIPT, planRuns, type FailureId, type ScenarioKind } from "./scenarios.js";
 import { startTelemetry } from "./telemetry.js";
 
-const SLOW_THRESHOLD_MS = 1_500;
-const BASELINE_PERCENTAGE = 5;
 /** Scenarios whose first kept trace is drawn as a tree. */
-const TREES_SHOWN: readonly ScenarioKind[] = ["sdk_rate_limited", "subtask_rate_limited", "tight_deadline", "slot_machine"];
+const TREES_SHOWN: readonly ScenarioKind[] = ["sdk_rate_limited", "subtask_rate_limited", "tight_deadline", "slot_machine", "runbook_unavailable"];
 
 interface CaughtFailure {
   failure: FailureId;
@@ -39,6 +41,8 @@ export interface DemoSummary {
   keptByReason: Record<string, number>;
   healthy: { runs: number; kept: number; dropped: number };
   failures: CaughtFailure[];
+  /** The trace of the failed MCP tool call: the agent's client span and the MCP server's span, two processes. */
+  crossProcess?: { traceId: string; services: string[]; clientSpan: string; serverSpan: string; serverFinding: string };
   exportedTo: string;
 }
 
@@ -62,6 +66,8 @@ async function main(): Promise<number> {
   const telemetry = startTelemetry({ slowThresholdMs: SLOW_THRESHOLD_MS, baselinePercentage: BASELINE_PERCENTAGE });
   // Imported after start() (and its ESM loader hook), so @telltale/node's instrumentation patches it, as in any app.
   const { default: OpenAI } = await import("openai");
+  // The MCP server the agent looks runbooks up in runs as a child process, instrumented the same way.
+  const runbooks = await connectRunbooks();
 
   const mock = real ? undefined : await startMockLlm({ port: 0, seed, script: MOCK_SCENARIOS_SCRIPT });
   const client = mock
@@ -70,7 +76,7 @@ async function main(): Promise<number> {
   const queue = new JobQueue();
   const scenarioOfTrace = new Map<string, ScenarioKind>();
   const kinds: ScenarioKind[] = real ? Array.from({ length: runs }, () => "healthy") : planRuns(runs, seed);
-  const deps: Omit<AgentDeps, "onTrace"> = { client, model: "gpt-4o-mini", queue, background: new Set() };
+  const deps: Omit<AgentDeps, "onTrace"> = { client, model: "gpt-4o-mini", queue, runbooks, background: new Set() };
 
   await Promise.all(
     kinds.map((kind, runId) =>
@@ -84,8 +90,11 @@ async function main(): Promise<number> {
   // Fire-and-forget work and queued jobs finish after their workflows: wait for them before deciding.
   while (deps.background.size > 0) await Promise.all(deps.background);
   await queue.drain();
+  const serverTraces = await runbooks.close();
   await telemetry.flush();
   await mock?.close();
+  // The MCP server kept its side of the same traces (one keep policy, the same baseline hash): draw them as one.
+  for (const [traceId, spans] of serverTraces) telemetry.recorder.traces.set(traceId, [...(telemetry.recorder.traces.get(traceId) ?? []), ...spans]);
 
   const reasonsOf = new Map(telemetry.keptTraces().map((trace) => [trace.traceId, trace.reasons]));
   const summary = summarize(telemetry.stats(), telemetry.recorder.traces, reasonsOf, scenarioOfTrace, {
@@ -143,6 +152,7 @@ function summarize(
       }
     }
   }
+  const crossProcess = crossProcessTrace(kept, scenarioOfTrace);
   const healthyTraces = [...scenarioOfTrace].filter(([, kind]) => kind === "healthy").map(([traceId]) => traceId);
   const healthyKept = healthyTraces.filter((traceId) => reasonsOf.has(traceId)).length;
   return {
@@ -153,6 +163,24 @@ function summarize(
     keptByReason,
     healthy: { runs: healthyTraces.length, kept: healthyKept, dropped: healthyTraces.length - healthyKept },
     failures,
+    ...(crossProcess !== undefined && { crossProcess }),
+  };
+}
+
+/** The kept trace of the failed runbook lookup, with what the MCP server's own span says about it. */
+function crossProcessTrace(kept: Map<string, ReadableSpan[]>, scenarioOfTrace: Map<string, ScenarioKind>): DemoSummary["crossProcess"] {
+  const traceId = [...scenarioOfTrace].find(([id, kind]) => kind === "runbook_unavailable" && kept.has(id))?.[0];
+  if (traceId === undefined) return undefined;
+  const spans = kept.get(traceId)!;
+  const server = spans.find((span) => serviceOf(span) === RUNBOOK_SERVER && span.kind === SpanKind.SERVER);
+  const client = spans.find((span) => span.spanContext().spanId === server?.parentSpanContext?.spanId);
+  if (server === undefined || client === undefined) return undefined;
+  return {
+    traceId,
+    services: [...new Set(spans.map((span) => serviceOf(span) ?? "unknown"))].sort(),
+    clientSpan: client.name,
+    serverSpan: server.name,
+    serverFinding: findingsOf(server, SLOW_THRESHOLD_MS).map((finding) => finding.text).join("; "),
   };
 }
 

@@ -28,6 +28,7 @@ import {
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
   ATTR_TELLTALE_WORKFLOW_STEPS_MISSING,
 } from "@telltale/core";
+import { serviceOf } from "./remote-spans.js";
 import type { FailureId } from "./scenarios.js";
 
 /** Sees every span before sampling (kept or not), so the demo can draw the trees of the kept traces. */
@@ -165,12 +166,16 @@ export function renderTree(spans: readonly ReadableSpan[], slowThresholdMs: numb
   }
   for (const list of children.values()) list.sort((a, b) => hrToMs(a.startTime) - hrToMs(b.startTime));
   const lines: string[] = [];
+  const rootService = serviceOf((children.get(undefined) ?? [])[0] ?? spans[0]!);
   const walk = (span: ReadableSpan, depth: number): void => {
     const findings = findingsOf(span, slowThresholdMs).filter((finding, index, all) =>
       all.findIndex((other) => other.text === finding.text) === index,
     );
     const marks = findings.map((finding) => `⚠ ${finding.failure === undefined ? "" : `${finding.failure} `}${finding.text}`).join("  ");
-    const head = `${"  ".repeat(depth)}${depth === 0 ? "" : "└─ "}${span.name} (${Math.round(durationMs(span))} ms)`;
+    // A span of another process (the MCP server) says which.
+    const service = serviceOf(span);
+    const where = service !== undefined && service !== rootService ? ` [${service}]` : "";
+    const head = `${"  ".repeat(depth)}${depth === 0 ? "" : "└─ "}${span.name}${where} (${Math.round(durationMs(span))} ms)`;
     lines.push(marks === "" ? head : `${head}  ${marks}`);
     for (const child of children.get(span.spanContext().spanId) ?? []) walk(child, depth + 1);
   };

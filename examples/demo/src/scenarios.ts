@@ -6,7 +6,7 @@ export const FAILURES = {
   F2: "a rate limit killed a subtask",
   F3: "a non-recoverable error was retried",
   F4: "truncated / filtered / refused answer without an exception",
-  F5: "a tool returned an empty result",
+  F5: "a tool returned an empty or error result",
   F6: "workflow finished with steps missing (partial)",
   F7: "a retry succeeded only after its arguments changed",
   F8: "side effect without idempotency key / fired twice",
@@ -43,7 +43,8 @@ export type ScenarioKind =
   | "webhook_rejects"
   | "lost_trace_context"
   | "slow_tool"
-  | "abandoned_stream";
+  | "abandoned_stream"
+  | "runbook_unavailable";
 
 /** The faulty runs, in the order their first trace is shown; every failure F1-F15 is the target of at least one. */
 export const FAULTY_SCENARIOS: readonly { kind: ScenarioKind; targets: FailureId }[] = [
@@ -66,6 +67,7 @@ export const FAULTY_SCENARIOS: readonly { kind: ScenarioKind; targets: FailureId
   { kind: "lost_trace_context", targets: "F12" },
   { kind: "slow_tool", targets: "F13" },
   { kind: "abandoned_stream", targets: "F15" },
+  { kind: "runbook_unavailable", targets: "F5" },
 ];
 
 /** Mock LLM scenarios the agent selects with a `[scenario:NAME#run-N]` marker in the prompt. */

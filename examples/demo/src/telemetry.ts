@@ -53,6 +53,8 @@ export interface DemoTelemetry {
 }
 
 export interface DemoTelemetryOptions {
+  /** Default `telltale-demo` (the agent); the MCP server child process names itself. */
+  serviceName?: string;
   slowThresholdMs: number;
   baselinePercentage: number;
   env?: Env;
@@ -67,7 +69,7 @@ export interface DemoTelemetryOptions {
 export function startTelemetry(options: DemoTelemetryOptions): DemoTelemetry {
   const env = options.env ?? process.env;
   const telltaleOptions = {
-    serviceName: "telltale-demo",
+    serviceName: options.serviceName ?? "telltale-demo",
     sampling: "in-process" as const,
     policy: {
       rules: { slow: { thresholdMs: options.slowThresholdMs } },

@@ -16,6 +16,7 @@ interface DemoJson {
   keptByReason: Record<string, number>;
   healthy: { runs: number; kept: number; dropped: number };
   failures: { failure: string; caught: boolean; traceId?: string; span?: string; detail?: string; scenario?: string }[];
+  crossProcess?: { traceId: string; services: string[]; clientSpan: string; serverSpan: string; serverFinding: string };
   exportedTo: string;
 }
 
@@ -60,12 +61,22 @@ describe("the demo agent (built dist/demo.mjs, in a child process)", () => {
     expect(byId.F15!.detail).toContain("stream_aborted");
   });
 
+  it("draws the failed MCP tool call across two processes, the failure named on the MCP server's own span", () => {
+    expect(summary.crossProcess).toEqual({
+      traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      services: ["telltale-demo", "telltale-demo-runbooks"],
+      clientSpan: "tools/call lookup_runbook",
+      serverSpan: "tools/call lookup_runbook",
+      serverFinding: "soft error: tool_is_error (runbook store timed out)",
+    });
+  });
+
   it("keeps the traces for their reasons and drops the healthy bulk beyond the baseline", () => {
     for (const reason of ["error", "soft_error", "retried", "partial", "late", "orphan", "duplicate", "slow"]) {
       expect(summary.keptByReason[reason], reason).toBeGreaterThan(0);
     }
-    expect(summary.healthy.runs).toBe(41);
-    expect(summary.healthy.kept + summary.healthy.dropped).toBe(41);
+    expect(summary.healthy.runs).toBe(40);
+    expect(summary.healthy.kept + summary.healthy.dropped).toBe(40);
     // The baseline keeps about 5% of healthy traces: far fewer than half of them.
     expect(summary.healthy.dropped).toBeGreaterThan(30);
     expect(summary.exportedTo).toBe("nowhere: set OTEL_EXPORTER_OTLP_ENDPOINT to export");

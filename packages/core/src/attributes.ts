@@ -16,9 +16,12 @@ import {
   ATTR_EXCEPTION_TYPE,
   ATTR_HTTP_REQUEST_RESEND_COUNT,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_NETWORK_TRANSPORT,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_SERVICE_NAME,
+  NETWORK_TRANSPORT_VALUE_PIPE,
+  NETWORK_TRANSPORT_VALUE_TCP,
 } from "@opentelemetry/semantic-conventions";
 import {
   ATTR_GEN_AI_AGENT_NAME,
@@ -28,6 +31,7 @@ import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_OUTPUT_MESSAGES,
   ATTR_GEN_AI_OUTPUT_TYPE,
+  ATTR_GEN_AI_PROMPT_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_CHOICE_COUNT,
   ATTR_GEN_AI_REQUEST_ENCODING_FORMATS,
@@ -58,6 +62,12 @@ import {
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
   ATTR_GEN_AI_WORKFLOW_NAME,
+  ATTR_JSONRPC_PROTOCOL_VERSION,
+  ATTR_JSONRPC_REQUEST_ID,
+  ATTR_MCP_METHOD_NAME,
+  ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_MCP_RESOURCE_URI,
+  ATTR_MCP_SESSION_ID,
   ATTR_MESSAGING_DESTINATION_NAME,
   ATTR_MESSAGING_MESSAGE_ID,
   ATTR_MESSAGING_OPERATION_TYPE,
@@ -66,6 +76,7 @@ import {
   ATTR_OPENAI_REQUEST_SERVICE_TIER,
   ATTR_OPENAI_RESPONSE_SERVICE_TIER,
   ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
+  ATTR_RPC_RESPONSE_STATUS_CODE,
   GEN_AI_OPERATION_NAME_VALUE_CHAT,
   GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS,
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
@@ -75,6 +86,9 @@ import {
   GEN_AI_OUTPUT_TYPE_VALUE_TEXT,
   GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
   GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+  MCP_METHOD_NAME_VALUE_INITIALIZE,
+  MCP_METHOD_NAME_VALUE_PROMPTS_GET,
+  MCP_METHOD_NAME_VALUE_TOOLS_CALL,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
   OPENAI_API_TYPE_VALUE_CHAT_COMPLETIONS,
@@ -87,6 +101,10 @@ import {
   GEN_AI_FINISH_REASON_VALUE_LENGTH,
   GEN_AI_FINISH_REASON_VALUE_STOP,
   GEN_AI_FINISH_REASON_VALUE_TOOL_CALL,
+  METRIC_MCP_CLIENT_OPERATION_DURATION,
+  METRIC_MCP_CLIENT_SESSION_DURATION,
+  METRIC_MCP_SERVER_OPERATION_DURATION,
+  METRIC_MCP_SERVER_SESSION_DURATION,
 } from "./semconv.js";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -99,6 +117,7 @@ export {
   ATTR_EXCEPTION_TYPE,
   ATTR_HTTP_REQUEST_RESEND_COUNT,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_NETWORK_TRANSPORT,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_SERVICE_NAME,
@@ -109,6 +128,7 @@ export {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_OUTPUT_MESSAGES,
   ATTR_GEN_AI_OUTPUT_TYPE,
+  ATTR_GEN_AI_PROMPT_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_CHOICE_COUNT,
   ATTR_GEN_AI_REQUEST_ENCODING_FORMATS,
@@ -139,6 +159,12 @@ export {
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
   ATTR_GEN_AI_WORKFLOW_NAME,
+  ATTR_JSONRPC_PROTOCOL_VERSION,
+  ATTR_JSONRPC_REQUEST_ID,
+  ATTR_MCP_METHOD_NAME,
+  ATTR_MCP_PROTOCOL_VERSION,
+  ATTR_MCP_RESOURCE_URI,
+  ATTR_MCP_SESSION_ID,
   ATTR_MESSAGING_DESTINATION_NAME,
   ATTR_MESSAGING_MESSAGE_ID,
   ATTR_MESSAGING_OPERATION_TYPE,
@@ -147,6 +173,7 @@ export {
   ATTR_OPENAI_REQUEST_SERVICE_TIER,
   ATTR_OPENAI_RESPONSE_SERVICE_TIER,
   ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
+  ATTR_RPC_RESPONSE_STATUS_CODE,
   GEN_AI_OPERATION_NAME_VALUE_CHAT,
   GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS,
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
@@ -156,6 +183,9 @@ export {
   GEN_AI_OUTPUT_TYPE_VALUE_TEXT,
   GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
   GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
+  MCP_METHOD_NAME_VALUE_INITIALIZE,
+  MCP_METHOD_NAME_VALUE_PROMPTS_GET,
+  MCP_METHOD_NAME_VALUE_TOOLS_CALL,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
   OPENAI_API_TYPE_VALUE_CHAT_COMPLETIONS,
@@ -168,7 +198,16 @@ export {
   GEN_AI_FINISH_REASON_VALUE_LENGTH,
   GEN_AI_FINISH_REASON_VALUE_STOP,
   GEN_AI_FINISH_REASON_VALUE_TOOL_CALL,
+  METRIC_MCP_CLIENT_OPERATION_DURATION,
+  METRIC_MCP_CLIENT_SESSION_DURATION,
+  METRIC_MCP_SERVER_OPERATION_DURATION,
+  METRIC_MCP_SERVER_SESSION_DURATION,
+  NETWORK_TRANSPORT_VALUE_PIPE,
+  NETWORK_TRANSPORT_VALUE_TCP,
 };
+
+/** `error.type` of an MCP tool call whose `CallToolResult` has `isError: true` (MCP semantic conventions). */
+export const ERROR_TYPE_VALUE_TOOL_ERROR = "tool_error";
 
 /** `gen_ai.operation.name` for the Responses API (GenAI semconv: `generate_content` is for multimodal output; the
  * Responses API is a chat-style call, recorded as `chat`). */
@@ -286,6 +325,14 @@ export const ATTR_TELLTALE_IDEMPOTENCY_MISSING = "telltale.idempotency.missing";
 /** boolean. The same side effect (same tool and idempotency key) ran again in the same trace (F8). */
 export const ATTR_TELLTALE_DUPLICATE = "telltale.duplicate";
 
+/** int. On an MCP request span: how many progress notifications the request received (its `telltale.mcp.progress`
+ * events stop at a bound; this count does not). */
+export const ATTR_TELLTALE_MCP_PROGRESS_COUNT = "telltale.mcp.progress.count";
+/** double. On a `telltale.mcp.progress` event: the progress the server reported. */
+export const ATTR_TELLTALE_MCP_PROGRESS_VALUE = "telltale.mcp.progress.value";
+/** double. On a `telltale.mcp.progress` event: the total the server reported, when it knows one. */
+export const ATTR_TELLTALE_MCP_PROGRESS_TOTAL = "telltale.mcp.progress.total";
+
 /** string[]. On a trace's root span, set by the sampler: why the trace was kept. */
 export const ATTR_TELLTALE_SAMPLING_REASONS = "telltale.sampling.reasons";
 
@@ -298,6 +345,8 @@ export const ATTR_TELLTALE_SAMPLING_REASONS = "telltale.sampling.reasons";
 export const EVENT_TELLTALE_ATTEMPT = "telltale.attempt";
 /** The budget crossed its limit at this point. */
 export const EVENT_TELLTALE_BUDGET_EXCEEDED = "telltale.budget.exceeded";
+/** One MCP progress notification (`notifications/progress`) for a request, on that request's span (bounded). */
+export const EVENT_TELLTALE_MCP_PROGRESS = "telltale.mcp.progress";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Metric names (besides the GenAI client metrics re-exported above).

@@ -13,6 +13,7 @@ import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from "@open
 import { registerGlobalTelemetry } from "@telltale/ai-sdk";
 import { setDefaultBudget } from "@telltale/core";
 import { AnthropicInstrumentation } from "@telltale/instrumentation-anthropic";
+import { McpInstrumentation } from "@telltale/instrumentation-mcp";
 import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
 import { TailSamplingSpanProcessor } from "@telltale/sampler";
 import { abortGraceMs, settlesWithin } from "./bounded.js";
@@ -143,6 +144,7 @@ function buildInstrumentations(
   const instrumentations: Instrumentation[] = [
     new OpenAIInstrumentation({ captureMessageContent: config.captureContent }),
     new AnthropicInstrumentation({ captureMessageContent: config.captureContent }),
+    new McpInstrumentation({ captureMessageContent: config.captureContent }),
     ...(extra ?? []),
   ];
   if (meterProvider !== undefined) for (const instrumentation of instrumentations) instrumentation.setMeterProvider(meterProvider);

@@ -51,6 +51,9 @@ describe("conformance corpus", () => {
       "non-recoverable-retry",
       "ai-sdk-stream-incomplete",
       "ai-sdk-loop-partial",
+      "healthy-mcp",
+      "mcp-tool-error",
+      "mcp-late-result",
     ]);
     expect(corpusPolicy(corpus).baseline).toEqual({ percentage: 25, hashSalt: "telltale-conformance" });
   });
