@@ -178,10 +178,14 @@ export const ATTR_TELLTALE_WORKFLOW_STEPS_COMPLETED = "telltale.workflow.steps.c
 export const ATTR_TELLTALE_WORKFLOW_STEPS_MISSING = "telltale.workflow.steps.missing";
 /** string[]. Steps that ran but were not declared. */
 export const ATTR_TELLTALE_WORKFLOW_STEPS_UNDECLARED = "telltale.workflow.steps.undeclared";
-/** string. `ok`, `error` or `partial` (declared steps missing although no error escaped). */
+/** string. `ok`, `error`, `partial` (declared steps missing, or the run stopped short, although no error escaped) or
+ * `interrupted` (the run paused for input, e.g. a LangGraph `interrupt()`, and can be resumed: not a failure). */
 export const ATTR_TELLTALE_WORKFLOW_OUTCOME = "telltale.workflow.outcome";
 /** string. The name of a step span's step. */
 export const ATTR_TELLTALE_STEP_NAME = "telltale.step.name";
+/** boolean. The step or workflow paused for input (a human-in-the-loop interrupt) instead of finishing; it is not a
+ * failure, and the run goes on when resumed, possibly in another process (F14). */
+export const ATTR_TELLTALE_INTERRUPTED = "telltale.interrupted";
 
 /** int. The workflow's token limit. */
 export const ATTR_TELLTALE_BUDGET_TOKENS_LIMIT = "telltale.budget.tokens.limit";
@@ -284,6 +288,7 @@ export const ERROR_CLASSES = [
   "aborted",
   "budget_exceeded",
   "deadline_exceeded",
+  "guardrail_tripwire",
   "unknown",
 ] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
@@ -303,7 +308,7 @@ export const SOFT_ERROR_KINDS = [
 export type SoftErrorKind = (typeof SOFT_ERROR_KINDS)[number];
 
 /** Values of `telltale.workflow.outcome`. */
-export const WORKFLOW_OUTCOMES = ["ok", "error", "partial"] as const;
+export const WORKFLOW_OUTCOMES = ["ok", "error", "partial", "interrupted"] as const;
 export type WorkflowOutcome = (typeof WORKFLOW_OUTCOMES)[number];
 
 /** Values of `telltale.keep.reasons` and `telltale.sampling.reasons`. */
