@@ -37,3 +37,4 @@ export {
 export { retry, type RetryAttempt, type RetryPolicy } from "./retry.js";
 export { inject, extract, type TraceCarrier } from "./propagation.js";
 export { fingerprint } from "./fingerprint.js";
+export * from "./frameworks.js";
