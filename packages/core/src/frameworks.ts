@@ -3,6 +3,16 @@
  * start/end forms of workflow, step and tool spans, the framework's model call that SDK calls join, and the
  * resolver that tells core where an SDK call belongs.
  */
-export { startStepSpan, startToolSpan, startWorkflowSpan, type ManualSpan, type StepSpan, type ToolSpan, type WorkflowSpan } from "./manual-spans.js";
+export {
+  startRetrySpan,
+  startStepSpan,
+  startToolSpan,
+  startWorkflowSpan,
+  type ManualSpan,
+  type RetrySpan,
+  type StepSpan,
+  type ToolSpan,
+  type WorkflowSpan,
+} from "./manual-spans.js";
 export { startModelCall, type ModelCall, type ModelCallOptions } from "./model-calls.js";
 export { registerLlmCallSiteResolver, type JoinableModelCall, type LlmCallSite, type LlmCallSiteResolver } from "./call-sites.js";

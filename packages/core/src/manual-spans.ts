@@ -3,8 +3,12 @@
  * events (framework callbacks, tracing processors) instead of running a function. The spans, manifests, budgets,
  * deadlines, idempotency checks, soft errors and late detection are exactly those of the function forms.
  */
-import { context, INVALID_SPAN_CONTEXT, trace, type Context, type Span } from "@opentelemetry/api";
-import { ATTR_TELLTALE_INTERRUPTED } from "./attributes.js";
+import { context, INVALID_SPAN_CONTEXT, SpanKind, trace, type Context, type Span } from "@opentelemetry/api";
+import { ATTR_ERROR_TYPE, ATTR_TELLTALE_ERROR_RECOVERABLE, ATTR_TELLTALE_INTERRUPTED } from "./attributes.js";
+import { classifyError } from "./errors.js";
+import { endRetrySpan, recordRetryAttempt, type RetryTally } from "./retry.js";
+import { coreState } from "./state.js";
+import { SCOPE_NAME, VERSION } from "./version.js";
 import { safely } from "./safe.js";
 import {
   endStep,
@@ -139,6 +143,62 @@ export function startToolSpan(name: string, options: ToolOptions = {}, parent: C
     },
     fail: (error) => {
       settled = { error, failed: true };
+      finish();
+    },
+  };
+}
+
+/** A retry span under way (see {@link startRetrySpan}). */
+export interface RetrySpan extends ManualSpan {
+  /** One attempt ended (failed with `error`, or succeeded): its event, error class and the wait before it. */
+  attempt(outcome: { failed: boolean; error?: unknown; startedAt: number; endedAt: number }): void;
+  /** Ends the retry span after its last attempt succeeded. */
+  end(): void;
+}
+
+/**
+ * Starts a `retry {name}` span under `parent` for retries someone else runs (a framework's retry wrapper): each
+ * attempt reported with `attempt` becomes an event, and the span ends with the retry count, reasons, waits and the
+ * non-recoverable retry flag (F1–F3) that {@link retry} records. Times are `performance.now()` readings. Never throws.
+ */
+export function startRetrySpan(name: string, parent: Context = context.active()): RetrySpan {
+  const span = safely<Span | undefined>(
+    "retry start",
+    () => trace.getTracer(SCOPE_NAME, VERSION).startSpan(`retry ${name}`, { kind: SpanKind.INTERNAL }, parent),
+    undefined,
+  );
+  if (span === undefined) return { ...detachedSpan(parent), attempt: () => undefined, end: () => undefined, fail: () => undefined };
+  const ctx = trace.setSpan(parent, span).setValue(coreState().coreSpanKey, span);
+  const tally: RetryTally = { errorClasses: [], waits: [], argsChanged: false, nonRecoverableRetried: false };
+  let lastEndedAt: number | undefined;
+  let lastFailureRecoverable = true;
+  let failure: { error: unknown } | undefined;
+  const finish = once(() => safely("retry end", () => endRetrySpan(span, tally, failure?.error, failure !== undefined)));
+  return {
+    span,
+    context: ctx,
+    signal: NEVER_ABORTED,
+    attempt: ({ failed, error, startedAt, endedAt }) =>
+      safely("retry attempt", () => {
+        // An attempt after a non-recoverable failure is a retry that could not succeed (F3).
+        if (tally.errorClasses.length > 0 && !lastFailureRecoverable) tally.nonRecoverableRetried = true;
+        tally.waits.push(lastEndedAt === undefined ? 0 : Math.max(0, Math.round(startedAt - lastEndedAt)));
+        lastEndedAt = endedAt;
+        if (!failed) {
+          lastFailureRecoverable = true;
+          recordRetryAttempt(span, tally, endedAt - startedAt, "ok");
+          return;
+        }
+        const classification = classifyError(error);
+        lastFailureRecoverable = classification.recoverable;
+        recordRetryAttempt(span, tally, endedAt - startedAt, classification.errorClass, {
+          [ATTR_ERROR_TYPE]: classification.errorType,
+          [ATTR_TELLTALE_ERROR_RECOVERABLE]: classification.recoverable,
+        });
+      }),
+    end: () => finish(),
+    fail: (error) => {
+      failure = { error };
       finish();
     },
   };

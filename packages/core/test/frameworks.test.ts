@@ -15,6 +15,8 @@ import {
   ATTR_TELLTALE_INTERRUPTED,
   ATTR_TELLTALE_KEEP_REASONS,
   ATTR_TELLTALE_RETRY_COUNT,
+  ATTR_TELLTALE_RETRY_NON_RECOVERABLE,
+  ATTR_TELLTALE_RETRY_REASONS,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
   ATTR_TELLTALE_WORKFLOW_STEPS_COMPLETED,
@@ -22,6 +24,7 @@ import {
   registerLlmCallSiteResolver,
   startLlmCall,
   startModelCall,
+  startRetrySpan,
   startStepSpan,
   startToolSpan,
   startWorkflowSpan,
@@ -94,6 +97,34 @@ describe("start/end spans", () => {
     run.fail(new Error("late"));
     expect(otel.spans().map((span) => span.name)).toEqual(["step a", "invoke_agent graph"]);
     expect(otel.span("step a").status.code).toBe(SpanStatusCode.UNSET);
+  });
+});
+
+describe("retry spans for someone else's retries", () => {
+  it("records each reported attempt, the waits between them, and a retried non-recoverable error (F1-F3)", () => {
+    const run = startWorkflowSpan("graph", {}, ROOT_CONTEXT);
+    const retry = startRetrySpan("ChatOpenAI", run.context);
+    retry.attempt({ failed: true, error: Object.assign(new Error("context"), { status: 400, code: "context_length_exceeded" }), startedAt: 0, endedAt: 10 });
+    retry.attempt({ failed: true, error: Object.assign(new Error("busy"), { status: 429 }), startedAt: 60, endedAt: 70 });
+    retry.attempt({ failed: false, startedAt: 100, endedAt: 120 });
+    retry.end();
+    run.end();
+    const span = otel.span("retry ChatOpenAI");
+    expect(parentId(span)).toBe(spanId(otel.span("invoke_agent graph")));
+    expect(span.attributes[ATTR_TELLTALE_RETRY_COUNT]).toBe(2);
+    expect(span.attributes[ATTR_TELLTALE_RETRY_REASONS]).toEqual(["context_length_exceeded", "rate_limit"]);
+    expect(span.attributes[ATTR_TELLTALE_ATTEMPT_WAITS_MS]).toEqual([0, 50, 30]);
+    expect(span.attributes[ATTR_TELLTALE_RETRY_NON_RECOVERABLE]).toBe(true);
+    expect(span.events.map((event) => event.attributes?.[ATTR_TELLTALE_ERROR_CLASS])).toEqual(["context_length_exceeded", "rate_limit", "ok"]);
+  });
+
+  it("fails with the last error when no attempt succeeded", () => {
+    const retry = startRetrySpan("step", ROOT_CONTEXT);
+    const error = Object.assign(new Error("down"), { status: 503 });
+    retry.attempt({ failed: true, error, startedAt: 0, endedAt: 1 });
+    retry.fail(error);
+    expect(otel.span("retry step").status.code).toBe(SpanStatusCode.ERROR);
+    expect(otel.span("retry step").attributes[ATTR_TELLTALE_RETRY_COUNT]).toBe(0);
   });
 });
 
