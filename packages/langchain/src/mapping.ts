@@ -19,7 +19,7 @@ import {
 } from "@telltale/core";
 import { fieldsOf, numberOf, parsedInput, serializedClass, stringOf, stringsOf, type Fields } from "./fields.js";
 import type { TelltaleLangChainOptions } from "./options.js";
-import { addRun, findRun, removeRun, type RunEntry } from "./runs.js";
+import { addRun, findRun, removeRun, workflowOf, type RunEntry } from "./runs.js";
 
 /** LangGraph's own nodes (`__start__`) and the runs it hides from tracing are plumbing, not steps. */
 const HIDDEN_TAG = "langsmith:hidden";
@@ -31,11 +31,22 @@ function nodeOf(metadata: Fields | undefined): string | undefined {
   return node === undefined || node.startsWith("__") ? undefined : node;
 }
 
+/**
+ * The error to classify: LangChain wraps provider errors in its own classes (`ContextOverflowError` around the
+ * `openai` SDK's 400) that carry no status or code; the provider's error, kept as `cause`, says what happened.
+ */
+function providerError(error: unknown): unknown {
+  const fields = fieldsOf(error);
+  const cause = fieldsOf(fields?.cause);
+  if (fields === undefined || cause === undefined || "status" in fields) return error;
+  return "status" in cause || "code" in cause ? cause : error;
+}
+
 /** A run directly under a `withRetry` wrapper is one of its attempts. */
 function settle(entry: RunEntry, failed: boolean, error?: unknown): void {
   removeRun(entry);
   if (entry.parent?.kind !== "retry") return;
-  entry.parent.retry?.attempt({ failed, error, startedAt: entry.startedAt, endedAt: performance.now() });
+  entry.parent.retry?.attempt({ failed, error: providerError(error), startedAt: entry.startedAt, endedAt: performance.now() });
 }
 
 function endEvicted(entry: RunEntry): void {
@@ -105,7 +116,8 @@ export function chainEnded(runId: string, outputs: unknown): void {
   const entry = findRun(runId);
   if (entry === undefined || entry.ended) return;
   settle(entry, false);
-  if (entry.kind === "workflow" && interruptsOf(outputs)) {
+  // The graph returns its interrupts to the caller, but its run's end event does not always carry them.
+  if (entry.kind === "workflow" && (entry.paused === true || interruptsOf(outputs))) {
     entry.span?.span.setAttribute(ATTR_TELLTALE_INTERRUPTED, true);
     endWorkflowOrStep(entry, true);
     return;
@@ -122,11 +134,16 @@ export function chainFailed(runId: string, error: unknown): void {
   if (entry === undefined || entry.ended) return;
   settle(entry, !isBubbleUp(error), error);
   if (isBubbleUp(error)) {
-    if (isPause(error)) entry.span?.span.setAttribute(ATTR_TELLTALE_INTERRUPTED, true);
-    endWorkflowOrStep(entry, isPause(error));
+    const paused = isPause(error);
+    if (paused) {
+      entry.span?.span.setAttribute(ATTR_TELLTALE_INTERRUPTED, true);
+      const workflow = workflowOf(entry);
+      if (workflow !== undefined) workflow.paused = true;
+    }
+    endWorkflowOrStep(entry, paused);
     return;
   }
-  entry.span?.fail(error);
+  entry.span?.fail(providerError(error));
 }
 
 function toolOptions(name: string, input: unknown, metadata: Fields | undefined, parent: RunEntry | undefined, options: TelltaleLangChainOptions): ToolOptions {
@@ -204,8 +221,8 @@ export function runFailed(runId: string, error: unknown): void {
   const entry = findRun(runId);
   if (entry === undefined || entry.ended) return;
   settle(entry, true, error);
-  if (entry.modelCall !== undefined) entry.modelCall.end(error);
-  else entry.span?.fail(error);
+  if (entry.modelCall !== undefined) entry.modelCall.end(providerError(error));
+  else entry.span?.fail(providerError(error));
 }
 
 function modelAttributes(metadata: Fields | undefined): Attributes {

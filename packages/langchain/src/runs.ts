@@ -31,6 +31,8 @@ export interface RunEntry {
   readonly startedIn?: Context;
   /** `performance.now()` when the run started. */
   readonly startedAt: number;
+  /** A workflow: one of its runs paused for input (a LangGraph interrupt). */
+  paused?: boolean;
   /** Settled when the run ends (a run can end once). */
   ended: boolean;
 }
@@ -72,6 +74,14 @@ export function removeRun(entry: RunEntry): void {
   entry.ended = true;
   if (runs.get(entry.id) === entry) runs.delete(entry.id);
   models.delete(entry);
+}
+
+/** The workflow `entry` runs in. */
+export function workflowOf(entry: RunEntry): RunEntry | undefined {
+  for (let current: RunEntry | undefined = entry; current !== undefined; current = current.parent) {
+    if (current.kind === "workflow") return current;
+  }
+  return undefined;
 }
 
 /** Whether `entry` runs under `ancestor` (or is it). */
