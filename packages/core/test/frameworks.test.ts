@@ -16,6 +16,7 @@ import {
   ATTR_TELLTALE_KEEP_REASONS,
   ATTR_TELLTALE_RETRY_COUNT,
   ATTR_TELLTALE_RETRY_NON_RECOVERABLE,
+  classifyError,
   ATTR_TELLTALE_RETRY_REASONS,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
@@ -97,6 +98,15 @@ describe("start/end spans", () => {
     run.fail(new Error("late"));
     expect(otel.spans().map((span) => span.name)).toEqual(["step a", "invoke_agent graph"]);
     expect(otel.span("step a").status.code).toBe(SpanStatusCode.UNSET);
+  });
+});
+
+describe("errors the framework SDKs raise", () => {
+  it("classifies the Agents SDK's guardrail tripwires as guardrail_tripwire, not recoverable", () => {
+    for (const name of ["InputGuardrailTripwireTriggered", "OutputGuardrailTripwireTriggered", "ToolInputGuardrailTripwireTriggered"]) {
+      const error = Object.assign(new Error("Input guardrail triggered"), { name });
+      expect(classifyError(error)).toMatchObject({ errorClass: "guardrail_tripwire", recoverable: false, errorType: name });
+    }
   });
 });
 
