@@ -30,7 +30,8 @@ export interface ModelCall extends JoinableModelCall {
   /** The framework's usage report; ignored once an SDK call joined, so usage is counted once. */
   recordUsage(usage: LlmUsage): void;
   softError(kind: SoftErrorKind, detail?: string): void;
-  /** The framework's model call ended (with its final error, if it failed). Idempotent. */
+  /** The framework's model call ended (with its final error, if it failed: when its last SDK call failed, that
+   * call's own error is recorded instead, which says more than the framework's wrapper). Idempotent. */
   end(error?: unknown): void;
 }
 
@@ -68,10 +69,10 @@ class JoinedSdkCall implements LlmCall {
     this.call.softError(kind, detail);
   }
 
-  end(): void {
+  end(error?: unknown): void {
     if (this.ended) return;
     this.ended = true;
-    this.owner.sdkCallEnded(this);
+    this.owner.sdkCallEnded(this, error);
   }
 }
 
@@ -83,6 +84,8 @@ class FrameworkModelCall implements ModelCall {
   private readonly hasModel: boolean;
   private open: JoinedSdkCall | undefined;
   private lastSdkCallEndedAt: number | undefined;
+  /** The provider's error when the last SDK call failed: more precise than what the framework wraps it in. */
+  private lastSdkError: unknown;
   private pendingEnd: { error: unknown } | undefined;
   private ended = false;
 
@@ -117,9 +120,10 @@ class FrameworkModelCall implements ModelCall {
     }
   }
 
-  sdkCallEnded(sdkCall: JoinedSdkCall): void {
+  sdkCallEnded(sdkCall: JoinedSdkCall, error: unknown): void {
     if (this.open === sdkCall) this.open = undefined;
     this.lastSdkCallEndedAt = performance.now();
+    this.lastSdkError = error;
     if (this.pendingEnd !== undefined) this.finish(this.pendingEnd.error);
   }
 
@@ -146,7 +150,8 @@ class FrameworkModelCall implements ModelCall {
     if (this.ended) return;
     this.ended = true;
     this.pendingEnd = undefined;
-    this.call.end(error);
+    // A framework that failed because its last SDK call failed reports a wrapper (or a redacted copy) of that error.
+    this.call.end(error !== undefined && this.lastSdkError !== undefined ? this.lastSdkError : error);
   }
 }
 

@@ -213,6 +213,17 @@ describe("LLM call placement by a framework", () => {
     expect(chat.status.code).toBe(SpanStatusCode.ERROR);
   });
 
+  it("records the provider's error, not the framework's wrapper of it, on a model call whose last SDK call failed", () => {
+    const model = startModelCall({ provider: "openai", operation: "chat", requestModel: "m", parentContext: ROOT_CONTEXT });
+    placeUnder(() => ({ context: ROOT_CONTEXT, modelCall: model }));
+    const attempt = startLlmCall(tracer, { provider: "openai", operation: "chat", requestModel: "m" });
+    const providerError = Object.assign(new Error("too long"), { status: 400, code: "context_length_exceeded" });
+    attempt.recordAttempt({ statusCode: 400, waitMs: 0, error: providerError });
+    attempt.end(providerError);
+    model.end(new Error("Error in agent run"));
+    expect(otel.span("chat m").attributes[ATTR_TELLTALE_ERROR_CLASS]).toBe("context_length_exceeded");
+  });
+
   it("gives a second SDK call running at the same time its own span, and waits for an open stream to end", () => {
     const model = startModelCall({ provider: "openai", operation: "chat", requestModel: "m", parentContext: ROOT_CONTEXT });
     placeUnder(() => ({ context: model.context, modelCall: model }));
