@@ -21,7 +21,15 @@ function guarded(what: string, work: () => void): Promise<void> {
  * LLM span per model call: the SDK's response span and the `openai` call are one span). See the package README for
  * the mapping. Register it with `addTraceProcessor(telltaleProcessor())`, or let `@telltale/node` do it.
  */
+const PROCESSOR_MARK = Symbol.for("telltale.openai-agents.processor");
+
+/** Whether `value` is a Telltale processor (of either build of this package). */
+export function isTelltaleProcessor(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[PROCESSOR_MARK] === true;
+}
+
 export class TelltaleTracingProcessor {
+  readonly [PROCESSOR_MARK] = true;
   private readonly options: TelltaleAgentsOptions;
 
   constructor(options: TelltaleAgentsOptions = {}) {
