@@ -29,6 +29,8 @@ import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProc
 import { ATTR_SERVICE_NAME, ATTR_TELLTALE_SAMPLING_REASONS, setDefaultBudget } from "@telltale/core";
 import { AnthropicInstrumentation } from "@telltale/instrumentation-anthropic";
 import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
+import { LangChainInstrumentation } from "@telltale/langchain";
+import { OpenAIAgentsInstrumentation } from "@telltale/openai-agents";
 import { TailSamplingSpanProcessor } from "@telltale/sampler";
 import { readConfig, type TelltaleConfig, type TelltaleConfigOptions } from "./config.js";
 import { ConsoleSummaryExporter } from "./console-summary.js";
@@ -311,6 +313,9 @@ export function start(options: StartOptions = {}): TelltaleSdk {
   const instrumentations: Instrumentation[] = [
     new OpenAIInstrumentation({ captureMessageContent: config.captureContent }),
     new AnthropicInstrumentation({ captureMessageContent: config.captureContent }),
+    // They act only if @langchain/core / @openai/agents-core load: the handler and the processor join each run.
+    new LangChainInstrumentation(),
+    new OpenAIAgentsInstrumentation(),
     ...(options.instrumentations ?? []),
   ];
   if (meterProvider !== undefined) for (const instrumentation of instrumentations) instrumentation.setMeterProvider(meterProvider);
