@@ -64,10 +64,10 @@ export class TelltaleCallbackHandler {
 
   // LangChain calls it with (chain, inputs, runId, parentRunId, tags, metadata, runType, runName, extra), whatever
   // its type declaration says.
-  handleChainStart(chain: unknown, _inputs: unknown, runId: unknown, parentRunId?: unknown, tags?: unknown, metadata?: unknown, _runType?: unknown, runName?: unknown): void {
+  handleChainStart(chain: unknown, inputs: unknown, runId: unknown, parentRunId?: unknown, tags?: unknown, metadata?: unknown, _runType?: unknown, runName?: unknown): void {
     guarded("handleChainStart", () => {
       if (typeof runId !== "string" || findRun(runId) !== undefined) return;
-      chainStarted(chain, runId, parentRunId, stringsOf(tags), fieldsOf(metadata), stringOf(runName), this.currentOptions());
+      chainStarted(chain, inputs, runId, parentRunId, stringsOf(tags), fieldsOf(metadata), stringOf(runName), this.currentOptions());
     });
   }
 

@@ -55,8 +55,16 @@ function endEvicted(entry: RunEntry): void {
   entry.modelCall?.end();
 }
 
-function workflowOptions(name: string, metadata: Fields | undefined, options: TelltaleLangChainOptions): WorkflowOptions {
-  const configured = options.workflows?.[name] ?? {};
+/** A LangGraph `Command` that resumes an interrupted run: the steps before the interrupt ran in an earlier run. */
+function isResume(inputs: unknown): boolean {
+  const command = fieldsOf(inputs);
+  return command?.lg_name === "Command" && command.resume !== undefined;
+}
+
+function workflowOptions(name: string, inputs: unknown, metadata: Fields | undefined, options: TelltaleLangChainOptions): WorkflowOptions {
+  const { steps, ...rest } = options.workflows?.[name] ?? {};
+  // A resumed run cannot tell which declared steps ran before its interrupt: it declares none.
+  const configured: WorkflowOptions = steps === undefined || isResume(inputs) ? rest : { ...rest, steps };
   const timeoutMs = numberOf(metadata?.timeoutMs);
   return configured.deadlineMs === undefined && timeoutMs !== undefined ? { ...configured, deadlineMs: timeoutMs } : configured;
 }
@@ -64,6 +72,7 @@ function workflowOptions(name: string, metadata: Fields | undefined, options: Te
 /** A chain run: the workflow when nothing tracked is above it, else a step, a retry, or nothing of its own. */
 export function chainStarted(
   serialized: unknown,
+  inputs: unknown,
   runId: string,
   parentRunId: unknown,
   tags: readonly string[],
@@ -74,7 +83,7 @@ export function chainStarted(
   const name = runName ?? serializedClass(serialized) ?? "chain";
   const parent = findRun(parentRunId);
   if (parent === undefined) {
-    const span = startWorkflowSpan(name, workflowOptions(name, metadata, options), context.active());
+    const span = startWorkflowSpan(name, workflowOptions(name, inputs, metadata, options), context.active());
     const close = (interrupted: boolean): void => span.end(interrupted ? "interrupted" : undefined);
     const entry = { id: runId, kind: "workflow", parent, context: span.context, node: undefined, span, close, ended: false } as const;
     addRun({ ...entry, rootTimeoutMs: numberOf(metadata?.timeoutMs), startedAt: performance.now() }, endEvicted);
