@@ -45,6 +45,8 @@ describe("conformance corpus", () => {
       "duplicate",
       "keep-flag",
       "failed-retried-slow",
+      "langgraph-interrupted",
+      "agents-max-turns",
     ]);
     expect(corpusPolicy(corpus).baseline).toEqual({ percentage: 25, hashSalt: "telltale-conformance" });
   });
