@@ -7,18 +7,15 @@
 import { diag } from "@opentelemetry/api";
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, type InstrumentationConfig } from "@opentelemetry/instrumentation";
 import { fieldsOf } from "./fields.js";
-import type { TelltaleAgentsOptions } from "./options.js";
 import { isTelltaleProcessor, TelltaleTracingProcessor } from "./processor.js";
 import { VERSION } from "./version.js";
 
 const SUPPORTED_VERSIONS = [">=0.20.0 <1"];
 const REGISTERED = Symbol.for("telltale.openai-agents.registered.v1");
 
-/** Options of {@link OpenAIAgentsInstrumentation}: the processor's, and OpenTelemetry's `enabled`. */
-export interface OpenAIAgentsInstrumentationConfig extends InstrumentationConfig, TelltaleAgentsOptions {}
-
-export class OpenAIAgentsInstrumentation extends InstrumentationBase<OpenAIAgentsInstrumentationConfig> {
-  constructor(config: OpenAIAgentsInstrumentationConfig = {}) {
+/** Registers a Telltale processor that takes the options of `configureAgents`. */
+export class OpenAIAgentsInstrumentation extends InstrumentationBase<InstrumentationConfig> {
+  constructor(config: InstrumentationConfig = {}) {
     super("@telltale/openai-agents", VERSION, config);
   }
 
@@ -45,8 +42,7 @@ export class OpenAIAgentsInstrumentation extends InstrumentationBase<OpenAIAgent
       }
       const provider = (getProvider as () => unknown)() as TraceProvider;
       if (provider[REGISTERED] === true) return;
-      const { workflows, tools } = this.getConfig();
-      const processor = new TelltaleTracingProcessor({ ...(workflows !== undefined && { workflows }), ...(tools !== undefined && { tools }) });
+      const processor = new TelltaleTracingProcessor();
       keepRegistered(provider, processor);
       provider.registerProcessor(processor);
       provider[REGISTERED] = true;

@@ -18,3 +18,20 @@ export interface TelltaleAgentsOptions {
   /** Per function tool name: side effects, idempotency keys and timeouts (F8, F10). */
   tools?: Readonly<Record<string, AgentToolOptions>>;
 }
+
+const OPTIONS_SYMBOL = Symbol.for("telltale.openai-agents.options.v1");
+
+type OptionsHolder = Record<symbol, TelltaleAgentsOptions | undefined>;
+
+/**
+ * Sets the options of the processor that `@telltale/node` registers (and of `telltaleProcessor()` called without
+ * options). Later calls replace earlier ones; traces already started keep theirs.
+ */
+export function configureAgents(options: TelltaleAgentsOptions): void {
+  (globalThis as unknown as OptionsHolder)[OPTIONS_SYMBOL] = { ...options };
+}
+
+/** The options `configureAgents` set, shared by the ESM and CJS copies of this package. */
+export function configuredOptions(): TelltaleAgentsOptions {
+  return (globalThis as unknown as OptionsHolder)[OPTIONS_SYMBOL] ?? {};
+}

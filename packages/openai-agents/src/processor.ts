@@ -4,7 +4,7 @@
  */
 import { diag } from "@opentelemetry/api";
 import { ensureEntry, spanEnded, traceEnded, traceStarted, type AgentsSpan, type AgentsTrace } from "./mapping.js";
-import type { TelltaleAgentsOptions } from "./options.js";
+import { configuredOptions, type TelltaleAgentsOptions } from "./options.js";
 import { installCallSiteResolver, setResolverOptions } from "./resolver.js";
 
 function guarded(what: string, work: () => void): Promise<void> {
@@ -30,12 +30,17 @@ export function isTelltaleProcessor(value: unknown): boolean {
 
 export class TelltaleTracingProcessor {
   readonly [PROCESSOR_MARK] = true;
-  private readonly options: TelltaleAgentsOptions;
+  private readonly ownOptions: TelltaleAgentsOptions | undefined;
 
-  constructor(options: TelltaleAgentsOptions = {}) {
-    this.options = options;
+  /** Without `options`, those of {@link configureAgents} apply, read as each trace and span starts. */
+  constructor(options?: TelltaleAgentsOptions) {
+    this.ownOptions = options;
     setResolverOptions(options);
     installCallSiteResolver();
+  }
+
+  private get options(): TelltaleAgentsOptions {
+    return this.ownOptions ?? configuredOptions();
   }
 
   onTraceStart(trace: AgentsTrace): Promise<void> {

@@ -7,23 +7,23 @@ import type { Context } from "@opentelemetry/api";
 import { registerLlmCallSiteResolver, type LlmCallSite } from "@telltale/core";
 import { fieldsOf } from "./fields.js";
 import { ensureEntry, traceStarted, type AgentsSpan, type AgentsTrace } from "./mapping.js";
-import type { TelltaleAgentsOptions } from "./options.js";
+import { configuredOptions, type TelltaleAgentsOptions } from "./options.js";
 
 const AGENTS_STORAGE = Symbol.for("openai.agents.core.asyncLocalStorage");
 const RESOLVER_STATE = Symbol.for("telltale.openai-agents.resolver.v1");
 
 interface ResolverState {
   installed: boolean;
-  options: TelltaleAgentsOptions;
+  options: TelltaleAgentsOptions | undefined;
 }
 
 function state(): ResolverState {
   const holder = globalThis as unknown as Record<symbol, ResolverState | undefined>;
-  return (holder[RESOLVER_STATE] ??= { installed: false, options: {} });
+  return (holder[RESOLVER_STATE] ??= { installed: false, options: undefined });
 }
 
 /** The options the resolver starts entries with when it meets an SDK span before the processor did. */
-export function setResolverOptions(options: TelltaleAgentsOptions): void {
+export function setResolverOptions(options: TelltaleAgentsOptions | undefined): void {
   state().options = options;
 }
 
@@ -37,7 +37,7 @@ function callSite(active: Context): LlmCallSite | undefined {
   if (store?.active !== true) return undefined;
   const span = fieldsOf(store.span) as AgentsSpan | undefined;
   const trace = fieldsOf(store.trace) as AgentsTrace | undefined;
-  const { options } = state();
+  const options = state().options ?? configuredOptions();
   if (span !== undefined && typeof span.spanId === "string") {
     const entry = ensureEntry(span, options);
     return entry.modelCall === undefined ? { context: entry.context } : { context: entry.context, modelCall: entry.modelCall };

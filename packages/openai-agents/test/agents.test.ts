@@ -19,7 +19,7 @@ import {
   ATTR_TELLTALE_STEP_NAME,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
 } from "@telltale/core";
-import { telltaleProcessor, type TelltaleAgentsOptions } from "@telltale/openai-agents";
+import { configureAgents, telltaleProcessor, type TelltaleAgentsOptions } from "@telltale/openai-agents";
 import { z } from "zod";
 import { attr, exporter, idOf, mockLlm, named, only, parentOf, spans, traceOf, until } from "./harness.js";
 
@@ -120,8 +120,10 @@ describe("an Agents SDK run", () => {
     expect(attr(workflow, ATTR_TELLTALE_WORKFLOW_OUTCOME)).toBe("ok");
   });
 
-  it("flags a repeated side effect and a tool timeout longer than the time left (F8, F10)", async () => {
+  it("flags a repeated side effect and a tool timeout longer than the time left (F8, F10), options set with configureAgents", async () => {
     const mock = await mockLlm();
+    setTraceProcessors([telltaleProcessor()]);
+    configureAgents(options);
     const { triage } = agents();
     mock.enqueue(
       { kind: "tool_calls", calls: [{ name: "send_email", arguments: { to: "a@example.com" } }] },
