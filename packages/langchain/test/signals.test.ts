@@ -7,6 +7,7 @@ import { Command, END, interrupt, MemorySaver, MessagesAnnotation, START, StateG
 import { ToolNode } from "@langchain/langgraph/prebuilt";
 import {
   ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_STREAM,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES,
   ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
@@ -266,6 +267,22 @@ describe("other run shapes", () => {
     const chat = only("chat gpt-4o-mini");
     expect(traceOf(chat)).toBe(traceOf(workflow));
     expect(parentOf(chat)).toBe(idOf(workflow));
+  });
+
+  it("records a model streamed for LangGraph's messages stream mode as one chat span, with its usage", async () => {
+    const mock = await mockLlm();
+    const model = chatOpenAI(mock);
+    const graph = new StateGraph(MessagesAnnotation)
+      .addNode("agent", async (state) => ({ messages: [await model.invoke(state.messages)] }))
+      .addEdge(START, "agent")
+      .compile({ name: "streaming" });
+    const chunks: unknown[] = [];
+    for await (const chunk of await graph.stream(input("hello"), { streamMode: "messages", callbacks: [telltale()] })) chunks.push(chunk);
+    expect(chunks.length).toBeGreaterThan(1);
+    const chat = only("chat gpt-4o-mini");
+    expect(attr(chat, ATTR_GEN_AI_REQUEST_STREAM)).toBe(true);
+    expect(attr(chat, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS)).toBeGreaterThan(0);
+    expect(parentOf(chat)).toBe(idOf(only("step agent")));
   });
 
   it("traces ChatAnthropic the same way, through the Anthropic instrumentation", async () => {

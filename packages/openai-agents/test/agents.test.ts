@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { SpanStatusCode } from "@opentelemetry/api";
-import { Agent, run, setTraceProcessors, tool } from "@openai/agents";
+import { Agent, createMCPListToolsSpan, run, setTraceProcessors, tool, withFunctionSpan, withTrace } from "@openai/agents";
 import {
   ATTR_GEN_AI_AGENT_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
@@ -182,6 +182,27 @@ describe("an Agents SDK run", () => {
     expect(attr(refused, ATTR_TELLTALE_ERROR_CLASS)).toBe("context_length_exceeded");
     expect(refused.status.code).toBe(SpanStatusCode.ERROR);
     expect(attr(only("invoke_agent Agent workflow"), ATTR_TELLTALE_WORKFLOW_OUTCOME)).toBe("error");
+  });
+
+  it("maps the spans an MCP server's tools make: the tool listing a step, an MCP tool call an extension tool span", async () => {
+    await withTrace("mcp", async (trace) => {
+      const listing = createMCPListToolsSpan({ data: { server: "docs", result: ["search"] } }, trace);
+      listing.start();
+      listing.end();
+      await withFunctionSpan(
+        async (span) => {
+          span.spanData.input = JSON.stringify({ query: "otel" });
+          span.spanData.output = "[]";
+        },
+        { data: { name: "search", mcp_data: JSON.stringify({ server: "docs" }) } },
+      );
+    });
+    await until(() => named("invoke_agent mcp").length > 0, "the workflow span");
+    const workflow = only("invoke_agent mcp");
+    expect(parentOf(only("step mcp_tools docs"))).toBe(idOf(workflow));
+    const search = only("execute_tool search");
+    expect(attr(search, ATTR_GEN_AI_TOOL_TYPE)).toBe("extension");
+    expect(attr(search, ATTR_TELLTALE_SOFT_ERROR)).toBe("empty_tool_result");
   });
 
   it("keeps interleaved runs apart, also when another processor runs first and Telltale sees spans a microtask late", async () => {
