@@ -5,6 +5,7 @@
  * with both, whichever one the app loaded.
  */
 import { diag } from "@opentelemetry/api";
+import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_OPERATION_NAME_VALUE_TEXT_COMPLETION } from "@telltale/core";
 import { fieldsOf, stringOf, stringsOf } from "./fields.js";
 import { chainEnded, chainFailed, chainStarted, modelEnded, modelStarted, runFailed, toolEnded, toolStarted } from "./mapping.js";
 import { configuredOptions, type TelltaleLangChainOptions } from "./options.js";
@@ -13,9 +14,6 @@ import { findRun } from "./runs.js";
 
 /** The handler's name: LangChain adds a handler of a name once, so the global one and `telltale()` never double up. */
 export const HANDLER_NAME = "telltale";
-
-const GEN_AI_OPERATION_CHAT = "chat";
-const GEN_AI_OPERATION_TEXT_COMPLETION = "text_completion";
 
 function guarded(what: string, work: () => void): void {
   try {
@@ -106,14 +104,14 @@ export class TelltaleCallbackHandler {
   handleChatModelStart(llm: unknown, _messages: unknown, runId: unknown, parentRunId?: unknown, extraParams?: unknown, _tags?: unknown, metadata?: unknown): void {
     guarded("handleChatModelStart", () => {
       if (typeof runId !== "string" || findRun(runId) !== undefined) return;
-      modelStarted(llm, runId, parentRunId, fieldsOf(extraParams), fieldsOf(metadata), GEN_AI_OPERATION_CHAT);
+      modelStarted(llm, runId, parentRunId, fieldsOf(extraParams), fieldsOf(metadata), GEN_AI_OPERATION_NAME_VALUE_CHAT);
     });
   }
 
   handleLLMStart(llm: unknown, _prompts: unknown, runId: unknown, parentRunId?: unknown, extraParams?: unknown, _tags?: unknown, metadata?: unknown): void {
     guarded("handleLLMStart", () => {
       if (typeof runId !== "string" || findRun(runId) !== undefined) return;
-      modelStarted(llm, runId, parentRunId, fieldsOf(extraParams), fieldsOf(metadata), GEN_AI_OPERATION_TEXT_COMPLETION);
+      modelStarted(llm, runId, parentRunId, fieldsOf(extraParams), fieldsOf(metadata), GEN_AI_OPERATION_NAME_VALUE_TEXT_COMPLETION);
     });
   }
 

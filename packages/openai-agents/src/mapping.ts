@@ -7,6 +7,7 @@
  */
 import { context, type Context } from "@opentelemetry/api";
 import {
+  GEN_AI_OPERATION_NAME_VALUE_CHAT,
   GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
   recordError,
   startModelCall,
@@ -21,7 +22,6 @@ import { fieldsOf, numberOf, parsedJson, stringOf, type Fields } from "./fields.
 import type { TelltaleAgentsOptions } from "./options.js";
 import { registry, remember, type SpanEntry } from "./spans.js";
 
-const OPERATION_CHAT = "chat";
 const MAX_TURNS_ERROR = "MaxTurnsExceededError";
 /** `gen_ai.tool.type` of a function tool, and of a tool an MCP server provides (run by the agent, elsewhere). */
 const TOOL_TYPE_FUNCTION = "function";
@@ -164,7 +164,7 @@ function entryFor(span: AgentsSpan, parent: SpanEntry, options: TelltaleAgentsOp
       const requestModel = stringOf(data.model);
       const modelCall = startModelCall({
         provider: GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
-        operation: OPERATION_CHAT,
+        operation: GEN_AI_OPERATION_NAME_VALUE_CHAT,
         ...(requestModel !== undefined && { requestModel }),
         parentContext: parent.context,
       });
