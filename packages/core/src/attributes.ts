@@ -84,6 +84,7 @@ import {
   GEN_AI_OUTPUT_TYPE_VALUE_JSON,
   GEN_AI_OUTPUT_TYPE_VALUE_SPEECH,
   GEN_AI_OUTPUT_TYPE_VALUE_TEXT,
+  GEN_AI_OPERATION_NAME_VALUE_TEXT_COMPLETION,
   GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
   GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
   MCP_METHOD_NAME_VALUE_INITIALIZE,
@@ -181,6 +182,7 @@ export {
   GEN_AI_OUTPUT_TYPE_VALUE_JSON,
   GEN_AI_OUTPUT_TYPE_VALUE_SPEECH,
   GEN_AI_OUTPUT_TYPE_VALUE_TEXT,
+  GEN_AI_OPERATION_NAME_VALUE_TEXT_COMPLETION,
   GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
   GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
   MCP_METHOD_NAME_VALUE_INITIALIZE,
@@ -271,10 +273,14 @@ export const ATTR_TELLTALE_WORKFLOW_STEPS_COMPLETED = "telltale.workflow.steps.c
 export const ATTR_TELLTALE_WORKFLOW_STEPS_MISSING = "telltale.workflow.steps.missing";
 /** string[]. Steps that ran but were not declared. */
 export const ATTR_TELLTALE_WORKFLOW_STEPS_UNDECLARED = "telltale.workflow.steps.undeclared";
-/** string. `ok`, `error` or `partial` (declared steps missing although no error escaped). */
+/** string. `ok`, `error`, `partial` (declared steps missing, or the run stopped short, although no error escaped) or
+ * `interrupted` (the run paused for input, e.g. a LangGraph `interrupt()`, and can be resumed: not a failure). */
 export const ATTR_TELLTALE_WORKFLOW_OUTCOME = "telltale.workflow.outcome";
 /** string. The name of a step span's step. */
 export const ATTR_TELLTALE_STEP_NAME = "telltale.step.name";
+/** boolean. The step or workflow paused for input (a human-in-the-loop interrupt) instead of finishing; it is not a
+ * failure, and the run goes on when resumed, possibly in another process (F14). */
+export const ATTR_TELLTALE_INTERRUPTED = "telltale.interrupted";
 
 /** int. The workflow's token limit. */
 export const ATTR_TELLTALE_BUDGET_TOKENS_LIMIT = "telltale.budget.tokens.limit";
@@ -395,6 +401,7 @@ export const ERROR_CLASSES = [
   "aborted",
   "budget_exceeded",
   "deadline_exceeded",
+  "guardrail_tripwire",
   "unknown",
 ] as const;
 export type ErrorClass = (typeof ERROR_CLASSES)[number];
@@ -415,7 +422,7 @@ export const SOFT_ERROR_KINDS = [
 export type SoftErrorKind = (typeof SOFT_ERROR_KINDS)[number];
 
 /** Values of `telltale.workflow.outcome`. */
-export const WORKFLOW_OUTCOMES = ["ok", "error", "partial"] as const;
+export const WORKFLOW_OUTCOMES = ["ok", "error", "partial", "interrupted"] as const;
 export type WorkflowOutcome = (typeof WORKFLOW_OUTCOMES)[number];
 
 /** Values of `telltale.keep.reasons` and `telltale.sampling.reasons`. */

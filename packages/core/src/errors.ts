@@ -87,7 +87,8 @@ const CODE_CLASSES: Readonly<Record<string, ErrorClass>> = {
   invalid_request_error: "invalid_request",
 };
 
-// Error class names from the Stainless-generated SDKs (openai, @anthropic-ai/sdk), DOM/undici and Node.
+// Error class names from the Stainless-generated SDKs (openai, @anthropic-ai/sdk), the OpenAI Agents SDK, DOM/undici and
+// Node.
 const NAME_CLASSES: Readonly<Record<string, ErrorClass>> = {
   RateLimitError: "rate_limit",
   APIConnectionTimeoutError: "timeout",
@@ -108,6 +109,11 @@ const NAME_CLASSES: Readonly<Record<string, ErrorClass>> = {
   OverloadedError: "overloaded",
   ContentFilterFinishReasonError: "content_filter",
   LengthFinishReasonError: "context_length_exceeded",
+  // The OpenAI Agents SDK's guardrails: the same input trips them again, so retrying cannot help.
+  InputGuardrailTripwireTriggered: "guardrail_tripwire",
+  OutputGuardrailTripwireTriggered: "guardrail_tripwire",
+  ToolInputGuardrailTripwireTriggered: "guardrail_tripwire",
+  ToolOutputGuardrailTripwireTriggered: "guardrail_tripwire",
 };
 
 // Node and undici network error codes (found on the error or on its `cause`, e.g. fetch's "fetch failed" TypeError).

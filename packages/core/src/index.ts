@@ -38,3 +38,4 @@ export { retry, type RetryAttempt, type RetryPolicy } from "./retry.js";
 export { inject, extract, type TraceCarrier } from "./propagation.js";
 export { fingerprint } from "./fingerprint.js";
 export * from "./tool-spans.js";
+export * from "./frameworks.js";

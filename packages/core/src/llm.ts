@@ -37,6 +37,7 @@ import {
   type SoftErrorKind,
 } from "./attributes.js";
 import { contextWithSpan } from "./bound-context.js";
+import { placeLlmCall } from "./call-sites.js";
 import { addUsage, writeBudgetTotals } from "./budget.js";
 import { markDeadlineAtEnd, markDeadlineAtStart } from "./deadline.js";
 import { classifyError, isRecoverable } from "./errors.js";
@@ -382,8 +383,12 @@ class LlmCallSpan implements LlmCall {
 /**
  * Starts an LLM call span (`{operation} {model}`, kind CLIENT) under `options.parentContext` or the active context,
  * with the deadline time left recorded. The instrumentation reports attempts, the response, usage and soft errors,
- * then calls `end`. Never throws.
+ * then calls `end`. Without `parentContext`, a registered framework integration may place the call under its own
+ * run, or return the framework's model call for the SDK call to report to. Never throws.
  */
 export function startLlmCall(tracer: Tracer, options: LlmCallOptions): LlmCall {
-  return new LlmCallSpan(tracer, options);
+  // A framework integration may know better than the active context where the call belongs (call-sites.ts).
+  const placed = options.parentContext === undefined ? placeLlmCall(options) : undefined;
+  if (placed === undefined) return new LlmCallSpan(tracer, options);
+  return "call" in placed ? placed.call : new LlmCallSpan(tracer, { ...options, parentContext: placed.parent });
 }

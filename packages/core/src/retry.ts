@@ -93,37 +93,13 @@ export async function retry<T>(fn: (attempt: RetryAttempt) => T | PromiseLike<T>
   );
   const ctx = span === undefined ? parent : trace.setSpan(parent, span).setValue(coreState().coreSpanKey, span);
 
-  const errorClasses: (ErrorClass | "ok")[] = [];
-  const waits: number[] = [];
+  const tally: RetryTally = { errorClasses: [], waits: [], argsChanged: false, nonRecoverableRetried: false };
+  const waits = tally.waits;
   let firstFingerprint: string | undefined;
-  let argsChanged = false;
-  let nonRecoverableRetried = false;
 
   const finish = (error: unknown, failed: boolean, classification?: ErrorClassification): void =>
     safely("retry end", () => {
-      if (span === undefined) return;
-      const retries = errorClasses.length - 1;
-      span.setAttribute(ATTR_TELLTALE_RETRY_COUNT, retries);
-      span.setAttribute(ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES, errorClasses);
-      span.setAttribute(ATTR_TELLTALE_ATTEMPT_WAITS_MS, waits);
-      if (retries > 0) {
-        const reasons = errorClasses.slice(0, -1);
-        span.setAttribute(ATTR_TELLTALE_RETRY_REASONS, reasons);
-        span.setAttribute(ATTR_TELLTALE_RETRY_WAIT_MS, waits.reduce((sum, wait) => sum + wait, 0));
-        markKeep(span, "retried");
-        for (const reason of reasons) record("retries", 1, { [ATTR_TELLTALE_ERROR_CLASS]: reason });
-      }
-      if (argsChanged) {
-        span.setAttribute(ATTR_TELLTALE_RETRY_ARGS_CHANGED, true);
-        markKeep(span, "args_changed");
-      }
-      if (nonRecoverableRetried) {
-        span.setAttribute(ATTR_TELLTALE_RETRY_NON_RECOVERABLE, true);
-        markKeep(span, "non_recoverable_retry");
-      }
-      if (failed) recordError(span, error, classification);
-      coreState().spanEnds.set(span, Date.now());
-      span.end();
+      if (span !== undefined) endRetrySpan(span, tally, error, failed, classification);
     });
 
   for (let number = 1; ; number += 1) {
@@ -137,23 +113,15 @@ export async function retry<T>(fn: (attempt: RetryAttempt) => T | PromiseLike<T>
         safely("retry recordArgs", () => {
           attemptFingerprint = fingerprint(args);
           if (firstFingerprint === undefined) firstFingerprint = attemptFingerprint;
-          else if (attemptFingerprint !== firstFingerprint) argsChanged = true;
+          else if (attemptFingerprint !== firstFingerprint) tally.argsChanged = true;
         });
         return args;
       },
     };
     const attemptEvent = (errorClass: ErrorClass | "ok", extra: Attributes = {}): void =>
       safely("retry attempt event", () => {
-        errorClasses.push(errorClass);
-        const event: Attributes = {
-          ...extra,
-          [ATTR_TELLTALE_ATTEMPT_NUMBER]: number,
-          [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: waits[number - 1] ?? 0,
-          [ATTR_TELLTALE_ATTEMPT_DURATION_MS]: Math.round(performance.now() - attemptStartedAt),
-          [ATTR_TELLTALE_ERROR_CLASS]: errorClass,
-        };
-        if (attemptFingerprint !== undefined) event[ATTR_TELLTALE_ARGS_FINGERPRINT] = attemptFingerprint;
-        span?.addEvent(EVENT_TELLTALE_ATTEMPT, event);
+        const event = attemptFingerprint === undefined ? extra : { ...extra, [ATTR_TELLTALE_ARGS_FINGERPRINT]: attemptFingerprint };
+        recordRetryAttempt(span, tally, performance.now() - attemptStartedAt, errorClass, event);
       });
     if (number === 1) waits.push(0);
 
@@ -174,7 +142,7 @@ export async function retry<T>(fn: (attempt: RetryAttempt) => T | PromiseLike<T>
         finish(error, true, classification);
         throw error;
       }
-      if (!classification.recoverable) nonRecoverableRetried = true;
+      if (!classification.recoverable) tally.nonRecoverableRetried = true;
       const wait = safely("retry delay", () => nextDelay(policy, number, classification, error), 0);
       waits.push(wait);
       try {
@@ -200,4 +168,63 @@ function nextDelay(policy: RetryPolicy, attempt: number, classification: ErrorCl
   const exponential = Math.min(max, initial * (policy.multiplier ?? 2) ** (attempt - 1));
   const delay = policy.jitter === false ? exponential : exponential / 2 + Math.random() * (exponential / 2);
   return Math.round(delay);
+}
+
+/** What the attempts of a retried operation amounted to, as its span records them. */
+export interface RetryTally {
+  /** The error class of each attempt so far (`ok` for a successful one). */
+  readonly errorClasses: (ErrorClass | "ok")[];
+  /** Milliseconds waited before each attempt (0 for the first); the wait before an attempt is pushed before it runs. */
+  readonly waits: number[];
+  /** An attempt ran with arguments different from the first one's (F7). */
+  argsChanged: boolean;
+  /** A non-recoverable error was retried (F3). */
+  nonRecoverableRetried: boolean;
+}
+
+/** Counts one attempt and adds its `telltale.attempt` event (number, wait, duration, error class) to `span`. */
+export function recordRetryAttempt(
+  span: Span | undefined,
+  tally: RetryTally,
+  durationMs: number,
+  errorClass: ErrorClass | "ok",
+  extra: Attributes = {},
+): void {
+  tally.errorClasses.push(errorClass);
+  const number = tally.errorClasses.length;
+  span?.addEvent(EVENT_TELLTALE_ATTEMPT, {
+    ...extra,
+    [ATTR_TELLTALE_ATTEMPT_NUMBER]: number,
+    [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: tally.waits[number - 1] ?? 0,
+    [ATTR_TELLTALE_ATTEMPT_DURATION_MS]: Math.round(durationMs),
+    [ATTR_TELLTALE_ERROR_CLASS]: errorClass,
+  });
+}
+
+/** Writes the retry summary on `span` (count, reasons, waits, F3 and F7 flags, keep), the error if it failed, and
+ * ends it. */
+export function endRetrySpan(span: Span, tally: RetryTally, error: unknown, failed: boolean, classification?: ErrorClassification): void {
+  const { errorClasses, waits } = tally;
+  const retries = errorClasses.length - 1;
+  span.setAttribute(ATTR_TELLTALE_RETRY_COUNT, retries);
+  span.setAttribute(ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES, errorClasses);
+  span.setAttribute(ATTR_TELLTALE_ATTEMPT_WAITS_MS, waits);
+  if (retries > 0) {
+    const reasons = errorClasses.slice(0, -1);
+    span.setAttribute(ATTR_TELLTALE_RETRY_REASONS, reasons);
+    span.setAttribute(ATTR_TELLTALE_RETRY_WAIT_MS, waits.reduce((sum, wait) => sum + wait, 0));
+    markKeep(span, "retried");
+    for (const reason of reasons) record("retries", 1, { [ATTR_TELLTALE_ERROR_CLASS]: reason });
+  }
+  if (tally.argsChanged) {
+    span.setAttribute(ATTR_TELLTALE_RETRY_ARGS_CHANGED, true);
+    markKeep(span, "args_changed");
+  }
+  if (tally.nonRecoverableRetried) {
+    span.setAttribute(ATTR_TELLTALE_RETRY_NON_RECOVERABLE, true);
+    markKeep(span, "non_recoverable_retry");
+  }
+  if (failed) recordError(span, error, classification);
+  coreState().spanEnds.set(span, Date.now());
+  span.end();
 }

@@ -74,6 +74,7 @@ export const GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT = "invoke_agent" as const;
 export const GEN_AI_OUTPUT_TYPE_VALUE_JSON = "json" as const;
 export const GEN_AI_OUTPUT_TYPE_VALUE_SPEECH = "speech" as const;
 export const GEN_AI_OUTPUT_TYPE_VALUE_TEXT = "text" as const;
+export const GEN_AI_OPERATION_NAME_VALUE_TEXT_COMPLETION = "text_completion" as const;
 export const GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC = "anthropic" as const;
 export const GEN_AI_PROVIDER_NAME_VALUE_OPENAI = "openai" as const;
 export const METRIC_GEN_AI_CLIENT_OPERATION_DURATION = "gen_ai.client.operation.duration" as const;

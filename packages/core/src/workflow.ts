@@ -189,7 +189,8 @@ export function workflow<T>(name: string, optionsOrFn: WorkflowOptions | WorkFn<
   );
 }
 
-interface StartedWorkflow {
+/** A workflow span under way, as {@link startWorkflow} started it. */
+export interface StartedWorkflow {
   readonly ctx: Context;
   readonly run: RunContext;
   readonly span: Span;
@@ -199,8 +200,8 @@ interface StartedWorkflow {
   readonly options: WorkflowOptions;
 }
 
-function startWorkflow(name: string, options: WorkflowOptions): StartedWorkflow {
-  const parent = context.active();
+/** Starts a workflow span under `parent`; {@link endWorkflow} ends it. */
+export function startWorkflow(name: string, options: WorkflowOptions, parent: Context = context.active()): StartedWorkflow {
   const outer = workflowScopeOf(parent);
   const attributes: Attributes = {
     ...options.attributes,
@@ -266,7 +267,9 @@ function startWorkflow(name: string, options: WorkflowOptions): StartedWorkflow 
   return { ctx, run, span, scope, startedAt: performance.now(), timer, options };
 }
 
-function endWorkflow(started: StartedWorkflow, error: unknown, failed: boolean): void {
+/** Ends a workflow span. `outcome` replaces `ok`/`partial` when the workflow knows better (it paused, or stopped
+ * short without an error); a failure is always `error`. */
+export function endWorkflow(started: StartedWorkflow, error: unknown, failed: boolean, outcome?: "partial" | "interrupted"): void {
   const { span, scope, ctx } = started;
   if (started.timer !== undefined) clearTimeout(started.timer);
   scope.ended = true;
@@ -278,9 +281,9 @@ function endWorkflow(started: StartedWorkflow, error: unknown, failed: boolean):
     span.setAttribute(ATTR_TELLTALE_WORKFLOW_STEPS_MISSING, missing);
   }
   if (scope.undeclaredSteps.size > 0) span.setAttribute(ATTR_TELLTALE_WORKFLOW_STEPS_UNDECLARED, [...scope.undeclaredSteps]);
-  const outcome: WorkflowOutcome = failed ? "error" : missing.length > 0 ? "partial" : "ok";
-  span.setAttribute(ATTR_TELLTALE_WORKFLOW_OUTCOME, outcome);
-  if (outcome === "partial") markKeep(span, "partial");
+  const ended: WorkflowOutcome = failed ? "error" : (outcome ?? (missing.length > 0 ? "partial" : "ok"));
+  span.setAttribute(ATTR_TELLTALE_WORKFLOW_OUTCOME, ended);
+  if (ended === "partial") markKeep(span, "partial");
   let errorType: string | undefined;
   if (failed) errorType = recordError(span, error, classifyInScope(error, scope)).errorType;
   if (scope.budget !== undefined || scope.trace.tokensUsed > 0) writeBudgetTotals(span, ctx);
@@ -312,7 +315,8 @@ function endTracked(span: Span): void {
   span.end();
 }
 
-interface StartedChild {
+/** A step, tool or spawned task's span under way. */
+export interface StartedChild {
   readonly ctx: Context;
   readonly run: RunContext;
   readonly span: Span;
@@ -386,22 +390,22 @@ export function step<T>(name: string, fn: WorkFn<T>): Promise<T>;
 export function step<T>(name: string, options: StepOptions, fn: WorkFn<T>): Promise<T>;
 export function step<T>(name: string, optionsOrFn: StepOptions | WorkFn<T>, maybeFn?: WorkFn<T>): Promise<T> {
   const [options, fn] = typeof optionsOrFn === "function" ? [{}, optionsOrFn] : [optionsOrFn, maybeFn as WorkFn<T>];
-  const started = safely(
-    "step start",
-    () => {
-      const child = startChild(`step ${name}`, { ...options.attributes, [ATTR_TELLTALE_STEP_NAME]: name }, context.active());
-      manifestRecordStart(child.scope, name, true);
-      return child;
-    },
-    undefined,
-  );
+  const started = safely("step start", () => startStep(name, options, context.active()), undefined);
   if (started === undefined) return Promise.resolve().then(() => fn(fallbackRun()));
-  return runIn(started.ctx, started.run, fn, (error, failed) =>
-    safely("step end", () => {
-      if (!failed) manifestRecordSuccess(started.scope, name);
-      endChild(started, error, failed, undefined);
-    }),
-  );
+  return runIn(started.ctx, started.run, fn, (error, failed) => safely("step end", () => endStep(started, name, error, failed, !failed)));
+}
+
+/** Starts a step span under `parent`; {@link endStep} ends it. */
+export function startStep(name: string, options: StepOptions, parent: Context): StartedChild {
+  const child = startChild(`step ${name}`, { ...options.attributes, [ATTR_TELLTALE_STEP_NAME]: name }, parent);
+  manifestRecordStart(child.scope, name, true);
+  return child;
+}
+
+/** Ends a step span; a `completed` step counts in the workflow manifest. */
+export function endStep(started: StartedChild, name: string, error: unknown, failed: boolean, completed: boolean): void {
+  if (completed) manifestRecordSuccess(started.scope, name);
+  endChild(started, error, failed, undefined);
 }
 
 /** The soft error a tool result amounts to (F5), if any. */
@@ -453,62 +457,63 @@ export function tool<T>(name: string, fn: WorkFn<T>): Promise<T>;
 export function tool<T>(name: string, options: ToolOptions, fn: WorkFn<T>): Promise<T>;
 export function tool<T>(name: string, optionsOrFn: ToolOptions | WorkFn<T>, maybeFn?: WorkFn<T>): Promise<T> {
   const [options, fn] = typeof optionsOrFn === "function" ? [{}, optionsOrFn] : [optionsOrFn, maybeFn as WorkFn<T>];
-  const started = safely(
-    "tool start",
-    () => {
-      const attributes: Attributes = {
-        ...options.attributes,
-        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
-        [ATTR_GEN_AI_TOOL_NAME]: name,
-      };
-      if (options.callId !== undefined) attributes[ATTR_GEN_AI_TOOL_CALL_ID] = options.callId;
-      if (options.type !== undefined) attributes[ATTR_GEN_AI_TOOL_TYPE] = options.type;
-      if (options.timeoutMs !== undefined) attributes[ATTR_TELLTALE_TOOL_TIMEOUT_MS] = options.timeoutMs;
-      const parent = context.active();
-      const timeoutMs = options.timeoutMs;
-      const child = startChild(
-        `execute_tool ${name}`,
-        attributes,
-        parent,
-        timeoutMs === undefined
-          ? undefined
-          : () => {
-              const own = AbortSignal.timeout(timeoutMs);
-              const outer = workflowScopeOf(parent)?.signal;
-              return outer === undefined ? own : AbortSignal.any([outer, own]);
-            },
-      );
-      const remaining = deadlineRemainingMs(parent);
-      if (timeoutMs !== undefined && remaining !== undefined && timeoutMs > remaining) {
-        child.span.setAttribute(ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING, true);
-        markKeep(child.span, "deadline_exceeded");
-      }
-      recordIdempotency(child.span, name, options, child.scope);
-      return child;
-    },
-    undefined,
-  );
+  const started = safely("tool start", () => startTool(name, options, context.active()), undefined);
   if (started === undefined) return Promise.resolve().then(() => fn(fallbackRun()));
   return runIn(started.ctx, started.run, fn, (error, failed, result) =>
-    safely("tool end", () => {
-      if (!failed) {
-        manifestRecordSuccess(started.scope, name);
-        const soft = toolResultSoftError(result, options.isError);
-        if (soft !== undefined) {
-          started.span.setAttribute(ATTR_TELLTALE_SOFT_ERROR, soft);
-          markKeep(started.span, "soft_error");
-          record("softErrors", 1, {
-            [ATTR_TELLTALE_SOFT_ERROR]: soft,
-            [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
-          });
-        }
-      }
-      endChild(started, error, failed, {
-        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
-        [ATTR_GEN_AI_TOOL_NAME]: name,
-      });
-    }),
+    safely("tool end", () => endTool(started, name, options, error, failed, result)),
   );
+}
+
+/** Starts a tool span under `parent`; {@link endTool} ends it. */
+export function startTool(name: string, options: ToolOptions, parent: Context): StartedChild {
+  const attributes: Attributes = {
+    ...options.attributes,
+    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+    [ATTR_GEN_AI_TOOL_NAME]: name,
+  };
+  if (options.callId !== undefined) attributes[ATTR_GEN_AI_TOOL_CALL_ID] = options.callId;
+  if (options.type !== undefined) attributes[ATTR_GEN_AI_TOOL_TYPE] = options.type;
+  if (options.timeoutMs !== undefined) attributes[ATTR_TELLTALE_TOOL_TIMEOUT_MS] = options.timeoutMs;
+  const timeoutMs = options.timeoutMs;
+  const child = startChild(
+    `execute_tool ${name}`,
+    attributes,
+    parent,
+    timeoutMs === undefined
+      ? undefined
+      : () => {
+          const own = AbortSignal.timeout(timeoutMs);
+          const outer = workflowScopeOf(parent)?.signal;
+          return outer === undefined ? own : AbortSignal.any([outer, own]);
+        },
+  );
+  const remaining = deadlineRemainingMs(parent);
+  if (timeoutMs !== undefined && remaining !== undefined && timeoutMs > remaining) {
+    child.span.setAttribute(ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING, true);
+    markKeep(child.span, "deadline_exceeded");
+  }
+  recordIdempotency(child.span, name, options, child.scope);
+  return child;
+}
+
+/** Ends a tool span: a result that amounts to a soft error (F5) is recorded as one. */
+export function endTool(started: StartedChild, name: string, options: ToolOptions, error: unknown, failed: boolean, result?: unknown): void {
+  if (!failed) {
+    manifestRecordSuccess(started.scope, name);
+    const soft = toolResultSoftError(result, options.isError);
+    if (soft !== undefined) {
+      started.span.setAttribute(ATTR_TELLTALE_SOFT_ERROR, soft);
+      markKeep(started.span, "soft_error");
+      record("softErrors", 1, {
+        [ATTR_TELLTALE_SOFT_ERROR]: soft,
+        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+      });
+    }
+  }
+  endChild(started, error, failed, {
+    [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
+    [ATTR_GEN_AI_TOOL_NAME]: name,
+  });
 }
 
 /**

@@ -14,7 +14,11 @@ import { registerGlobalTelemetry } from "@telltale/ai-sdk";
 import { setDefaultBudget } from "@telltale/core";
 import { AnthropicInstrumentation } from "@telltale/instrumentation-anthropic";
 import { McpInstrumentation } from "@telltale/instrumentation-mcp";
+import { LangChainInstrumentation } from "@telltale/langchain";
+import { OpenAIAgentsInstrumentation } from "@telltale/openai-agents";
 import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
+import { LangChainInstrumentation } from "@telltale/langchain";
+import { OpenAIAgentsInstrumentation } from "@telltale/openai-agents";
 import { TailSamplingSpanProcessor } from "@telltale/sampler";
 import { abortGraceMs, settlesWithin } from "./bounded.js";
 import { readConfig, type TelltaleConfig, type TelltaleConfigOptions } from "./config.js";
@@ -145,6 +149,9 @@ function buildInstrumentations(
     new OpenAIInstrumentation({ captureMessageContent: config.captureContent }),
     new AnthropicInstrumentation({ captureMessageContent: config.captureContent }),
     new McpInstrumentation({ captureMessageContent: config.captureContent }),
+    // They act only if @langchain/core / @openai/agents-core load: the handler and the processor join each run.
+    new LangChainInstrumentation(),
+    new OpenAIAgentsInstrumentation(),
     ...(extra ?? []),
   ];
   if (meterProvider !== undefined) for (const instrumentation of instrumentations) instrumentation.setMeterProvider(meterProvider);

@@ -54,6 +54,8 @@ describe("conformance corpus", () => {
       "healthy-mcp",
       "mcp-tool-error",
       "mcp-late-result",
+      "langgraph-interrupted",
+      "agents-max-turns",
     ]);
     expect(corpusPolicy(corpus).baseline).toEqual({ percentage: 25, hashSalt: "telltale-conformance" });
   });
