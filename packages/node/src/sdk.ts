@@ -14,8 +14,6 @@ import { registerGlobalTelemetry } from "@telltale/ai-sdk";
 import { setDefaultBudget } from "@telltale/core";
 import { AnthropicInstrumentation } from "@telltale/instrumentation-anthropic";
 import { McpInstrumentation } from "@telltale/instrumentation-mcp";
-import { LangChainInstrumentation } from "@telltale/langchain";
-import { OpenAIAgentsInstrumentation } from "@telltale/openai-agents";
 import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
 import { LangChainInstrumentation } from "@telltale/langchain";
 import { OpenAIAgentsInstrumentation } from "@telltale/openai-agents";
