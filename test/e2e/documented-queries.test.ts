@@ -20,7 +20,10 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import { retry, spawn, step, tool, workflow } from "@telltale/core";
+import { McpInstrumentation } from "@telltale/instrumentation-mcp";
 import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
+import * as mcpClient from "@modelcontextprotocol/client";
+import * as mcpServer from "@modelcontextprotocol/server";
 import { startMockLlm, type FaultStep, type MockLlm } from "@telltale/mock-llm";
 import * as openaiModule from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,6 +53,8 @@ const KINDS = [
   "non-recoverable-retry",
   "args-changed",
   "tool-failure",
+  "mcp-tool-error",
+  "mcp-refused",
   "slow",
 ] as const;
 type Kind = (typeof KINDS)[number];
@@ -86,6 +91,11 @@ const EXPECTED: Record<string, readonly Kind[]> = {
   "telltale.soft_error=stream_aborted": ["stream-aborted"],
   "gen_ai.tool.name=search telltale.keep=true": ["tool-failure"],
   "gen_ai.request.model=gpt-4o-mini": onGpt4oMini,
+  // The MCP tool that answered isError: its client span and the server's span both carry it.
+  "error.type=tool_error": ["mcp-tool-error"],
+  "telltale.soft_error=tool_is_error": ["mcp-tool-error"],
+  // 2.x refuses an unknown tool with -32602 (invalid params).
+  "rpc.response.status_code=-32602": ["mcp-refused"],
 };
 
 interface DocumentedQuery {
@@ -139,6 +149,10 @@ beforeAll(async () => {
   const instrumentation = new OpenAIInstrumentation({ enabled: false });
   instrumentation.setTracerProvider(provider);
   instrumentation.manuallyInstrument(openaiModule);
+  const mcpInstrumentation = new McpInstrumentation({ enabled: false });
+  mcpInstrumentation.setTracerProvider(provider);
+  mcpInstrumentation.manuallyInstrument(mcpClient);
+  mcpInstrumentation.manuallyInstrument(mcpServer);
 
   // The slow run lasts over 30 s, so it runs alongside all the others.
   const slow = runKind("slow", () => tool("search", () => sleep(31_000, "results")));
@@ -233,7 +247,28 @@ async function runAllButSlow(): Promise<void> {
       throw new Error("index unavailable");
     }),
   );
+  await runMcpKinds();
   await sleep(400); // the late spawn ends
+}
+
+/** An MCP client and server (2.x, in-memory transport, both instrumented) in this process. */
+async function runMcpKinds(): Promise<void> {
+  const server = new mcpServer.McpServer({ name: "orders", version: "1.0.0" });
+  server.registerTool("get_order", { description: "Looks an order up" }, async () => ({
+    content: [{ type: "text", text: "order store unavailable" }],
+    isError: true,
+  }));
+  const client = new mcpClient.Client({ name: "agent", version: "1.0.0" });
+  const [clientTransport, serverTransport] = mcpClient.InMemoryTransport.createLinkedPair();
+  await server.connect(serverTransport);
+  await client.connect(clientTransport);
+  try {
+    await runKind("mcp-tool-error", () => client.callTool({ name: "get_order", arguments: {} }));
+    await runKind("mcp-refused", () => client.callTool({ name: "no_such_tool", arguments: {} }));
+  } finally {
+    await client.close();
+    await server.close();
+  }
 }
 
 function idsOf(kinds: readonly Kind[]): string[] {
