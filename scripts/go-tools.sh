@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds and caches the Go binaries the end-to-end tests run: the Telltale collector distribution (from
-# deploy/collector/builder-config.yaml, with the OpenTelemetry Collector Builder) and Jaeger v2.
+# deploy/collector/builder-config.yaml, with the OpenTelemetry Collector Builder), Jaeger v2, and Prometheus with
+# promtool (the metrics path: span metrics and the apps' GenAI metrics, alert rules).
 # Binaries live OUTSIDE the repository in $TELLTALE_CACHE/go/<name>-<version>/ and are reused when present,
 # so only the first run on a machine pays for the build.
 #
-# Usage: bash scripts/go-tools.sh            prints `export TELLTALE_OTELCOL_BIN=… TELLTALE_JAEGER_BIN=…` on stdout
-#        bash scripts/go-tools.sh --json     prints {"otelcol": "…", "jaeger": "…"} on stdout
+# Usage: bash scripts/go-tools.sh            prints `export TELLTALE_OTELCOL_BIN=… TELLTALE_JAEGER_BIN=…
+#                                            TELLTALE_PROMETHEUS_BIN=… TELLTALE_PROMTOOL_BIN=…` on stdout
+#        bash scripts/go-tools.sh --json     prints {"otelcol": "…", "jaeger": "…", "prometheus": "…", "promtool": "…"}
 # Progress goes to stderr. Only the Go module proxy is needed (no release downloads, no Docker).
 set -euo pipefail
 shopt -s inherit_errexit
@@ -29,6 +31,12 @@ builder_version="v$collector_version"
 jaeger_module="github.com/jaegertracing/jaeger"
 jaeger_version="${TELLTALE_JAEGER_MODULE_VERSION:-v1.75.0}"
 jaeger_release="${TELLTALE_JAEGER_RELEASE:-v2.12.0}"
+
+# Prometheus 3.16.0 is the Go module github.com/prometheus/prometheus v0.316.0 (Prometheus 3.x.y is published as
+# module version v0.3xx.y). Its go.mod has no replace directives, so `go install module/cmd/...@version` works.
+prometheus_module="github.com/prometheus/prometheus"
+prometheus_version="${TELLTALE_PROMETHEUS_MODULE_VERSION:-v0.316.0}"
+prometheus_release="${TELLTALE_PROMETHEUS_RELEASE:-v3.16.0}"
 
 # Two cores: no debug info, trimmed paths, and a shared Go build cache so the collector and Jaeger reuse common packages.
 export GOFLAGS="${GOFLAGS:--trimpath}"
@@ -118,19 +126,58 @@ build_jaeger() {
   echo "$bin"
 }
 
+build_prometheus() {
+  local dir="$go_cache_root/prometheus-$prometheus_release"
+  if [[ -x "$dir/prometheus" && -x "$dir/promtool" ]]; then
+    log "prometheus $prometheus_release cached at $dir"
+    echo "$dir"
+    return
+  fi
+  require_go
+  local started=$SECONDS
+  log "building prometheus and promtool $prometheus_release ($prometheus_module@$prometheus_version) into $dir (minutes on 2 cores, once)"
+  rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+  # remove_all_sd leaves out the cloud service-discovery plugins (AWS, Azure, GCE, ...): the tests push metrics over
+  # OTLP and scrape nothing, and those SDKs are most of the build. The web UI's assets are not embedded either
+  # (no builtinassets tag): the tests use the HTTP API.
+  local version_pkg="github.com/prometheus/common/version"
+  local ldflags="-s -w -X $version_pkg.Version=${prometheus_release#v} -X $version_pkg.Revision=$prometheus_version"
+  local attempt
+  for attempt in 1 2 3; do
+    if GOBIN="$dir.tmp" go install -tags remove_all_sd -ldflags "$ldflags" \
+      "$prometheus_module/cmd/prometheus@$prometheus_version" "$prometheus_module/cmd/promtool@$prometheus_version" >&2; then
+      break
+    fi
+    [[ $attempt -lt 3 ]] || { log "prometheus build failed"; exit 1; }
+    log "prometheus build attempt $attempt failed; retrying"
+  done
+  rm -rf "$dir" && mv "$dir.tmp" "$dir"
+  log "prometheus built in $((SECONDS - started))s"
+  echo "$dir"
+}
+
 mkdir -p "$go_cache_root"
 # Concurrent `./run test` invocations must not build the same binary twice into the same directory:
 # each build holds its own lock (so the collector and Jaeger may still build side by side).
 locked() { local name="$1"; shift; ( flock 9; "$@" ) 9>"$go_cache_root/.$name.lock"; }
 
+otelcol_bin="" jaeger_bin="" prometheus_dir=""
 case "${1:-}" in
-  --collector-only) otelcol_bin="$(locked otelcol build_collector)"; jaeger_bin="" ;;
-  --jaeger-only) otelcol_bin=""; jaeger_bin="$(locked jaeger build_jaeger)" ;;
-  *) otelcol_bin="$(locked otelcol build_collector)"; jaeger_bin="$(locked jaeger build_jaeger)" ;;
+  --collector-only) otelcol_bin="$(locked otelcol build_collector)" ;;
+  --jaeger-only) jaeger_bin="$(locked jaeger build_jaeger)" ;;
+  --prometheus-only) prometheus_dir="$(locked prometheus build_prometheus)" ;;
+  *)
+    otelcol_bin="$(locked otelcol build_collector)"
+    jaeger_bin="$(locked jaeger build_jaeger)"
+    prometheus_dir="$(locked prometheus build_prometheus)"
+    ;;
 esac
+prometheus_bin="${prometheus_dir:+$prometheus_dir/prometheus}"
+promtool_bin="${prometheus_dir:+$prometheus_dir/promtool}"
 
 if [[ " $* " == *" --json "* ]]; then
-  printf '{"otelcol":"%s","jaeger":"%s"}\n' "$otelcol_bin" "$jaeger_bin"
+  printf '{"otelcol":"%s","jaeger":"%s","prometheus":"%s","promtool":"%s"}\n' "$otelcol_bin" "$jaeger_bin" "$prometheus_bin" "$promtool_bin"
 else
-  printf 'export TELLTALE_OTELCOL_BIN=%q\nexport TELLTALE_JAEGER_BIN=%q\n' "$otelcol_bin" "$jaeger_bin"
+  printf 'export TELLTALE_OTELCOL_BIN=%q\nexport TELLTALE_JAEGER_BIN=%q\nexport TELLTALE_PROMETHEUS_BIN=%q\nexport TELLTALE_PROMTOOL_BIN=%q\n' \
+    "$otelcol_bin" "$jaeger_bin" "$prometheus_bin" "$promtool_bin"
 fi
