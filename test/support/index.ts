@@ -29,3 +29,14 @@ export {
   type StartSamplingCollectorOptions,
 } from "./pipeline.js";
 export { corpusSpanShape, decisionsByName, inProcessDecisions, markerTrace, storedAfterDecisions, storedSpanShape } from "./conformance.js";
+export {
+  ALERT_RULES,
+  alertRulesWithFor,
+  PROMETHEUS_CONFIG,
+  PrometheusClient,
+  startPrometheus,
+  type PromAlert,
+  type PromSample,
+  type RunningPrometheus,
+  type StartPrometheusOptions,
+} from "./prometheus.js";

@@ -26,12 +26,17 @@ export interface StartSamplingCollectorOptions {
   jaeger: RunningJaeger;
   /** Replaces the tail_sampling block (e.g. a policy rendered for the conformance corpus). */
   tailSampling?: ConfigObject;
+  /**
+   * An OTLP/HTTP metrics URL (a Prometheus' OTLP receiver): both metrics pipelines export there through the
+   * config's own `otlp_http/metrics` exporter. Without it they write to files the test reads.
+   */
+  metricsEndpoint?: string;
 }
 
 /**
  * A collector running deploy/collector/tail-sampling.yaml unchanged, exporting kept traces to `jaeger`; only the
- * decision timing and the metrics destination of both metrics pipelines (files, so tests can read them) are
- * overridden.
+ * decision timing, the span metrics flush interval (1 s) and, without `metricsEndpoint`, the destination of both
+ * metrics pipelines (files, so tests can read them) are overridden.
  */
 export async function startSamplingCollector(options: StartSamplingCollectorOptions): Promise<SamplingCollector> {
   const directory = mkdtempSync(path.join(tmpdir(), `telltale-${options.name}-metrics-`));
@@ -40,17 +45,24 @@ export async function startSamplingCollector(options: StartSamplingCollectorOpti
   const collector = await startCollector({
     name: options.name,
     configFiles: [TAIL_SAMPLING_CONFIG],
-    env: { TELLTALE_TRACES_OTLP_ENDPOINT: options.jaeger.otlpGrpcEndpoint },
+    env: {
+      TELLTALE_TRACES_OTLP_ENDPOINT: options.jaeger.otlpGrpcEndpoint,
+      ...(options.metricsEndpoint ? { TELLTALE_METRICS_OTLP_ENDPOINT: options.metricsEndpoint } : {}),
+    },
     config: () => ({
       processors: { tail_sampling: { ...(options.tailSampling ?? {}), ...TEST_DECISION_TIMING } },
       connectors: { span_metrics: { metrics_flush_interval: "1s" } },
-      exporters: {
-        "file/spanmetrics": { path: metricsFile, format: "json" },
-        "file/appmetrics": { path: appMetricsFile, format: "json" },
-      },
-      service: {
-        pipelines: { "metrics/spans": { exporters: ["file/spanmetrics"] }, "metrics/app": { exporters: ["file/appmetrics"] } },
-      },
+      ...(options.metricsEndpoint
+        ? {}
+        : {
+            exporters: {
+              "file/spanmetrics": { path: metricsFile, format: "json" },
+              "file/appmetrics": { path: appMetricsFile, format: "json" },
+            },
+            service: {
+              pipelines: { "metrics/spans": { exporters: ["file/spanmetrics"] }, "metrics/app": { exporters: ["file/appmetrics"] } },
+            },
+          }),
     }),
   });
   return {
