@@ -22,6 +22,11 @@ export interface StartCollectorOptions {
   config?: (ports: CollectorPorts) => ConfigObject;
   /** Environment for `${env:…}` references in the configs. */
   env?: Record<string, string>;
+  /**
+   * A loopback port for the collector's own metrics (Prometheus text format at `/metrics`, detailed level): the load
+   * test reads them. Without it the collector runs no self-telemetry server.
+   */
+  telemetryMetricsPort?: number;
 }
 
 export interface RunningCollector {
@@ -43,9 +48,14 @@ export interface RunningCollector {
 
 /**
  * The part of every test collector's config the harness owns: the receiver and health-check endpoints on the
- * chosen loopback ports, and no self-telemetry server (it would bind a fixed port shared by every collector).
+ * chosen loopback ports, and no self-telemetry server unless asked for one on its own port (the default port would
+ * be shared by every collector).
  */
-function harnessOverrides(ports: CollectorPorts): ConfigObject {
+function harnessOverrides(ports: CollectorPorts, telemetryMetricsPort?: number): ConfigObject {
+  const metrics =
+    telemetryMetricsPort === undefined
+      ? { level: "none" }
+      : { level: "detailed", readers: [{ pull: { exporter: { prometheus: { host: "127.0.0.1", port: telemetryMetricsPort } } } }] };
   return {
     receivers: {
       otlp: {
@@ -56,7 +66,7 @@ function harnessOverrides(ports: CollectorPorts): ConfigObject {
       },
     },
     extensions: { health_check: { endpoint: `127.0.0.1:${ports.health}` } },
-    service: { telemetry: { metrics: { level: "none" }, logs: { level: "warn" } } },
+    service: { telemetry: { metrics, logs: { level: "warn" } } },
   };
 }
 
@@ -89,7 +99,7 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
   const directory = mkdtempSync(path.join(tmpdir(), `telltale-${name.replace(/[^a-z0-9-]/gi, "_")}-`));
   const files = [...(options.configFiles ?? [])];
   if (options.config) files.push(writeConfigFile(directory, "config.yaml", options.config(ports)));
-  files.push(writeConfigFile(directory, "harness.yaml", harnessOverrides(ports)));
+  files.push(writeConfigFile(directory, "harness.yaml", harnessOverrides(ports, options.telemetryMetricsPort)));
   const args = files.flatMap((file) => ["--config", file]);
   const healthUrl = `http://127.0.0.1:${ports.health}/`;
 
