@@ -18,14 +18,25 @@ export interface LoadRun {
   rootDelayMs: number;
   singleCollector: StepSeries;
   reference: StepSeries;
-  memoryEdge: StepSeries & {
-    limitMiB: number;
-    spikeLimitMiB: number;
-    decisionWaitAfterRootSeconds: number;
-    alive: boolean;
-  };
+  memoryEdge: MemoryEdgeSeries[];
   twoTier: (StepSeries & { samplers: number; capCores: number | null })[];
-  restart: { rate: number; restartSeconds: number; steps: StepResult[]; completeness: Completeness[] };
+  restarts: RestartResult[];
+}
+
+export interface MemoryEdgeSeries extends StepSeries {
+  limitMiB: number;
+  spikeLimitMiB: number;
+  goMemLimitMiB: number | null;
+  decisionWaitAfterRootSeconds: number;
+  alive: boolean;
+}
+
+export interface RestartResult {
+  mode: "graceful" | "crash";
+  rate: number;
+  restartSeconds: number;
+  steps: StepResult[];
+  completeness: Completeness[];
 }
 
 const round = (value: number, digits = 0): string => (Number.isFinite(value) ? value.toFixed(digits) : "-");
@@ -52,10 +63,10 @@ function spread(values: number[]): string {
   return values.length === 1 ? thousands(median) : `${thousands(sorted[0]!)} / ${thousands(median)} / ${thousands(sorted.at(-1)!)}`;
 }
 
-function stepTable(series: StepSeries): string[] {
+function stepTable(series: StepSeries, meanSpansPerTrace: number): string[] {
   const lines = [
-    "| offered spans/s | taken spans/s | load avg | collector cores | spans/s per core | RSS MiB | heap MiB | traces held | failing traces whole | kept incomplete | fell behind |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| offered spans/s | taken spans/s | load avg | collector cores | spans/s per core | RSS MiB | heap MiB | traces held | heap B per held span | failing traces whole (of those accepted) | kept incomplete | fell behind |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const step of series.steps) {
     const sampler = step.collectors.at(-1)!;
@@ -66,7 +77,9 @@ function stepTable(series: StepSeries): string[] {
         .map((collector) => round(collector.cores, 2))
         .join(" + ")} | ${thousands(step.spansPerSecond / cores)} | ${round(sampler.rssMiB)} | ${round(sampler.heapMiB)} | ${thousands(
         sampler.tracesInMemory,
-      )} | ${row ? `${row.failingComplete}/${row.failingSent}` : "-"} | ${row?.keptIncomplete ?? "-"} | ${step.behind.join("; ") || "no"} |`,
+      )} | ${sampler.tracesInMemory > 0 ? thousands((sampler.heapMiB * 2 ** 20) / (sampler.tracesInMemory * meanSpansPerTrace)) : "-"} | ${
+        row ? `${row.failingComplete}/${row.failingSent - row.failingRefused}` : "-"
+      } | ${row?.keptIncomplete ?? "-"} | ${step.behind.join("; ") || "no"} |`,
     );
   }
   return lines;
@@ -102,43 +115,48 @@ export function renderResults(runs: readonly LoadRun[]): string {
   ];
   for (const [index, entry] of runs.entries()) {
     lines.push(`## Run ${index + 1}: ${entry.startedAt} (commit ${entry.commit})`, "");
-    lines.push(`### One sampling collector (GOMAXPROCS=1, capped at ${capOf(entry.singleCollector)} core)`, "", ...stepTable(entry.singleCollector), "");
-    lines.push(`### Reference: the same config without tail_sampling (GOMAXPROCS=1, capped at ${capOf(entry.reference)} core)`, "", ...stepTable(entry.reference), "");
+    lines.push(`### One sampling collector (GOMAXPROCS=1, capped at ${capOf(entry.singleCollector)} core)`, "", ...stepTable(entry.singleCollector, entry.meanSpansPerTrace), "");
+    lines.push(`### Reference: the same config without tail_sampling (GOMAXPROCS=1, capped at ${capOf(entry.reference)} core)`, "", ...stepTable(entry.reference, entry.meanSpansPerTrace), "");
     for (const series of entry.twoTier) {
       lines.push(
         `### Two tiers: load balancer + ${series.samplers} sampling collector(s), each capped at ${series.capCores ?? "no"} core`,
         "",
         "Collector cores are listed load balancer first, then each sampling collector; memory and traces held are the last sampling collector's.",
         "",
-        ...stepTable(series),
+        ...stepTable(series, entry.meanSpansPerTrace),
         "",
         `Traces split between sampling collectors: ${series.completeness.reduce((sum, row) => sum + row.split, 0)}.`,
         "",
       );
     }
-    const edge = entry.memoryEdge;
-    lines.push(
-      `### memory_limiter at the edge: limit_mib ${edge.limitMiB}, spike_limit_mib ${edge.spikeLimitMiB}, decision_wait_after_root_received ${edge.decisionWaitAfterRootSeconds} s`,
-      "",
-      ...stepTable(edge),
-      "",
-      `Collector still running afterwards: ${edge.alive ? "yes" : "no"}. Traces refused whole or in part are counted under "fell behind"; ` +
-        `failing traces accepted: ${edge.completeness.reduce((sum, row) => sum + row.failingComplete, 0)} whole, ` +
-        `${edge.completeness.reduce((sum, row) => sum + row.failingPartial, 0)} partial, ${edge.completeness.reduce((sum, row) => sum + row.failingMissing, 0)} missing.`,
-      "",
-    );
-    const restart = entry.restart;
-    lines.push(
-      `### A sampling collector restarted under load (${thousands(restart.rate)} spans/s offered, restart took ${round(restart.restartSeconds, 1)} s)`,
-      "",
-      "| phase | spans refused | failing traces sent | whole | partial | missing | healthy kept | kept incomplete | split |",
-      "|---|---|---|---|---|---|---|---|---|",
-      ...restart.completeness.map((row) => {
-        const step = restart.steps.find((candidate) => candidate.phase === row.phase)!;
-        return `| ${row.phase} | ${thousands(step.spansRefused)} | ${row.failingSent} | ${row.failingComplete} | ${row.failingPartial} | ${row.failingMissing} | ${row.healthyKept}/${row.healthySent} | ${row.keptIncomplete} | ${row.split} |`;
-      }),
-      "",
-    );
+    for (const edge of entry.memoryEdge) {
+      const sum = (pick: (row: Completeness) => number): number => edge.completeness.reduce((total, row) => total + pick(row), 0);
+      const goMemLimit = edge.goMemLimitMiB === null ? "unset" : `${edge.goMemLimitMiB}MiB`;
+      lines.push(
+        `### memory_limiter at the edge: limit_mib ${edge.limitMiB}, spike_limit_mib ${edge.spikeLimitMiB}, GOMEMLIMIT ${goMemLimit}, decision_wait_after_root_received ${edge.decisionWaitAfterRootSeconds} s`,
+        "",
+        ...stepTable(edge, entry.meanSpansPerTrace),
+        "",
+        `Peak RSS ${round(Math.max(...edge.steps.map((step) => step.collectors[0]!.peakRssMiB)))} MiB; collector still running afterwards: ${edge.alive ? "yes" : "no"}. ` +
+          `Failing traces: ${sum((row) => row.failingSent)} sent, ${sum((row) => row.failingRefused)} refused in whole or in part (not retried here; an app's OTLP exporter retries a 503); ` +
+          `of the rest ${sum((row) => row.failingComplete)} kept whole, ${sum((row) => row.failingPartial)} partial, ${sum((row) => row.failingMissing)} missing.`,
+        "",
+      );
+    }
+    for (const restart of entry.restarts) {
+      const how = restart.mode === "crash" ? "killed (SIGKILL) and started again" : "restarted (SIGTERM, then started again)";
+      lines.push(
+        `### A sampling collector ${how} under load (${thousands(restart.rate)} spans/s offered, back after ${round(restart.restartSeconds, 1)} s)`,
+        "",
+        "| phase | spans refused | failing traces sent | whole | partial | missing | healthy kept | kept incomplete | split |",
+        "|---|---|---|---|---|---|---|---|---|",
+        ...restart.completeness.map((row) => {
+          const step = restart.steps.find((candidate) => candidate.phase === row.phase)!;
+          return `| ${row.phase} | ${thousands(step.spansRefused)} | ${row.failingSent} | ${row.failingComplete} | ${row.failingPartial} | ${row.failingMissing} | ${row.healthyKept}/${row.healthySent} | ${row.keptIncomplete} | ${row.split} |`;
+        }),
+        "",
+      );
+    }
   }
   return lines.join("\n");
 }

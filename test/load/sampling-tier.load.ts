@@ -8,10 +8,11 @@
  * 1. one sampling collector on a fixed CPU share (GOMAXPROCS=1, a quarter of a core), rates stepped up: spans/s
  *    sustained with nothing refused and every failing trace kept whole; memory against the traces it holds;
  * 2. the same config without tail_sampling: the reference line;
- * 3. memory_limiter at the edge: a collector given 256 MiB holding traces 30 s after their root;
+ * 3. memory_limiter at the edge: a collector given 256 MiB holding traces 30 s after their root, without and with
+ *    GOMEMLIMIT;
  * 4. two tiers: the load-balancing collector in front of one, then two sampling collectors each capped at a fixed CPU
  *    share: throughput grows, no trace is split;
- * 5. a sampling collector restarted under load: what is lost, counted.
+ * 5. a sampling collector restarted under load (SIGTERM), and one killed (SIGKILL): what is lost, counted.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -21,7 +22,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { freePort, goBinaries, LOAD_BALANCER_CONFIG, startCollector } from "../support/index.js";
 import { LoadGenerator, ROOT_DELAY_MS } from "./generator.js";
 import { loadAverage1m } from "./observe.js";
-import { renderResults, type LoadRun, type StepSeries } from "./results.js";
+import { renderResults, type LoadRun, type MemoryEdgeSeries, type RestartResult, type StepSeries } from "./results.js";
 import {
   completeness,
   drained,
@@ -107,44 +108,9 @@ it("measures the sampling tier", async () => {
     await stop([collector]);
   }
 
-  // 3: memory_limiter at the edge. 256 MiB (soft limit 192 MiB) and 30 s of held traces, at a rate the collector
-  // sustains on CPU, so memory, not CPU, is what runs out.
-  {
-    const sustained = lastKeptUp(run.singleCollector!);
-    const rate = Math.max(4_000, Math.round(sustained * 0.6));
-    const collector = await sampler({
-      name: "memory-edge",
-      tailSampling: true,
-      gomaxprocs: 1,
-      capCores: SINGLE_CAP_CORES,
-      overrides: {
-        processors: {
-          memory_limiter: { limit_mib: 256, spike_limit_mib: 64 },
-          tail_sampling: { decision_wait_after_root_received: "30s" },
-        },
-      },
-    });
-    const generator = new LoadGenerator(collector.collector.otlpHttpUrl);
-    const steps: StepResult[] = [];
-    for (let index = 0; index < 4; index++) {
-      const step = await measureStep(generator, [collector], `memory-edge-${index + 1}`, rate, STEP_SECONDS);
-      steps.push(step);
-      console.log(`memory edge ${rate}/s part ${index + 1}: rss ${step.collectors[0]!.rssMiB.toFixed(0)} MiB, ${step.behind.join("; ") || "kept up"}`);
-    }
-    await generator.flushRoots(steps.at(-1)!);
-    const report = await drained(sink!, 35_000, 180_000);
-    run.memoryEdge = {
-      name: "memory-edge",
-      limitMiB: 256,
-      spikeLimitMiB: 64,
-      decisionWaitAfterRootSeconds: 30,
-      steps,
-      completeness: completeness(generator.sent, report, steps.map((step) => step.phase)),
-      alive: collector.collector.process.running,
-    };
-    generator.close();
-    await stop([collector]);
-  }
+  // 3: memory_limiter at the edge, without and with GOMEMLIMIT (the Kubernetes manifest sets both).
+  run.memoryEdge = [];
+  for (const goMemLimitMiB of [undefined, 240]) run.memoryEdge.push(await memoryEdge(goMemLimitMiB));
 
   // 4: two tiers, one then two capped sampling collectors behind the load-balancing collector.
   run.twoTier = [];
@@ -157,33 +123,9 @@ it("measures the sampling tier", async () => {
     await stop([loadBalancer, ...samplers]);
   }
 
-  // 5: one of two sampling collectors restarted under load (SIGTERM, then started again on the same port).
-  {
-    const { loadBalancer, samplers } = await twoTier(2);
-    const rate = Math.round(lastKeptUp(run.twoTier[1]!) * 0.5);
-    const generator = new LoadGenerator(loadBalancer.collector.otlpHttpUrl);
-    const before = await measureStep(generator, [loadBalancer, ...samplers], "restart-before", rate, 10);
-    const restartedAt = Date.now();
-    const [during] = await Promise.all([
-      measureStep(generator, [loadBalancer, ...samplers], "restart-during", rate, 10),
-      (async () => {
-        await samplers[1]!.collector.restart();
-        samplers[1]!.recap();
-      })(),
-    ]);
-    const restartSeconds = (Date.now() - restartedAt) / 1000;
-    const after = await measureStep(generator, [loadBalancer, ...samplers], "restart-after", rate, 10);
-    await generator.flushRoots(after);
-    const report = await drained(sink!, DRAIN_QUIET_MS);
-    run.restart = {
-      rate,
-      restartSeconds,
-      steps: [before, during, after],
-      completeness: completeness(generator.sent, report, ["restart-before", "restart-during", "restart-after"]),
-    };
-    generator.close();
-    await stop([loadBalancer, ...samplers]);
-  }
+  // 5: one of two sampling collectors restarted under load: a rolling restart (SIGTERM), then a crash (SIGKILL).
+  run.restarts = [];
+  for (const mode of ["graceful", "crash"] as const) run.restarts.push(await restartUnderLoad(mode));
 
   run.loadAverageAtEnd = loadAverage1m();
   run.finishedAt = new Date().toISOString();
@@ -206,6 +148,79 @@ it("measures the sampling tier", async () => {
     }
   }
 }, 3_600_000);
+
+/**
+ * 256 MiB for memory_limiter (soft limit 192 MiB) and traces held 30 s after their root, at 60 % of the rate the
+ * collector sustained on CPU, so memory, not CPU, is what runs out.
+ */
+async function memoryEdge(goMemLimitMiB: number | undefined): Promise<MemoryEdgeSeries> {
+  const name = goMemLimitMiB === undefined ? "memory-edge" : "memory-edge-gomemlimit";
+  const rate = Math.max(4_000, Math.round(lastKeptUp(run.singleCollector!) * 0.6));
+  const collector = await sampler({
+    name,
+    tailSampling: true,
+    gomaxprocs: 1,
+    capCores: SINGLE_CAP_CORES,
+    env: goMemLimitMiB === undefined ? {} : { GOMEMLIMIT: `${goMemLimitMiB}MiB` },
+    overrides: {
+      processors: {
+        memory_limiter: { limit_mib: 256, spike_limit_mib: 64 },
+        tail_sampling: { decision_wait_after_root_received: "30s" },
+      },
+    },
+  });
+  const generator = new LoadGenerator(collector.collector.otlpHttpUrl);
+  const steps: StepResult[] = [];
+  for (let index = 0; index < 4; index++) {
+    const step = await measureStep(generator, [collector], `${name}-${index + 1}`, rate, STEP_SECONDS);
+    steps.push(step);
+    console.log(`${name} ${rate}/s part ${index + 1}: rss ${step.collectors[0]!.rssMiB.toFixed(0)} MiB, ${step.behind.join("; ") || "kept up"}`);
+  }
+  await generator.flushRoots(steps.at(-1)!);
+  const report = await drained(sink!, 35_000, 180_000);
+  const series: MemoryEdgeSeries = {
+    name,
+    limitMiB: 256,
+    spikeLimitMiB: 64,
+    goMemLimitMiB: goMemLimitMiB ?? null,
+    decisionWaitAfterRootSeconds: 30,
+    steps,
+    completeness: completeness(generator.sent, report, steps.map((step) => step.phase)),
+    alive: collector.collector.process.running,
+  };
+  generator.close();
+  await stop([collector]);
+  return series;
+}
+
+/**
+ * Two sampling collectors behind the load balancer at half the rate they sustained; sampler-2 is stopped (SIGTERM,
+ * as in a rolling update) or killed (SIGKILL, a crash) 10 s in and started again on the same port.
+ */
+async function restartUnderLoad(mode: "graceful" | "crash"): Promise<RestartResult> {
+  const { loadBalancer, samplers } = await twoTier(2);
+  const rate = Math.round(lastKeptUp(run.twoTier![1]!) * 0.5);
+  const generator = new LoadGenerator(loadBalancer.collector.otlpHttpUrl);
+  const targets = [loadBalancer, ...samplers];
+  const phases = [`${mode}-before`, `${mode}-during`, `${mode}-after`];
+  const before = await measureStep(generator, targets, phases[0]!, rate, 10);
+  const restartedAt = Date.now();
+  const [during] = await Promise.all([
+    measureStep(generator, targets, phases[1]!, rate, 10),
+    (async () => {
+      if (mode === "crash") await samplers[1]!.collector.kill();
+      await samplers[1]!.collector.restart();
+      samplers[1]!.recap();
+    })(),
+  ]);
+  const restartSeconds = (Date.now() - restartedAt) / 1000;
+  const after = await measureStep(generator, targets, phases[2]!, rate, 10);
+  await generator.flushRoots(after);
+  const report = await drained(sink!, DRAIN_QUIET_MS);
+  generator.close();
+  await stop(targets);
+  return { mode, rate, restartSeconds, steps: [before, during!, after], completeness: completeness(generator.sent, report, phases) };
+}
 
 /** The highest rate a series took without falling behind (0 when even its first step fell behind). */
 function lastKeptUp(series: StepSeries): number {

@@ -68,6 +68,8 @@ export interface SamplingCollectorOptions {
   capCores?: number;
   /** Further overrides of the deployed config (merged last). */
   overrides?: ConfigObject;
+  /** More environment for the collector process (e.g. GOMEMLIMIT). */
+  env?: Record<string, string>;
 }
 
 export async function startMeasuredSampler(options: SamplingCollectorOptions): Promise<MeasuredCollector> {
@@ -80,6 +82,7 @@ export async function startMeasuredSampler(options: SamplingCollectorOptions): P
       TELLTALE_TRACES_OTLP_ENDPOINT: options.sink.tracesEndpoint,
       TELLTALE_METRICS_OTLP_ENDPOINT: options.sink.metricsUrl,
       GOMAXPROCS: String(options.gomaxprocs),
+      ...(options.env ?? {}),
     },
     config: () => ({
       exporters: { "otlp_grpc/traces": { headers: { "x-telltale-sender": options.name } } },
@@ -203,6 +206,8 @@ export async function measureStep(
 export interface Completeness {
   phase: string;
   failingSent: number;
+  /** Failing traces the collector refused in whole or in part (HTTP 503 from memory_limiter); not counted below. */
+  failingRefused: number;
   failingComplete: number;
   failingPartial: number;
   failingMissing: number;
@@ -218,12 +223,16 @@ export function completeness(sent: ReadonlyMap<string, SentTrace>, report: SinkR
   const byPhase = new Map<string, Completeness>(
     phases.map((phase) => [
       phase,
-      { phase, failingSent: 0, failingComplete: 0, failingPartial: 0, failingMissing: 0, healthySent: 0, healthyKept: 0, keptIncomplete: 0, split: 0 },
+      { phase, failingSent: 0, failingRefused: 0, failingComplete: 0, failingPartial: 0, failingMissing: 0, healthySent: 0, healthyKept: 0, keptIncomplete: 0, split: 0 },
     ]),
   );
   for (const [traceId, trace] of sent) {
     const row = byPhase.get(trace.phase);
-    if (!row || !trace.accepted) continue;
+    if (!row) continue;
+    if (!trace.accepted) {
+      if (trace.traceClass !== "healthy") row.failingRefused += 1;
+      continue;
+    }
     const received = report.traces.get(traceId);
     const spans = received?.[0] ?? 0;
     if (received && received[1].length > 1) row.split += 1;
