@@ -6,7 +6,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, startCollector, TAIL_SAMPLING_CONFIG, type ConfigObject, type RunningCollector } from "../support/index.js";
+import { freePort, pollUntil, startCollector, TAIL_SAMPLING_CONFIG, type ConfigObject, type RunningCollector } from "../support/index.js";
 import type { LoadGenerator, PhaseResult, SentTrace } from "./generator.js";
 import { cpuSeconds, CpuCap, loadAverage1m, metric, residentMiB, scrapeMetrics, type MetricSums } from "./observe.js";
 
@@ -116,12 +116,16 @@ export function measured(name: string, collector: RunningCollector, telemetryPor
 }
 
 interface Snapshot {
+  pid: number;
   cpu: number;
   metrics: MetricSums;
 }
 
+/** CPU and metrics of a collector; waits (up to 30 s) for one being restarted to serve its metrics again. */
 async function snapshot(target: MeasuredCollector): Promise<Snapshot> {
-  return { cpu: cpuSeconds(target.collector.process.pid!), metrics: await scrapeMetrics(target.telemetryPort) };
+  const metrics = await pollUntil(`${target.name}'s own metrics`, () => scrapeMetrics(target.telemetryPort), { intervalMs: 200 });
+  const pid = target.collector.process.pid!;
+  return { pid, cpu: cpuSeconds(pid), metrics };
 }
 
 export interface CollectorStep {
@@ -150,11 +154,14 @@ export interface StepResult extends PhaseResult {
 }
 
 function collectorStep(target: MeasuredCollector, before: Snapshot, after: Snapshot, seconds: number): CollectorStep {
-  const delta = (prefix: string, suffix = ""): number => metric(after.metrics, prefix, suffix) - metric(before.metrics, prefix, suffix);
+  // A collector restarted during the step is a new process: its counters and CPU time start from zero.
+  const restarted = after.pid !== before.pid;
+  const delta = (prefix: string, suffix = ""): number =>
+    metric(after.metrics, prefix, suffix) - (restarted ? 0 : metric(before.metrics, prefix, suffix));
   const memory = residentMiB(target.collector.process.pid!);
   return {
     name: target.name,
-    cores: (after.cpu - before.cpu) / seconds,
+    cores: (after.cpu - (restarted ? 0 : before.cpu)) / seconds,
     capCores: target.capCores,
     rssMiB: memory.rss,
     peakRssMiB: memory.peak,
