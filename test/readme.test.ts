@@ -69,7 +69,7 @@ describe("README.md", () => {
   it("uses only ./run subcommands that ./run accepts", () => {
     const runScript = readFileSync(path.join(repoRoot, "run"), "utf8");
     const accepted = new Set([...runScript.matchAll(/^\s+([a-z]+)\)/gm)].map((match) => match[1]));
-    expect([...accepted].sort()).toEqual(["bench", "demo", "pnpm", "test"]);
+    expect([...accepted].sort()).toEqual(["bench", "demo", "load", "pnpm", "test"]);
     const used = [...readme.matchAll(/\.\/run ([a-z]+)/g)].map((match) => match[1]);
     expect(used.length).toBeGreaterThan(2);
     for (const subcommand of used) expect(accepted, `./run ${subcommand}`).toContain(subcommand);
