@@ -78,7 +78,7 @@ function stepTable(series: StepSeries, meanSpansPerTrace: number): string[] {
         .join(" + ")} | ${thousands(step.spansPerSecond / cores)} | ${round(sampler.rssMiB)} | ${round(sampler.heapMiB)} | ${thousands(
         sampler.tracesInMemory,
       )} | ${sampler.tracesInMemory > 0 ? thousands((sampler.heapMiB * 2 ** 20) / (sampler.tracesInMemory * meanSpansPerTrace)) : "-"} | ${
-        row ? `${row.failingComplete}/${row.failingSent - row.failingRefused}` : "-"
+        row ? `${row.failingComplete}/${row.failingSent}` : "-"
       } | ${row?.keptIncomplete ?? "-"} | ${step.behind.join("; ") || "no"} |`,
     );
   }
@@ -138,8 +138,8 @@ export function renderResults(runs: readonly LoadRun[]): string {
         ...stepTable(edge, entry.meanSpansPerTrace),
         "",
         `Peak RSS ${round(Math.max(...edge.steps.map((step) => step.collectors[0]!.peakRssMiB)))} MiB; collector still running afterwards: ${edge.alive ? "yes" : "no"}. ` +
-          `Failing traces: ${sum((row) => row.failingSent)} sent, ${sum((row) => row.failingRefused)} refused in whole or in part (not retried here; an app's OTLP exporter retries a 503); ` +
-          `of the rest ${sum((row) => row.failingComplete)} kept whole, ${sum((row) => row.failingPartial)} partial, ${sum((row) => row.failingMissing)} missing.`,
+          `Failing traces: ${sum((row) => row.failingSent + row.failingRefused)} sent, ${sum((row) => row.failingRefused)} refused in whole or in part (not retried here; an app's OTLP exporter retries a 503); ` +
+          `of the ${sum((row) => row.failingSent)} accepted whole, ${sum((row) => row.failingComplete)} kept whole, ${sum((row) => row.failingPartial)} partial, ${sum((row) => row.failingMissing)} missing.`,
         "",
       );
     }
@@ -148,7 +148,7 @@ export function renderResults(runs: readonly LoadRun[]): string {
       lines.push(
         `### A sampling collector ${how} under load (${thousands(restart.rate)} spans/s offered, back after ${round(restart.restartSeconds, 1)} s)`,
         "",
-        "| phase | spans refused | failing traces sent | whole | partial | missing | healthy kept | kept incomplete | split |",
+        "| phase | spans refused | failing traces accepted | whole | partial | missing | healthy kept | kept incomplete | split |",
         "|---|---|---|---|---|---|---|---|---|",
         ...restart.completeness.map((row) => {
           const step = restart.steps.find((candidate) => candidate.phase === row.phase)!;

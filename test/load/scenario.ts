@@ -212,6 +212,7 @@ export async function measureStep(
 
 export interface Completeness {
   phase: string;
+  /** Failing traces sent and accepted whole (the refused ones are counted in failingRefused only). */
   failingSent: number;
   /** Failing traces the collector refused in whole or in part (HTTP 503 from memory_limiter); not counted below. */
   failingRefused: number;
