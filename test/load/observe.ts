@@ -38,8 +38,9 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
 }
 
-/** Resident memory now and at its peak, in MiB. */
+/** Resident memory now and at its peak, in MiB (NaN for a process that has exited meanwhile). */
 export function residentMiB(pid: number): { rss: number; peak: number } {
+  if (!existsSync(`/proc/${pid}/status`)) return { rss: Number.NaN, peak: Number.NaN };
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
   return { rss: kib("VmRSS") / 1024, peak: kib("VmHWM") / 1024 };

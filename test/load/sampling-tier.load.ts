@@ -2,7 +2,7 @@
  * Load test of the sampling tier (`./run load`, not part of `./run test`): the collector built by scripts/go-tools.sh
  * running deploy/collector/tail-sampling.yaml, fed agent-shaped traces at rising rates until it falls behind. Each
  * run appends its figures to test/load/results.json and rewrites test/load/results.md, which docs/performance.md
- * quotes. Bounded: every phase has a fixed length, and the whole run takes about 12 minutes.
+ * quotes. Bounded: every phase has a fixed length, and the whole run takes about 15 minutes (the test itself; the build before it adds a few).
  *
  * Scenarios:
  * 1. one sampling collector on a fixed CPU share (GOMAXPROCS=1, a quarter of a core), rates stepped up: spans/s
@@ -95,46 +95,42 @@ it("measures the sampling tier", async () => {
   run.commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
   run.stepSeconds = STEP_SECONDS;
 
-  // 1 and 2: one collector on one core, with and without tail sampling.
-  for (const tailSampling of [true, false]) {
-    const name = tailSampling ? "tail-sampling" : "no-tail-sampling";
-    const collector = await sampler({ name, tailSampling, gomaxprocs: 1, capCores: SINGLE_CAP_CORES });
-    const generator = new LoadGenerator(collector.collector.otlpHttpUrl);
-    run.meanSpansPerTrace = generator.meanSpansPerTrace;
-    const series = await stepUp(name, generator, [collector], RATES);
-    if (tailSampling) run.singleCollector = series;
-    else run.reference = series;
-    generator.close();
-    await stop([collector]);
+  try {
+    // 1 and 2: one collector on one core, with and without tail sampling.
+    for (const tailSampling of [true, false]) {
+      const name = tailSampling ? "tail-sampling" : "no-tail-sampling";
+      const collector = await sampler({ name, tailSampling, gomaxprocs: 1, capCores: SINGLE_CAP_CORES });
+      const generator = new LoadGenerator(collector.collector.otlpHttpUrl);
+      run.meanSpansPerTrace = generator.meanSpansPerTrace;
+      const series = await stepUp(name, generator, [collector], RATES);
+      if (tailSampling) run.singleCollector = series;
+      else run.reference = series;
+      generator.close();
+      await stop([collector]);
+    }
+
+    // 3: memory_limiter at the edge, without and with GOMEMLIMIT (the Kubernetes manifest sets both).
+    run.memoryEdge = [];
+    for (const goMemLimitMiB of [undefined, 240]) run.memoryEdge.push(await memoryEdge(goMemLimitMiB));
+
+    // 4: two tiers, one then two capped sampling collectors behind the load-balancing collector.
+    run.twoTier = [];
+    for (const samplerCount of [1, 2]) {
+      const { loadBalancer, samplers } = await twoTier(samplerCount);
+      const generator = new LoadGenerator(loadBalancer.collector.otlpHttpUrl);
+      const series = await stepUp(`two-tier-${samplerCount}`, generator, [loadBalancer, ...samplers], RATES);
+      run.twoTier.push({ ...series, samplers: samplerCount, capCores: samplers[0]!.capCores ?? null });
+      generator.close();
+      await stop([loadBalancer, ...samplers]);
+    }
+
+    // 5: one of two sampling collectors restarted under load: a rolling restart (SIGTERM), then a crash (SIGKILL).
+    run.restarts = [];
+    for (const mode of ["graceful", "crash"] as const) run.restarts.push(await restartUnderLoad(mode));
+  } finally {
+    // A run that stops part-way (a collector that would not start again) still records what it measured.
+    if (run.singleCollector) saveRun();
   }
-
-  // 3: memory_limiter at the edge, without and with GOMEMLIMIT (the Kubernetes manifest sets both).
-  run.memoryEdge = [];
-  for (const goMemLimitMiB of [undefined, 240]) run.memoryEdge.push(await memoryEdge(goMemLimitMiB));
-
-  // 4: two tiers, one then two capped sampling collectors behind the load-balancing collector.
-  run.twoTier = [];
-  for (const samplerCount of [1, 2]) {
-    const { loadBalancer, samplers } = await twoTier(samplerCount);
-    const generator = new LoadGenerator(loadBalancer.collector.otlpHttpUrl);
-    const series = await stepUp(`two-tier-${samplerCount}`, generator, [loadBalancer, ...samplers], RATES);
-    run.twoTier.push({ ...series, samplers: samplerCount, capCores: samplers[0]!.capCores ?? null });
-    generator.close();
-    await stop([loadBalancer, ...samplers]);
-  }
-
-  // 5: one of two sampling collectors restarted under load: a rolling restart (SIGTERM), then a crash (SIGKILL).
-  run.restarts = [];
-  for (const mode of ["graceful", "crash"] as const) run.restarts.push(await restartUnderLoad(mode));
-
-  run.loadAverageAtEnd = loadAverage1m();
-  run.finishedAt = new Date().toISOString();
-  const previous = existsSync(RESULTS_JSON) && process.env.TELLTALE_LOAD_RESET !== "1"
-    ? (JSON.parse(readFileSync(RESULTS_JSON, "utf8")) as { runs: LoadRun[] }).runs
-    : [];
-  const runs = [...previous, run as LoadRun];
-  writeFileSync(RESULTS_JSON, JSON.stringify({ runs }, null, 2) + "\n");
-  writeFileSync(RESULTS_MD, renderResults(runs));
 
   // What the figures claim must hold in this run: below the rate where it fell behind, every failing trace was kept whole.
   for (const series of [run.singleCollector!, ...run.twoTier]) {
@@ -148,6 +144,18 @@ it("measures the sampling tier", async () => {
     }
   }
 }, 3_600_000);
+
+/** Appends this run to results.json and rewrites results.md from every run recorded there. */
+function saveRun(): void {
+  run.loadAverageAtEnd = loadAverage1m();
+  run.finishedAt = new Date().toISOString();
+  const previous = existsSync(RESULTS_JSON) && process.env.TELLTALE_LOAD_RESET !== "1"
+    ? (JSON.parse(readFileSync(RESULTS_JSON, "utf8")) as { runs: LoadRun[] }).runs
+    : [];
+  const runs = [...previous, { reference: { name: "no-tail-sampling", steps: [], completeness: [] }, memoryEdge: [], twoTier: [], restarts: [], ...run } as LoadRun];
+  writeFileSync(RESULTS_JSON, JSON.stringify({ runs }, null, 2) + "\n");
+  writeFileSync(RESULTS_MD, renderResults(runs));
+}
 
 /**
  * 256 MiB for memory_limiter (soft limit 192 MiB) and traces held 30 s after their root, at 60 % of the rate the

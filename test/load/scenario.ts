@@ -121,11 +121,22 @@ interface Snapshot {
   metrics: MetricSums;
 }
 
-/** CPU and metrics of a collector; waits (up to 30 s) for one being restarted to serve its metrics again. */
+/**
+ * CPU and metrics of one collector process; waits (up to 30 s) for one being restarted to serve its metrics again.
+ * A process that exits between the two readings (stopped or killed under load) is read again as its successor.
+ */
 async function snapshot(target: MeasuredCollector): Promise<Snapshot> {
-  const metrics = await pollUntil(`${target.name}'s own metrics`, () => scrapeMetrics(target.telemetryPort), { intervalMs: 200 });
-  const pid = target.collector.process.pid!;
-  return { pid, cpu: cpuSeconds(pid), metrics };
+  return pollUntil(
+    `${target.name}'s own metrics`,
+    async () => {
+      const pid = target.collector.process.pid!;
+      const cpu = cpuSeconds(pid);
+      const metrics = await scrapeMetrics(target.telemetryPort);
+      if (target.collector.process.pid !== pid) throw new Error(`${target.name} was restarted while being read`);
+      return { pid, cpu, metrics };
+    },
+    { intervalMs: 200 },
+  );
 }
 
 export interface CollectorStep {
@@ -158,7 +169,7 @@ function collectorStep(target: MeasuredCollector, before: Snapshot, after: Snaps
   const restarted = after.pid !== before.pid;
   const delta = (prefix: string, suffix = ""): number =>
     metric(after.metrics, prefix, suffix) - (restarted ? 0 : metric(before.metrics, prefix, suffix));
-  const memory = residentMiB(target.collector.process.pid!);
+  const memory = residentMiB(after.pid);
   return {
     name: target.name,
     cores: (after.cpu - (restarted ? 0 : before.cpu)) / seconds,
