@@ -180,6 +180,10 @@ export const ATTR_TELLTALE_WORKFLOW_STEPS_MISSING = "telltale.workflow.steps.mis
 export const ATTR_TELLTALE_WORKFLOW_STEPS_UNDECLARED = "telltale.workflow.steps.undeclared";
 /** string. `ok`, `error` or `partial` (declared steps missing although no error escaped). */
 export const ATTR_TELLTALE_WORKFLOW_OUTCOME = "telltale.workflow.outcome";
+/** int. On a workflow span: how many steps, tools, spawned tasks and nested workflows it started were still running
+ * when it ended. Their results arrive late (F11), so the workflow is marked kept (reason `late`) and the late spans
+ * join a kept trace. Absent when nothing was left running. */
+export const ATTR_TELLTALE_WORKFLOW_PENDING_TASKS = "telltale.workflow.pending_tasks";
 /** string. The name of a step span's step. */
 export const ATTR_TELLTALE_STEP_NAME = "telltale.step.name";
 

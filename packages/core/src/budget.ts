@@ -10,8 +10,26 @@ import {
 import { BudgetExceededError } from "./errors.js";
 import { markKeep } from "./keep.js";
 import { record } from "./metrics.js";
+import { readOptions, rules, type Schema } from "./options.js";
 import { reportFailure } from "./safe.js";
-import { traceStateFor, workflowScopeOf, type BudgetOptions, type TraceState } from "./state.js";
+import { coreState, workflowScopeOf, type BudgetOptions, type TraceState } from "./state.js";
+import { traceStateFor } from "./trace-state.js";
+
+/** What a budget accepts, wherever one is given (a workflow, the default budget, a job carrier). */
+export const BUDGET_SCHEMA: Schema = {
+  tokens: rules.limit,
+  costUsd: rules.limit,
+  mode: rules.oneOf(["observe", "enforce"]),
+};
+
+/**
+ * Sets the budget every top-level workflow without its own `budget` runs under (e.g. from `TELLTALE_BUDGET_TOKENS`
+ * in @telltale/node); `undefined` removes it. Invalid fields are reported and ignored, like a workflow's.
+ */
+export function setDefaultBudget(budget: BudgetOptions | undefined): void {
+  const valid = budget === undefined ? undefined : readOptions<BudgetOptions>("setDefaultBudget", budget, BUDGET_SCHEMA);
+  coreState().defaultBudget = valid === undefined ? undefined : { ...valid };
+}
 
 /** The running totals a budget is checked against. */
 export type BudgetTotals = Pick<TraceState, "tokensUsed" | "costUsd" | "exceeded">;

@@ -1,0 +1,149 @@
+/**
+ * The one place the options of core's API are checked. Each function declares a schema (option name -> rule) and
+ * reads its options through {@link readOptions}: an option that breaks its rule is reported once through `diag`
+ * (naming the function, the option and the value) and treated as absent, so the user's work still runs with the
+ * defaults. Nothing here throws.
+ */
+import { diag } from "@opentelemetry/api";
+
+/** What one option accepts: `accepts` says it in words for the report, `test` checks a value. */
+export interface Rule {
+  readonly accepts: string;
+  readonly test: (value: unknown) => boolean;
+  /** For an option that is itself an object of options (e.g. `budget`): the schema of its fields. */
+  readonly fields?: Schema;
+}
+
+export type Schema = Readonly<Record<string, Rule>>;
+
+function rule(accepts: string, test: (value: unknown) => boolean): Rule {
+  return { accepts, test };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export const rules = {
+  any: rule("anything", () => true),
+  string: rule("a string", (value) => typeof value === "string"),
+  name: rule("a non-empty string", (value) => typeof value === "string" && value.length > 0),
+  boolean: rule("true or false", (value) => typeof value === "boolean"),
+  function: rule("a function", (value) => typeof value === "function"),
+  /** Milliseconds: a wait, a timeout, a deadline. Any length a timestamp can hold is fine (timers.ts re-arms the
+   * ones past Node's timer limit). */
+  milliseconds: rule(
+    "a number of milliseconds from 0 to 2^53 - 1",
+    (value) => typeof value === "number" && value >= 0 && value <= Number.MAX_SAFE_INTEGER,
+  ),
+  /** A token count or an amount: finite and not negative. */
+  amount: rule("a finite number >= 0", (value) => typeof value === "number" && Number.isFinite(value) && value >= 0),
+  /** A limit: finite and above zero. */
+  limit: rule("a finite number > 0", (value) => typeof value === "number" && Number.isFinite(value) && value > 0),
+  count: rule("an integer >= 1", (value) => typeof value === "number" && Number.isInteger(value) && value >= 1),
+  port: rule("an integer from 1 to 65535", (value) => typeof value === "number" && Number.isInteger(value) && value >= 1 && value <= 65_535),
+  statusCode: rule("an integer HTTP status from 100 to 599", (value) => typeof value === "number" && Number.isInteger(value) && value >= 100 && value <= 599),
+  spanKind: rule("a SpanKind (0 to 4)", (value) => typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 4),
+  strings: rule("an array of strings", (value) => Array.isArray(value) && value.every((item) => typeof item === "string")),
+  names: rule("an array of non-empty strings", (value) => Array.isArray(value) && value.every((item) => typeof item === "string" && item.length > 0)),
+  /** Span attributes: a plain object (the SDK checks each value). */
+  attributes: rule("an object of attribute values", isObject),
+  abortSignal: rule("an AbortSignal", (value) => isObject(value) && typeof value.aborted === "boolean" && typeof value.addEventListener === "function"),
+  context: rule("an OpenTelemetry Context", (value) => isObject(value) && typeof value.getValue === "function"),
+  oneOf(values: readonly string[]): Rule {
+    return rule(`one of ${values.join(", ")}`, (value) => typeof value === "string" && values.includes(value));
+  },
+  object(fields: Schema): Rule {
+    return { accepts: "an object", test: isObject, fields };
+  },
+} as const;
+
+// Every report goes out once per function and option: a loop with one bad option must not flood the log. The set is
+// bounded by the schemas' option names, plus at most this many unknown names.
+const MAX_REPORTED = 512;
+const reported = new Set<string>();
+
+/** A short, safe rendering of a bad value for a report. */
+export function renderValue(value: unknown): string {
+  try {
+    switch (typeof value) {
+      case "string":
+        return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
+      case "function":
+        return "a function";
+      case "symbol":
+        return value.toString();
+      case "bigint":
+        return `${value}n`;
+      case "number":
+      case "boolean":
+      case "undefined":
+        return String(value);
+    }
+    if (value === null) return "null";
+    const json = JSON.stringify(value);
+    if (json === undefined) return Object.prototype.toString.call(value);
+    return json.length > 80 ? `${json.slice(0, 80)}…` : json;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+/** Reports, once per `where` and `what`, that `value` was ignored because it is not what `accepts` says. */
+export function reportIgnored(where: string, what: string, value: unknown, accepts: string): void {
+  const key = `${where}\u0000${what}`;
+  if (reported.has(key)) return;
+  if (reported.size < MAX_REPORTED) reported.add(key);
+  diag.warn(`@telltale/core: ${where}: ${what} must be ${accepts}; got ${renderValue(value)}. It is ignored.`);
+}
+
+/** Whether `value` follows `rule`; reports it once (as `what` of `where`) when it does not. For single arguments. */
+export function isValid(where: string, what: string, value: unknown, rule: Rule): boolean {
+  if (rule.test(value)) return true;
+  reportIgnored(where, what, value, rule.accepts);
+  return false;
+}
+
+const NO_OPTIONS: Readonly<Record<string, never>> = Object.freeze({});
+
+/**
+ * The options `input` holds that follow `schema`, for the function named `where`. Returns `input` itself when
+ * every option is valid (nothing allocated), else a copy without the invalid ones; an input that is not an object
+ * (null, a string …) counts as no options. Every invalid or unknown option is reported once. Never throws.
+ */
+export function readOptions<T extends object>(where: string, input: unknown, schema: Schema, prefix = ""): Partial<T> {
+  if (input === undefined) return NO_OPTIONS as Partial<T>;
+  if (!isObject(input)) {
+    reportIgnored(where, "options", input, "an object");
+    return NO_OPTIONS as Partial<T>;
+  }
+  let cleaned: Record<string, unknown> | undefined;
+  try {
+    for (const key in input) {
+      if (!Object.hasOwn(input, key)) continue;
+      const value = input[key];
+      if (value === undefined) continue;
+      const rule = schema[key];
+      let kept: unknown;
+      if (rule === undefined) {
+        reportIgnored(where, `option "${prefix}${key}"`, value, "one of the known options");
+      } else if (!rule.test(value)) {
+        reportIgnored(where, `option "${prefix}${key}"`, value, rule.accepts);
+      } else if (rule.fields !== undefined) {
+        kept = readOptions(where, value, rule.fields, `${prefix}${key}.`);
+        if (kept === value) continue;
+      } else {
+        continue;
+      }
+      // Something is dropped or replaced: from here on, work on a copy.
+      cleaned ??= { ...input };
+      if (kept !== undefined) cleaned[key] = kept;
+      else delete cleaned[key];
+    }
+  } catch (failure) {
+    // A hostile getter or proxy: run with the defaults.
+    reportIgnored(where, "options", failure, "readable");
+    return NO_OPTIONS as Partial<T>;
+  }
+  return (cleaned ?? input) as Partial<T>;
+}
