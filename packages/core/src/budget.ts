@@ -10,17 +10,17 @@ import {
 import { BudgetExceededError } from "./errors.js";
 import { markKeep } from "./keep.js";
 import { record } from "./metrics.js";
-import { readOptions, rules, type Schema } from "./options.js";
+import { readOptions, rules, defineSchema } from "./options.js";
 import { reportFailure } from "./safe.js";
 import { coreState, workflowScopeOf, type BudgetOptions, type TraceState } from "./state.js";
 import { traceStateFor } from "./trace-state.js";
 
 /** What a budget accepts, wherever one is given (a workflow, the default budget, a job carrier). */
-export const BUDGET_SCHEMA: Schema = {
+export const BUDGET_SCHEMA = defineSchema({
   tokens: rules.limit,
   costUsd: rules.limit,
   mode: rules.oneOf(["observe", "enforce"]),
-};
+});
 
 /**
  * Sets the budget every top-level workflow without its own `budget` runs under (e.g. from `TELLTALE_BUDGET_TOKENS`

@@ -2,7 +2,7 @@ import { context, propagation, trace, TraceFlags, type Context } from "@opentele
 import { BUDGET_SCHEMA } from "./budget.js";
 import { DeadlineExceededError } from "./errors.js";
 import { carriedKeys, restoreKeys } from "./idempotency.js";
-import { readOptions, reportIgnored, rules, type Schema } from "./options.js";
+import { readOptions, reportIgnored, rules, defineSchema } from "./options.js";
 import { safely } from "./safe.js";
 import { coreState, workflowScopeOf, type BudgetOptions, type TraceState, type WorkflowScope } from "./state.js";
 import { callAt, type LongTimer } from "./timers.js";
@@ -34,14 +34,14 @@ interface CarriedWorkflow {
 }
 
 // What a carrier may say, checked like any option: a malformed field is reported and ignored, the rest applies.
-const CARRIED_SCHEMA: Schema = {
+const CARRIED_SCHEMA = defineSchema({
   name: rules.string,
   deadlineAt: rules.milliseconds,
   budget: rules.object(BUDGET_SCHEMA),
   tokensUsed: rules.amount,
   costUsd: rules.amount,
   sideEffects: rules.strings,
-};
+});
 
 const TRACEPARENT_PATTERN = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 

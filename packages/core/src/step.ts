@@ -1,6 +1,6 @@
 import { context, type Attributes } from "@opentelemetry/api";
 import { ATTR_TELLTALE_STEP_NAME } from "./attributes.js";
-import { rules, type Schema } from "./options.js";
+import { rules, defineSchema } from "./options.js";
 import { readCall, readName, runIn, runUntraced, type WorkFn } from "./run.js";
 import { safely } from "./safe.js";
 import type { WorkflowScope } from "./state.js";
@@ -11,7 +11,7 @@ export interface StepOptions {
   attributes?: Attributes;
 }
 
-const STEP_SCHEMA: Schema = { attributes: rules.attributes };
+const STEP_SCHEMA = defineSchema({ attributes: rules.attributes });
 
 function recordUndeclared(scope: WorkflowScope | undefined, name: string): void {
   if (scope === undefined || scope.ended) return;

@@ -14,7 +14,7 @@ import { deadlineRemainingMs } from "./deadline.js";
 import { recordSideEffect } from "./idempotency.js";
 import { markKeep } from "./keep.js";
 import { record } from "./metrics.js";
-import { rules, type Schema } from "./options.js";
+import { rules, defineSchema } from "./options.js";
 import { readCall, readName, runIn, runUntraced, type WorkFn } from "./run.js";
 import { safely } from "./safe.js";
 import { recordCompleted } from "./step.js";
@@ -39,7 +39,7 @@ export interface ToolOptions {
   isError?: (result: unknown) => boolean;
 }
 
-const TOOL_SCHEMA: Schema = {
+const TOOL_SCHEMA = defineSchema({
   sideEffect: rules.boolean,
   idempotencyKey: rules.string,
   timeoutMs: rules.milliseconds,
@@ -47,7 +47,7 @@ const TOOL_SCHEMA: Schema = {
   type: rules.string,
   attributes: rules.attributes,
   isError: rules.function,
-};
+});
 
 /** The soft error a tool result amounts to (F5), if any. */
 export function toolResultSoftError(result: unknown, isError?: (result: unknown) => boolean): SoftErrorKind | undefined {

@@ -21,7 +21,7 @@ import {
 import { BUDGET_SCHEMA, writeBudgetTotals } from "./budget.js";
 import { DeadlineExceededError } from "./errors.js";
 import { markKeep, recordError } from "./keep.js";
-import { rules, type Schema } from "./options.js";
+import { rules, defineSchema } from "./options.js";
 import { classifyInScope, readCall, readName, recordDuration, runIn, runUntraced, tracer, type RunContext, type WorkFn } from "./run.js";
 import { safely } from "./safe.js";
 import { coreState, workflowScopeOf, type BudgetOptions, type TraceState, type WorkflowScope } from "./state.js";
@@ -43,13 +43,13 @@ export interface WorkflowOptions {
   conversationId?: string;
 }
 
-const WORKFLOW_SCHEMA: Schema = {
+const WORKFLOW_SCHEMA = defineSchema({
   steps: rules.names,
   budget: rules.object(BUDGET_SCHEMA),
   deadlineMs: rules.milliseconds,
   attributes: rules.attributes,
   conversationId: rules.string,
-};
+});
 
 // Shared by every workflow that declares no steps; only ever read.
 const NO_STEPS: ReadonlySet<string> = new Set();
