@@ -130,25 +130,29 @@ export const ATTR_TELLTALE_KEEP = "telltale.keep";
 /** string[]. Why `telltale.keep` was set: values of {@link KeepReason}. */
 export const ATTR_TELLTALE_KEEP_REASONS = "telltale.keep.reasons";
 
-/** int. How many times the operation was retried (attempts minus one), SDK-internal or app-level. On LLM call spans
- * the standard `http.request.resend_count` is set alongside, and both are left out when the only attempt succeeded
- * (as the HTTP semantic conventions do for the resend count). */
+/** int. How many times the operation was retried (attempts minus one), SDK-internal or app-level. Left out when the
+ * only attempt succeeded (as the HTTP semantic conventions do for `http.request.resend_count`, which LLM call spans
+ * carry alongside). */
 export const ATTR_TELLTALE_RETRY_COUNT = "telltale.retry.count";
 /** string[]. The error class (see {@link ErrorClass}) that caused each retry, in order. */
 export const ATTR_TELLTALE_RETRY_REASONS = "telltale.retry.reasons";
-/** int. Total milliseconds spent waiting between attempts (backoff and `retry-after`). */
+/** int. Total milliseconds spent waiting between attempts (backoff and `retry-after`), a wait the deadline cut
+ * short included. */
 export const ATTR_TELLTALE_RETRY_WAIT_MS = "telltale.retry.wait_ms";
 /** boolean. A retried attempt ran with arguments different from the first attempt (the "slot machine", F7). */
 export const ATTR_TELLTALE_RETRY_ARGS_CHANGED = "telltale.retry.args_changed";
+/** string. The name of an app-level `retry()` (its span is `retry {name}`); also on its `telltale.retries` metric. */
+export const ATTR_TELLTALE_RETRY_NAME = "telltale.retry.name";
 /** boolean. A non-recoverable error (context length, auth, invalid request …) was retried anyway (F3). */
 export const ATTR_TELLTALE_RETRY_NON_RECOVERABLE = "telltale.retry.non_recoverable";
-/** int[]. The HTTP status code of each attempt inside one SDK call, in order (0 where no response arrived). An LLM
- * call whose only attempt succeeded leaves it out (it would only say `[200]`). */
+/** int[]. The HTTP status code of each attempt inside one SDK call, in order (0 where no response arrived). A call
+ * whose only attempt succeeded leaves it out (it would only say `[200]`). */
 export const ATTR_TELLTALE_ATTEMPT_STATUS_CODES = "telltale.attempt.status_codes";
-/** string[]. The error class of each attempt inside one call, in order (`ok` for a successful one). An LLM call whose
- * only attempt succeeded leaves it out (it would only say `["ok"]`). */
+/** string[]. The error class of each attempt inside one call, in order (`ok` for a successful one). An operation
+ * whose only attempt succeeded leaves it out (it would only say `["ok"]`). */
 export const ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES = "telltale.attempt.error_classes";
-/** int[]. Milliseconds waited before each attempt, in order (0 for the first). An LLM call whose only attempt
+/** int[]. Milliseconds waited before each attempt, in order (0 for the first). When the deadline cut a wait for
+ * another attempt short, that wait ends the list, as long as it really lasted. An operation whose only attempt
  * succeeded leaves it out (it would only say `[0]`). */
 export const ATTR_TELLTALE_ATTEMPT_WAITS_MS = "telltale.attempt.waits_ms";
 /** int. On a `telltale.attempt` event: the 1-based attempt number. */
@@ -157,10 +161,16 @@ export const ATTR_TELLTALE_ATTEMPT_NUMBER = "telltale.attempt.number";
 export const ATTR_TELLTALE_ATTEMPT_WAIT_MS = "telltale.attempt.wait_ms";
 /** int. On a `telltale.attempt` event: how long the attempt itself took, in milliseconds. */
 export const ATTR_TELLTALE_ATTEMPT_DURATION_MS = "telltale.attempt.duration_ms";
+/** string. On a `telltale.attempt` event: the attempt's error class (one of {@link ErrorClass}, or `ok`). A name of
+ * its own, not `telltale.error.class`: backends that search span events too (Jaeger's tag search) would otherwise
+ * return a call that recovered after a 429 for `telltale.error.class=rate_limit`, which is meant to find failed
+ * spans only. */
+export const ATTR_TELLTALE_ATTEMPT_ERROR_CLASS = "telltale.attempt.error_class";
 /** string. A cheap, stable fingerprint of an attempt's arguments (never the arguments themselves). */
 export const ATTR_TELLTALE_ARGS_FINGERPRINT = "telltale.args.fingerprint";
 
-/** string. The error class, one of {@link ErrorClass}. Set with the standard `error.type`. */
+/** string. The error class of a span that failed, one of {@link ErrorClass}. Set with the standard `error.type`, and
+ * only on failed spans (attempt events use `telltale.attempt.error_class`). */
 export const ATTR_TELLTALE_ERROR_CLASS = "telltale.error.class";
 /** boolean. Whether retrying the same request can succeed (false for context length, auth, invalid request …). */
 export const ATTR_TELLTALE_ERROR_RECOVERABLE = "telltale.error.recoverable";
@@ -243,8 +253,9 @@ export const ATTR_TELLTALE_SAMPLING_REASONS = "telltale.sampling.reasons";
 // Event names.
 // ---------------------------------------------------------------------------------------------------------------
 
-/** One HTTP attempt inside an SDK call, or one app-level retry attempt. An LLM call whose only attempt succeeded
- * (and that ended without an error or soft error) has none: its span attributes already say all the event would. */
+/** One HTTP attempt inside an SDK call, or one app-level retry attempt: its number, wait, error class, status and
+ * duration. An operation whose only attempt succeeded (and that ended without an error or soft error) has none: its
+ * span already says all the event would. */
 export const EVENT_TELLTALE_ATTEMPT = "telltale.attempt";
 /** The budget crossed its limit at this point. */
 export const EVENT_TELLTALE_BUDGET_EXCEEDED = "telltale.budget.exceeded";
@@ -253,7 +264,8 @@ export const EVENT_TELLTALE_BUDGET_EXCEEDED = "telltale.budget.exceeded";
 // Metric names (besides the GenAI client metrics re-exported above).
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Counter: retries, by `gen_ai.operation.name` and `telltale.error.class`. */
+/** Counter: retries, by the reason (`telltale.error.class` of the attempt that was retried) and the operation:
+ * `gen_ai.operation.name` for an LLM call's SDK-internal retries, `telltale.retry.name` for `retry()`. */
 export const METRIC_TELLTALE_RETRIES = "telltale.retries";
 /** Counter: soft errors, by `telltale.soft_error`. */
 export const METRIC_TELLTALE_SOFT_ERRORS = "telltale.soft_errors";

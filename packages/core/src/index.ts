@@ -11,6 +11,7 @@ export {
 export { markKeep, recordError } from "./keep.js";
 export { budgetCheck, setDefaultBudget } from "./budget.js";
 export { bindContextValue } from "./bound-context.js";
+export { createLlmMetrics, type LlmMetrics } from "./metrics.js";
 export {
   startLlmCall,
   type LlmAttempt,

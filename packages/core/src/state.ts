@@ -69,8 +69,8 @@ export interface CoreState {
   priceMemo?: PriceMemo | undefined;
   /** The budget of a workflow that declares none and runs outside any other workflow (set by `setDefaultBudget`). */
   defaultBudget?: BudgetOptions | undefined;
-  /** `noop`: the provider's instruments are the API's no-op ones (absent when an older copy of core made them). */
-  instruments: { provider: MeterProvider; instruments: Instruments; noop?: boolean } | undefined;
+  /** Core's own instruments, on the global meter provider they were created on (metrics.ts). */
+  instruments: { provider: MeterProvider; instruments: Instruments } | undefined;
 }
 
 const STATE_SYMBOL = Symbol.for("telltale.core.state.v1");

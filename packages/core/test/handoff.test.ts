@@ -4,9 +4,13 @@
 import { describe, expect, it } from "vitest";
 import { trace } from "@opentelemetry/api";
 import {
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_TELLTALE_BUDGET_EXCEEDED,
   ATTR_TELLTALE_BUDGET_TOKENS_USED,
   ATTR_TELLTALE_DUPLICATE,
   ATTR_TELLTALE_KEEP_REASONS,
+  BudgetExceededError,
   budgetCheck,
   extract,
   inject,
@@ -103,6 +107,30 @@ describe("usage that is not a finite count >= 0 (F9)", () => {
     call.recordUsage(usage);
     call.end();
   }
+
+  it("is ignored and reported, and the budget keeps counting and refusing", async () => {
+    otel.reset();
+    const outcome = await workflow("poisoned", { budget: { tokens: 100, mode: "enforce" } }, () => {
+      callWith({ inputTokens: Number.NaN, outputTokens: 50 }, "nan");
+      callWith({ inputTokens: 80, outputTokens: -5 }, "negative");
+      callWith({ inputTokens: 1, outputTokens: 1 }, "refused");
+    }).catch((error: unknown) => error);
+    expect(outcome).toBeInstanceOf(BudgetExceededError);
+
+    const nan = otel.span("chat model-nan");
+    expect(nan.attributes[ATTR_GEN_AI_USAGE_INPUT_TOKENS]).toBeUndefined();
+    expect(nan.attributes[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]).toBe(50);
+    expect(nan.attributes[ATTR_TELLTALE_BUDGET_TOKENS_USED]).toBe(50);
+    const negative = otel.span("chat model-negative");
+    expect(negative.attributes[ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]).toBeUndefined();
+    expect(negative.attributes[ATTR_GEN_AI_USAGE_INPUT_TOKENS]).toBe(80);
+    expect(negative.attributes).toMatchObject({ [ATTR_TELLTALE_BUDGET_TOKENS_USED]: 130, [ATTR_TELLTALE_BUDGET_EXCEEDED]: true });
+    expect(otel.spans().some((span) => span.name === "chat model-refused")).toBe(false);
+    expect(otel.spans().every((span) => Object.values(span.attributes).every((value) => typeof value !== "number" || Number.isFinite(value)))).toBe(true);
+
+    expect(diagMessages.matching("recordUsage", 'option "inputTokens"', "NaN")).toHaveLength(1);
+    expect(diagMessages.matching("recordUsage", 'option "outputTokens"', "-5")).toHaveLength(1);
+  });
 
   it("from a carrier is ignored too", async () => {
     otel.reset();
