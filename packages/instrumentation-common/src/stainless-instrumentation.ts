@@ -21,9 +21,11 @@ import {
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS,
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES,
   budgetCheck,
+  createLlmMetrics,
   startLlmCall,
   type LlmCall,
   type LlmCallOptions,
+  type LlmMetrics,
   type LlmResponseInfo,
   type LlmUsage,
   type SoftErrorKind,
@@ -189,6 +191,7 @@ export abstract class StainlessInstrumentation<
   declare private manualPatches: PatchTarget[] | undefined;
   declare private capture: ContentCapture | undefined;
   declare private reader: ResponseReader<Key> | undefined;
+  declare private llmMetrics: LlmMetrics | undefined;
 
   /** A getter, not a field: InstrumentationBase's constructor calls init(), which needs it, before fields are set. */
   protected abstract get sdk(): StainlessSdk<Key>;
@@ -201,6 +204,12 @@ export abstract class StainlessInstrumentation<
   protected abstract recordResponse(call: LlmCall, key: Key, response: Fields, capture: ContentCapture): void;
   /** How a streamed response is followed; undefined when nothing is read from its chunks. */
   protected abstract accumulateStream(call: LlmCall, key: Key, capture: ContentCapture): StreamAccumulation | undefined;
+
+  /** The GenAI metrics come from this instrumentation's meter, so `setMeterProvider` routes them (called by the
+   * base class with the global meter at construction, and again on every `setMeterProvider`). */
+  protected override _updateMetricInstruments(): void {
+    this.llmMetrics = createLlmMetrics(this.meter);
+  }
 
   // Every field of a config is optional, so `{}` is one; TypeScript cannot see that through the type parameter.
   override setConfig(config: Config = {} as Config): void {
@@ -405,6 +414,7 @@ export abstract class StainlessInstrumentation<
       stream: request.stream,
       attributes: request.attributes,
     };
+    if (this.llmMetrics !== undefined) options.metrics = this.llmMetrics;
     if (request.requestModel !== undefined) options.requestModel = request.requestModel;
     const client = fieldsOf(fieldsOf(resource)?._client);
     const server = serverOf(client?.baseURL);
