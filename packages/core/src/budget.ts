@@ -32,13 +32,13 @@ export function setDefaultBudget(budget: BudgetOptions | undefined): void {
 }
 
 /** The running totals a budget is checked against. */
-export type BudgetTotals = Pick<TraceState, "tokensUsed" | "costUsd" | "exceeded">;
+type BudgetTotals = Pick<TraceState, "tokensUsed" | "costUsd" | "exceeded">;
 
 /**
  * The running totals of the trace `ctx` belongs to, and the budget that applies (from the nearest workflow). A call
  * that is its own trace root has no running totals (its own usage is the trace's) and does not come here.
  */
-export function budgetTarget(ctx: Context): { trace: BudgetTotals; budget: Readonly<BudgetOptions> | undefined } | undefined {
+function budgetTarget(ctx: Context): { trace: BudgetTotals; budget: Readonly<BudgetOptions> | undefined } | undefined {
   const scope = workflowScopeOf(ctx);
   if (scope !== undefined) return { trace: scope.trace, budget: scope.budget };
   const spanContext = trace.getSpanContext(ctx);

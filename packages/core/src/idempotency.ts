@@ -12,9 +12,9 @@ import type { TraceState, WorkflowScope } from "./state.js";
 import { addTrackedKey, traceStateFor } from "./trace-state.js";
 
 /** Side-effect keys remembered per trace: a key past this is not remembered, so a repeat of it is not flagged. */
-export const MAX_KEYS_PER_TRACE = 1_000;
+const MAX_KEYS_PER_TRACE = 1_000;
 /** Side-effect keys `inject` writes into a job carrier (the most recent ones), so the payload stays small. */
-export const MAX_CARRIED_KEYS = 32;
+const MAX_CARRIED_KEYS = 32;
 // A longer tool name + key is remembered (and carried) as its length and two hashes, so each entry stays small.
 const MAX_KEY_CHARS = 200;
 

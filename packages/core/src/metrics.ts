@@ -100,7 +100,7 @@ export function instruments(): Instruments {
   return entry.instruments;
 }
 
-type Measured = "operationDuration" | "tokenUsage" | "retries" | "softErrors" | "budgetExceedances" | "lateResults";
+type Measured = "operationDuration" | "retries" | "softErrors" | "budgetExceedances" | "lateResults";
 
 /** Records a measurement on `target` (default: core's instruments) without ever throwing. */
 export function record(what: Measured, value: number, attributes: Attributes, target?: LlmMetrics): void {

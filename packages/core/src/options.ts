@@ -98,7 +98,7 @@ const MAX_REPORTED = 512;
 const reported = new Set<string>();
 
 /** A short, safe rendering of a bad value for a report. */
-export function renderValue(value: unknown): string {
+function renderValue(value: unknown): string {
   try {
     switch (typeof value) {
       case "string":

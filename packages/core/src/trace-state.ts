@@ -11,7 +11,7 @@ import { isValid, rules } from "./options.js";
 import { coreState, type TraceState } from "./state.js";
 
 /** Side-effect keys the registry holds over every trace, at most (about 300 B each: a few MB in all). */
-export const MAX_TRACKED_KEYS = 20_000;
+const MAX_TRACKED_KEYS = 20_000;
 
 function newTraceState(traceId: string): TraceState {
   return { traceId, tokensUsed: 0, costUsd: 0, exceeded: false, idempotencyKeys: new Set(), activeWorkflows: 0, tracked: true };
