@@ -168,35 +168,34 @@ export function readOptions<T extends object>(where: string, input: unknown, sch
   return readCarefully<T>(where, input, schema, prefix);
 }
 
-/** The slow path of {@link readOptions}: each option by name, a report for each bad one, a copy without them. */
+/** The slow path of {@link readOptions}: each option by name (inherited ones and getters too), a report for each
+ * bad or unknown one, and a copy with only the good ones when something was left out. */
 function readCarefully<T extends object>(where: string, input: Record<string, unknown>, schema: Schema, prefix: string): Partial<T> {
-  let cleaned: Record<string, unknown> | undefined;
+  const kept: Record<string, unknown> = {};
+  let changed = false;
   try {
-    for (const key in input) {
-      if (!Object.hasOwn(input, key)) continue;
+    for (const key of Object.keys(schema.rules)) {
       const value = input[key];
       if (value === undefined) continue;
-      const rule = Object.hasOwn(schema.rules, key) ? schema.rules[key] : undefined;
-      let kept: unknown;
-      if (rule === undefined) {
-        reportIgnored(where, `option "${prefix}${key}"`, value, "one of the known options");
-      } else if (!rule.test(value)) {
+      const rule = schema.rules[key]!;
+      if (!rule.test(value)) {
         reportIgnored(where, `option "${prefix}${key}"`, value, rule.accepts);
-      } else if (rule.fields !== undefined) {
-        kept = readOptions(where, value, rule.fields, `${prefix}${key}.`);
-        if (kept === value) continue;
-      } else {
+        changed = true;
         continue;
       }
-      // Something is dropped or replaced: from here on, work on a copy.
-      cleaned ??= { ...input };
-      if (kept !== undefined) cleaned[key] = kept;
-      else delete cleaned[key];
+      const checked = rule.fields === undefined ? value : readOptions(where, value, rule.fields, `${prefix}${key}.`);
+      if (checked !== value) changed = true;
+      kept[key] = checked;
+    }
+    for (const key in input) {
+      if (Object.hasOwn(schema.rules, key) || input[key] === undefined) continue;
+      reportIgnored(where, `option "${prefix}${key}"`, input[key], "one of the known options");
+      changed = true;
     }
   } catch (failure) {
     // A hostile getter or proxy: run with the defaults.
     reportIgnored(where, "options", failure, "readable");
     return NO_OPTIONS as Partial<T>;
   }
-  return (cleaned ?? input) as Partial<T>;
+  return (changed ? kept : input) as Partial<T>;
 }

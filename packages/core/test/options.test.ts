@@ -87,6 +87,20 @@ describe("workflow options", () => {
     expect(diagMessages.matching('option "attributes"', '["a",""]')).toHaveLength(1);
   });
 
+  it("reads options from getters and prototypes, as a plain property read would", async () => {
+    otel.reset();
+    class Settings {
+      get steps(): string[] {
+        return ["a"];
+      }
+    }
+    await workflow("from-getter", new Settings() as WorkflowOptions, () => step("a", () => "x"));
+    await workflow("from-prototype", Object.create({ steps: ["a"] }) as WorkflowOptions, () => step("a", () => "x"));
+    for (const name of ["from-getter", "from-prototype"]) {
+      expect(otel.span(`invoke_agent ${name}`).attributes[ATTR_TELLTALE_WORKFLOW_STEPS_COMPLETED], name).toEqual(["a"]);
+    }
+  });
+
   it("runs an unnamed workflow under the bare operation name", async () => {
     otel.reset();
     expect(await workflow(loose<string>(undefined), () => "unnamed")).toBe("unnamed");
