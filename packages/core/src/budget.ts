@@ -10,13 +10,13 @@ import {
 import { BudgetExceededError } from "./errors.js";
 import { markKeep } from "./keep.js";
 import { record } from "./metrics.js";
-import { readOptions, rules, defineSchema } from "./options.js";
+import { rules, defineSchema } from "./options.js";
 import { reportFailure } from "./safe.js";
 import { coreState, workflowScopeOf, type BudgetOptions, type TraceState } from "./state.js";
 import { traceStateFor } from "./trace-state.js";
 
 /** What a budget accepts, wherever one is given (a workflow, the default budget, a job carrier). */
-export const BUDGET_SCHEMA = defineSchema({
+export const BUDGET_SCHEMA = defineSchema<BudgetOptions>({
   tokens: rules.limit,
   costUsd: rules.limit,
   mode: rules.oneOf(["observe", "enforce"]),
@@ -27,7 +27,7 @@ export const BUDGET_SCHEMA = defineSchema({
  * in @telltale/node); `undefined` removes it. Invalid fields are reported and ignored, like a workflow's.
  */
 export function setDefaultBudget(budget: BudgetOptions | undefined): void {
-  const valid = budget === undefined ? undefined : readOptions<BudgetOptions>("setDefaultBudget", budget, BUDGET_SCHEMA);
+  const valid = budget === undefined ? undefined : BUDGET_SCHEMA.read("setDefaultBudget", budget);
   coreState().defaultBudget = valid === undefined ? undefined : { ...valid };
 }
 

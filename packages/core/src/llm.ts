@@ -30,7 +30,7 @@ import { markDeadlineAtEnd, markDeadlineAtStart } from "./deadline.js";
 import { classifyError } from "./errors.js";
 import { markKeep, recordError } from "./keep.js";
 import { instruments, record, type LlmMetrics } from "./metrics.js";
-import { isValid, readOptions, rules, type Rule, defineSchema } from "./options.js";
+import { isValid, rules, type Rule, defineSchema } from "./options.js";
 import { currentPrice } from "./price-table.js";
 import { costOf, type LlmUsage } from "./prices.js";
 import { tracer as coreTracer } from "./run.js";
@@ -101,7 +101,7 @@ export interface LlmCall {
 }
 
 // What each input of the LLM call contract accepts (options.ts reports and drops what breaks it).
-const LLM_CALL_SCHEMA = defineSchema({
+const LLM_CALL_SCHEMA = defineSchema<LlmCallOptions>({
   provider: rules.name,
   operation: rules.name,
   requestModel: rules.string,
@@ -116,9 +116,9 @@ const LLM_CALL_SCHEMA = defineSchema({
     test: (value) => typeof (value as Partial<LlmMetrics> | undefined)?.operationDuration?.record === "function",
   },
 });
-const ATTEMPT_SCHEMA = defineSchema({ statusCode: rules.statusCode, error: rules.any, waitMs: rules.milliseconds, durationMs: rules.milliseconds });
-const RESPONSE_SCHEMA = defineSchema({ responseModel: rules.string, responseId: rules.string, finishReasons: rules.strings });
-const USAGE_SCHEMA = defineSchema({
+const ATTEMPT_SCHEMA = defineSchema<LlmAttempt>({ statusCode: rules.statusCode, error: rules.any, waitMs: rules.milliseconds, durationMs: rules.milliseconds });
+const RESPONSE_SCHEMA = defineSchema<LlmResponseInfo>({ responseModel: rules.string, responseId: rules.string, finishReasons: rules.strings });
+const USAGE_SCHEMA = defineSchema<LlmUsage>({
   inputTokens: rules.amount,
   outputTokens: rules.amount,
   cacheReadInputTokens: rules.amount,
@@ -214,7 +214,7 @@ class LlmCallSpan implements LlmCall, AttemptHost {
   recordAttempt(input: LlmAttempt): void {
     try {
       if (this.ended) return;
-      const attempt = readOptions<LlmAttempt>("LlmCall.recordAttempt", input, ATTEMPT_SCHEMA);
+      const attempt = ATTEMPT_SCHEMA.read("LlmCall.recordAttempt", input);
       // An HTTP error status with no error object (the SDK is about to retry it) is still a failed attempt.
       const failure =
         attempt.error ?? (attempt.statusCode !== undefined && attempt.statusCode >= 400 ? { status: attempt.statusCode } : undefined);
@@ -233,7 +233,7 @@ class LlmCallSpan implements LlmCall, AttemptHost {
 
   recordResponse(input: LlmResponseInfo): void {
     try {
-      const response = readOptions<LlmResponseInfo>("LlmCall.recordResponse", input, RESPONSE_SCHEMA);
+      const response = RESPONSE_SCHEMA.read("LlmCall.recordResponse", input);
       if (response.responseModel !== undefined) {
         this.responseModel = response.responseModel;
         this.span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, response.responseModel);
@@ -252,7 +252,7 @@ class LlmCallSpan implements LlmCall, AttemptHost {
     try {
       if (this.ended) return;
       // NaN or a negative count would poison the trace's running total (and the budget) for good: left out.
-      const usage = readOptions<LlmUsage>("LlmCall.recordUsage", input, USAGE_SCHEMA);
+      const usage = USAGE_SCHEMA.read("LlmCall.recordUsage", input);
       this.usage = usage;
       const span = this.span;
       if (usage.inputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens);
@@ -370,6 +370,6 @@ class LlmCallSpan implements LlmCall, AttemptHost {
  * then calls `end`. Never throws: an invalid option is reported through `diag` and ignored (options.ts).
  */
 export function startLlmCall(tracer: Tracer, options: LlmCallOptions): LlmCall {
-  const valid = readOptions<LlmCallOptions>("startLlmCall", options, LLM_CALL_SCHEMA);
+  const valid = LLM_CALL_SCHEMA.read("startLlmCall", options);
   return new LlmCallSpan(isValid("startLlmCall", "tracer", tracer, TRACER_RULE) ? tracer : coreTracer(), valid);
 }

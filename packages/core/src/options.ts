@@ -1,6 +1,6 @@
 /**
  * The one place the options of core's API are checked. Each function declares a schema (option name -> rule) and
- * reads its options through {@link readOptions}: an option that breaks its rule is reported once through `diag`
+ * reads its options through the schema's `read`: an option that breaks its rule is reported once through `diag`
  * (naming the function, the option and the value) and treated as absent, so the user's work still runs with the
  * defaults. Nothing here throws.
  */
@@ -11,43 +11,97 @@ export interface Rule {
   readonly accepts: string;
   readonly test: (value: unknown) => boolean;
   /** For an option that is itself an object of options (e.g. `budget`): the schema of its fields. */
-  readonly fields?: Schema;
+  readonly fields?: Schema<object>;
 }
 
-/** Counts the options of `input` that follow their rule, or -1 as soon as one does not. */
-type Check = (input: Record<string, unknown>, rules: readonly Rule[]) => number;
+/** The fast path of one schema: `input` itself when it is absent-or-valid in full, undefined when the careful path
+ * must look (an invalid, unknown or unreadable option, or not an object). */
+type FastRead = (input: unknown) => object | undefined;
 
 /** The options one function takes: option name -> rule. Build it with {@link defineSchema}. */
-export interface Schema {
+export interface Schema<T extends object = object> {
   readonly rules: Readonly<Record<string, Rule>>;
-  /** The rules in the order {@link Schema.check} reads them. */
-  readonly ordered: readonly Rule[];
-  /** The fast path of {@link readOptions} (undefined where code generation is disallowed). */
-  readonly check: Check | undefined;
+  readonly fastRead: FastRead;
+  /**
+   * The options `input` holds that follow the rules, for the function named `where`. Returns `input` itself when
+   * every option is valid (nothing allocated), else a copy without the invalid ones; an input that is not an object
+   * (null, a string …) counts as no options. Every invalid or unknown option is reported once. Never throws.
+   * Call it on the schema constant itself (`SCHEMA.read(…)`): each schema has its own, so V8 can inline it there.
+   */
+  read(where: string, input: unknown): Partial<T>;
 }
 
+const NO_OPTIONS: Readonly<Record<string, never>> = Object.freeze({});
+
 /**
- * A schema, with its fast path compiled once: a function that reads each option by its literal name. Looking the
- * options up by a variable name instead (`input[key]` in a loop) costs V8 tens of nanoseconds per option on a
- * megamorphic path, which on an LLM call (three schemas, about fifteen options) measured as much as the rest of the
- * call's own work. The names come from core's own schemas, never from user input.
+ * A schema, with its fast path compiled once: a function that reads each option by its literal name and calls each
+ * rule directly. Looking options up by a variable name (`input[key]` in a loop) costs V8 a slow megamorphic lookup
+ * per option (about 700 ns for an LLM call's options and attempt), and so does one shared `readOptions(schema, …)`
+ * call site for every schema (about 2 % of a `startLlmCall` + `recordAttempt` + `end` loop); read through each
+ * schema's own `read`, the checks measured within the noise of none. The names come from core's own schemas, never
+ * from user input. Where code generation is disallowed, a generic loop does the same work, slower.
  */
-export function defineSchema(fields: Readonly<Record<string, Rule>>): Schema {
+export function defineSchema<T extends object>(fields: Readonly<Record<string, Rule>>): Schema<T> {
+  const fastRead = compileFastRead(fields) ?? genericFastRead(fields);
+  const schema: Schema<T> = {
+    rules: fields,
+    fastRead,
+    read: (where, input) => (fastRead(input) ?? readCarefully(where, input, schema, "")) as Partial<T>,
+  };
+  return schema;
+}
+
+function compileFastRead(fields: Readonly<Record<string, Rule>>): FastRead | undefined {
   const names = Object.keys(fields);
-  const ordered = names.map((name) => fields[name]!);
-  let check: Check | undefined;
+  // An object of options (e.g. `budget`) is checked by its own schema's fast path: valid when it comes back as is.
+  const tests = names.map((name) => {
+    const nested = fields[name]!.fields;
+    return nested === undefined ? fields[name]!.test : (value: unknown) => nested.fastRead(value) === value;
+  });
+  const reads = names.map(
+    (name, index) => `v = input[${JSON.stringify(name)}]; if (v !== undefined) { if (!test${index}(v)) return undefined; n++; }`,
+  );
+  const body = [
+    '"use strict";',
+    "return function fastRead(input) {",
+    "  if (input === undefined) return NO_OPTIONS;",
+    '  if (typeof input !== "object" || input === null || Array.isArray(input)) return undefined;',
+    "  try {",
+    "    let v; let n = 0;",
+    ...reads.map((read) => `    ${read}`),
+    // Each enumerable key holds a checked option (none unknown, none explicitly undefined).
+    "    let keys = 0; for (const _ in input) keys++;",
+    "    return keys === n ? input : undefined;",
+    "  } catch { return undefined; }",
+    "};",
+  ].join("\n");
   try {
-    const reads = names.map((name, index) =>
-      ordered[index]!.fields === undefined
-        ? `v = input[${JSON.stringify(name)}]; if (v !== undefined) { if (!rules[${index}].test(v)) return -1; n++; }`
-        : // An object of options has its own fields to check: the slow path reads it.
-          `if (input[${JSON.stringify(name)}] !== undefined) return -1;`,
-    );
-    check = new Function("input", "rules", `"use strict"; let v; let n = 0;\n${reads.join("\n")}\nreturn n;`) as Check;
+    return new Function("NO_OPTIONS", ...tests.map((_, index) => `test${index}`), body)(NO_OPTIONS, ...tests) as FastRead;
   } catch {
-    check = undefined;
+    return undefined;
   }
-  return { rules: fields, ordered, check };
+}
+
+function genericFastRead(fields: Readonly<Record<string, Rule>>): FastRead {
+  const entries = Object.entries(fields);
+  return (input) => {
+    if (input === undefined) return NO_OPTIONS;
+    if (!isObject(input)) return undefined;
+    try {
+      let valid = 0;
+      for (const [name, rule] of entries) {
+        const value = input[name];
+        if (value === undefined) continue;
+        if (rule.fields !== undefined ? rule.fields.fastRead(value) !== value : !rule.test(value)) return undefined;
+        valid++;
+      }
+      let keys = 0;
+      for (const _ in input) keys++;
+      return keys === valid ? input : undefined;
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 function rule(accepts: string, test: (value: unknown) => boolean): Rule {
@@ -87,7 +141,7 @@ export const rules = {
   oneOf(values: readonly string[]): Rule {
     return rule(`one of ${values.join(", ")}`, (value) => typeof value === "string" && values.includes(value));
   },
-  object(fields: Schema): Rule {
+  object(fields: Schema<object>): Rule {
     return { accepts: "an object", test: isObject, fields };
   },
 } as const;
@@ -138,39 +192,13 @@ export function isValid(where: string, what: string, value: unknown, rule: Rule)
   return false;
 }
 
-const NO_OPTIONS: Readonly<Record<string, never>> = Object.freeze({});
-
-/** How many enumerable keys `input` has (own, for the plain objects options are). */
-function keyCount(input: object): number {
-  let count = 0;
-  for (const _ in input) count += 1;
-  return count;
-}
-
-/**
- * The options `input` holds that follow `schema`, for the function named `where`. Returns `input` itself when
- * every option is valid (nothing allocated), else a copy without the invalid ones; an input that is not an object
- * (null, a string …) counts as no options. Every invalid or unknown option is reported once. Never throws.
- */
-export function readOptions<T extends object>(where: string, input: unknown, schema: Schema, prefix = ""): Partial<T> {
-  if (input === undefined) return NO_OPTIONS as Partial<T>;
+/** The slow path of {@link Schema.read}: each option by name (inherited ones and getters too), a report for each
+ * bad or unknown one, and a copy with only the good ones when something was left out. */
+function readCarefully(where: string, input: unknown, schema: Schema<object>, prefix: string): object {
   if (!isObject(input)) {
     reportIgnored(where, "options", input, "an object");
-    return NO_OPTIONS as Partial<T>;
+    return NO_OPTIONS;
   }
-  try {
-    // Every option valid and none unknown (each key holds a checked option): the common case, no allocation.
-    const valid = schema.check?.(input, schema.ordered);
-    if (valid !== undefined && valid >= 0 && valid === keyCount(input)) return input as Partial<T>;
-  } catch {
-    // A throwing getter: the careful path below reports it.
-  }
-  return readCarefully<T>(where, input, schema, prefix);
-}
-
-/** The slow path of {@link readOptions}: each option by name (inherited ones and getters too), a report for each
- * bad or unknown one, and a copy with only the good ones when something was left out. */
-function readCarefully<T extends object>(where: string, input: Record<string, unknown>, schema: Schema, prefix: string): Partial<T> {
   const kept: Record<string, unknown> = {};
   let changed = false;
   try {
@@ -183,7 +211,7 @@ function readCarefully<T extends object>(where: string, input: Record<string, un
         changed = true;
         continue;
       }
-      const checked = rule.fields === undefined ? value : readOptions(where, value, rule.fields, `${prefix}${key}.`);
+      const checked = rule.fields === undefined ? value : (rule.fields.fastRead(value) ?? readCarefully(where, value, rule.fields, `${prefix}${key}.`));
       if (checked !== value) changed = true;
       kept[key] = checked;
     }
@@ -195,7 +223,7 @@ function readCarefully<T extends object>(where: string, input: Record<string, un
   } catch (failure) {
     // A hostile getter or proxy: run with the defaults.
     reportIgnored(where, "options", failure, "readable");
-    return NO_OPTIONS as Partial<T>;
+    return NO_OPTIONS;
   }
-  return (changed ? kept : input) as Partial<T>;
+  return changed ? kept : input;
 }

@@ -2,7 +2,7 @@ import { context, propagation, trace, TraceFlags, type Context } from "@opentele
 import { BUDGET_SCHEMA } from "./budget.js";
 import { DeadlineExceededError } from "./errors.js";
 import { carriedKeys, restoreKeys } from "./idempotency.js";
-import { readOptions, reportIgnored, rules, defineSchema } from "./options.js";
+import { reportIgnored, rules, defineSchema } from "./options.js";
 import { safely } from "./safe.js";
 import { coreState, workflowScopeOf, type BudgetOptions, type TraceState, type WorkflowScope } from "./state.js";
 import { callAt, type LongTimer } from "./timers.js";
@@ -34,7 +34,7 @@ interface CarriedWorkflow {
 }
 
 // What a carrier may say, checked like any option: a malformed field is reported and ignored, the rest applies.
-const CARRIED_SCHEMA = defineSchema({
+const CARRIED_SCHEMA = defineSchema<CarriedWorkflow>({
   name: rules.string,
   deadlineAt: rules.milliseconds,
   budget: rules.object(BUDGET_SCHEMA),
@@ -89,7 +89,7 @@ function readCarried(carrier: Record<string, unknown>): Partial<CarriedWorkflow>
     reportIgnored(where, WORKFLOW_FIELD, raw, "the JSON object inject() writes");
     return undefined;
   }
-  return readOptions<CarriedWorkflow>(where, parsed, CARRIED_SCHEMA);
+  return CARRIED_SCHEMA.read(where, parsed);
 }
 
 /** The trace's totals continue from what the producer carried, unless this process already counts them. */

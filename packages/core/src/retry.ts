@@ -4,7 +4,7 @@ import { addAttempt, flushFirstAttempt, NO_ATTEMPTS, writeAttempts, type Attempt
 import { classifyError, type ErrorClassification } from "./errors.js";
 import { fingerprint } from "./fingerprint.js";
 import { recordError } from "./keep.js";
-import { isValid, readOptions, rules, defineSchema } from "./options.js";
+import { isValid, rules, defineSchema } from "./options.js";
 import { NEVER_ABORTED, tracer } from "./run.js";
 import { safely } from "./safe.js";
 import { coreState, workflowScopeOf } from "./state.js";
@@ -45,7 +45,7 @@ export interface RetryAttempt {
   recordArgs<A>(args: A): A;
 }
 
-const RETRY_SCHEMA = defineSchema({
+const RETRY_SCHEMA = defineSchema<RetryPolicy>({
   name: rules.name,
   maxAttempts: rules.count,
   initialDelayMs: rules.milliseconds,
@@ -92,7 +92,7 @@ class RetryLog implements AttemptHost {
  * `diag` and the defaults used instead (options.ts).
  */
 export async function retry<T>(fn: (attempt: RetryAttempt) => T | PromiseLike<T>, options?: RetryPolicy): Promise<T> {
-  const policy = readOptions<RetryPolicy>("retry", options, RETRY_SCHEMA);
+  const policy = RETRY_SCHEMA.read("retry", options);
   const name = policy.name ?? "operation";
   const parent = context.active();
   const maxAttempts = policy.maxAttempts ?? 3;

@@ -3,7 +3,7 @@ import { context, INVALID_SPAN_CONTEXT, trace, type Attributes, type Context, ty
 import { ATTR_ERROR_TYPE } from "./attributes.js";
 import { classifyError, type ErrorClassification } from "./errors.js";
 import { record } from "./metrics.js";
-import { isValid, readOptions, rules, type Schema } from "./options.js";
+import { isValid, rules, type Schema } from "./options.js";
 import type { WorkflowScope } from "./state.js";
 import { SCOPE_NAME, VERSION } from "./version.js";
 
@@ -44,10 +44,10 @@ export function readCall<O extends object, T>(
   where: string,
   optionsOrFn: unknown,
   maybeFn: WorkFn<T> | undefined,
-  schema: Schema,
+  schema: Schema<O>,
 ): [Partial<O>, WorkFn<T>] {
-  if (typeof optionsOrFn === "function") return [readOptions<O>(where, undefined, schema), optionsOrFn as WorkFn<T>];
-  return [readOptions<O>(where, optionsOrFn, schema), maybeFn as WorkFn<T>];
+  if (typeof optionsOrFn === "function") return [schema.read(where, undefined), optionsOrFn as WorkFn<T>];
+  return [schema.read(where, optionsOrFn), maybeFn as WorkFn<T>];
 }
 
 /** The classification to record: an abort or timeout caused by the passed workflow deadline is `deadline_exceeded`. */

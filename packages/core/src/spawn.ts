@@ -1,6 +1,6 @@
 import { context, type Attributes } from "@opentelemetry/api";
 import { ATTR_TELLTALE_SPAWNED, ATTR_TELLTALE_UNHANDLED_REJECTION } from "./attributes.js";
-import { readOptions, rules, defineSchema } from "./options.js";
+import { rules, defineSchema } from "./options.js";
 import { readName, runIn, runUntraced, type WorkFn } from "./run.js";
 import { safely } from "./safe.js";
 import { endWork, startWork } from "./work.js";
@@ -13,7 +13,7 @@ export interface SpawnOptions {
   attributes?: Attributes;
 }
 
-const SPAWN_SCHEMA = defineSchema({ rethrow: rules.boolean, attributes: rules.attributes });
+const SPAWN_SCHEMA = defineSchema<SpawnOptions>({ rethrow: rules.boolean, attributes: rules.attributes });
 
 /**
  * Starts fire-and-forget work (F11, F12): a `spawn {name}` span (`telltale.spawned=true`) in the current trace.
@@ -23,7 +23,7 @@ const SPAWN_SCHEMA = defineSchema({ rethrow: rules.boolean, attributes: rules.at
  * and is kept (`telltale.workflow.pending_tasks`).
  */
 export function spawn(name: string, fn: WorkFn<unknown>, options?: SpawnOptions): Promise<void> {
-  const valid = readOptions<SpawnOptions>("spawn", options, SPAWN_SCHEMA);
+  const valid = SPAWN_SCHEMA.read("spawn", options);
   const taskName = readName("spawn", name);
   const started = safely(
     "spawn start",

@@ -11,7 +11,7 @@ export interface StepOptions {
   attributes?: Attributes;
 }
 
-const STEP_SCHEMA = defineSchema({ attributes: rules.attributes });
+const STEP_SCHEMA = defineSchema<StepOptions>({ attributes: rules.attributes });
 
 function recordUndeclared(scope: WorkflowScope | undefined, name: string): void {
   if (scope === undefined || scope.ended) return;

@@ -39,7 +39,7 @@ export interface ToolOptions {
   isError?: (result: unknown) => boolean;
 }
 
-const TOOL_SCHEMA = defineSchema({
+const TOOL_SCHEMA = defineSchema<ToolOptions>({
   sideEffect: rules.boolean,
   idempotencyKey: rules.string,
   timeoutMs: rules.milliseconds,

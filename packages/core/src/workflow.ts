@@ -43,7 +43,7 @@ export interface WorkflowOptions {
   conversationId?: string;
 }
 
-const WORKFLOW_SCHEMA = defineSchema({
+const WORKFLOW_SCHEMA = defineSchema<WorkflowOptions>({
   steps: rules.names,
   budget: rules.object(BUDGET_SCHEMA),
   deadlineMs: rules.milliseconds,
