@@ -102,8 +102,8 @@ export interface LlmCall {
 
 // What each input of the LLM call contract accepts (options.ts reports and drops what breaks it).
 const LLM_CALL_SCHEMA = defineSchema<LlmCallOptions>({
-  provider: rules.name,
-  operation: rules.name,
+  provider: rules.required(rules.name),
+  operation: rules.required(rules.name),
   requestModel: rules.string,
   serverAddress: rules.string,
   serverPort: rules.port,

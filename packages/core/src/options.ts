@@ -12,6 +12,8 @@ export interface Rule {
   readonly test: (value: unknown) => boolean;
   /** For an option that is itself an object of options (e.g. `budget`): the schema of its fields. */
   readonly fields?: Schema<object>;
+  /** The caller must give it (e.g. an LLM call's provider): a missing one is reported too. */
+  readonly required?: boolean;
 }
 
 /** The fast path of one schema: `input` itself when it is absent-or-valid in full, undefined when the careful path
@@ -58,13 +60,16 @@ function compileFastRead(fields: Readonly<Record<string, Rule>>): FastRead | und
     const nested = fields[name]!.fields;
     return nested === undefined ? fields[name]!.test : (value: unknown) => nested.fastRead(value) === value;
   });
-  const reads = names.map(
-    (name, index) => `v = input[${JSON.stringify(name)}]; if (v !== undefined) { if (!test${index}(v)) return undefined; n++; }`,
+  const reads = names.map((name, index) =>
+    fields[name]!.required === true
+      ? `v = input[${JSON.stringify(name)}]; if (v === undefined || !test${index}(v)) return undefined; n++;`
+      : `v = input[${JSON.stringify(name)}]; if (v !== undefined) { if (!test${index}(v)) return undefined; n++; }`,
   );
+  const hasRequired = names.some((name) => fields[name]!.required === true);
   const body = [
     '"use strict";',
     "return function fastRead(input) {",
-    "  if (input === undefined) return NO_OPTIONS;",
+    `  if (input === undefined) return ${hasRequired ? "undefined" : "NO_OPTIONS"};`,
     '  if (typeof input !== "object" || input === null || Array.isArray(input)) return undefined;',
     "  try {",
     "    let v; let n = 0;",
@@ -84,14 +89,18 @@ function compileFastRead(fields: Readonly<Record<string, Rule>>): FastRead | und
 
 function genericFastRead(fields: Readonly<Record<string, Rule>>): FastRead {
   const entries = Object.entries(fields);
+  const hasRequired = entries.some(([, rule]) => rule.required === true);
   return (input) => {
-    if (input === undefined) return NO_OPTIONS;
+    if (input === undefined) return hasRequired ? undefined : NO_OPTIONS;
     if (!isObject(input)) return undefined;
     try {
       let valid = 0;
       for (const [name, rule] of entries) {
         const value = input[name];
-        if (value === undefined) continue;
+        if (value === undefined) {
+          if (rule.required === true) return undefined;
+          continue;
+        }
         if (rule.fields !== undefined ? rule.fields.fastRead(value) !== value : !rule.test(value)) return undefined;
         valid++;
       }
@@ -144,6 +153,10 @@ export const rules = {
   object(fields: Schema<object>): Rule {
     return { accepts: "an object", test: isObject, fields };
   },
+  /** `rule`, and the caller must give it. */
+  required(rule: Rule): Rule {
+    return { ...rule, required: true };
+  },
 } as const;
 
 // Every report goes out once per function and option: a loop with one bad option must not flood the log. The set is
@@ -194,18 +207,23 @@ export function isValid(where: string, what: string, value: unknown, rule: Rule)
 
 /** The slow path of {@link Schema.read}: each option by name (inherited ones and getters too), a report for each
  * bad or unknown one, and a copy with only the good ones when something was left out. */
-function readCarefully(where: string, input: unknown, schema: Schema<object>, prefix: string): object {
-  if (!isObject(input)) {
-    reportIgnored(where, "options", input, "an object");
+function readCarefully(where: string, given: unknown, schema: Schema<object>, prefix: string): object {
+  // Only a schema with required options gets here without options: it reports each one missing.
+  if (given !== undefined && !isObject(given)) {
+    reportIgnored(where, "options", given, "an object");
     return NO_OPTIONS;
   }
+  const input: Record<string, unknown> = given ?? NO_OPTIONS;
   const kept: Record<string, unknown> = {};
   let changed = false;
   try {
     for (const key of Object.keys(schema.rules)) {
       const value = input[key];
-      if (value === undefined) continue;
       const rule = schema.rules[key]!;
+      if (value === undefined) {
+        if (rule.required === true) reportIgnored(where, `option "${prefix}${key}"`, value, rule.accepts);
+        continue;
+      }
       if (!rule.test(value)) {
         reportIgnored(where, `option "${prefix}${key}"`, value, rule.accepts);
         changed = true;

@@ -191,6 +191,9 @@ describe("startLlmCall options", () => {
     const [span] = otel.spans();
     expect(span?.name).toBe("gen_ai");
     expect(span?.attributes[ATTR_GEN_AI_OPERATION_NAME]).toBeUndefined();
+    // The two options a call cannot do without are reported missing.
+    expect(diagMessages.matching("startLlmCall", 'option "provider"', "undefined")).toHaveLength(1);
+    expect(diagMessages.matching("startLlmCall", 'option "operation"', "undefined")).toHaveLength(1);
   });
 
   it("ignores bad fields and a missing tracer", () => {
