@@ -67,6 +67,7 @@ const CODE_CLASSES: Readonly<Record<string, ErrorClass>> = {
   insufficient_quota: "quota_exceeded",
   billing_hard_limit_reached: "quota_exceeded",
   context_length_exceeded: "context_length_exceeded",
+  model_context_window_exceeded: "context_length_exceeded",
   string_above_max_length: "context_length_exceeded",
   content_filter: "content_filter",
   content_policy_violation: "content_filter",
@@ -149,8 +150,34 @@ const GENERIC_NAMES = new Set([
   "SystemError",
 ]);
 
-const CONTEXT_LENGTH_MESSAGE =
-  /context[ _]length|context window|maximum context|prompt is too long|too many (input )?tokens|input is too long|reduce the length of the messages/i;
+// How each provider words a request that does not fit the model's context window. The 400 that carries one is
+// typed `invalid_request_error` (both providers), so only the message tells it apart:
+// - OpenAI chat and embeddings: "This model's maximum context length is 128000 tokens. However, your messages resulted
+//   in 173172 tokens. Please reduce the length of the messages." (also "…you requested 4120 tokens (3120 in the
+//   messages, 1000 in the completion)…" and "…Please reduce your prompt; or completion length.")
+// - OpenAI Responses API: "Your input exceeds the context window of this model. Please adjust your input and try again."
+// - OpenAI gpt-5 models: "Input tokens exceed the configured limit of 272000 tokens. Your messages resulted in …"
+// - Anthropic: "prompt is too long: 208000 tokens > 200000 maximum", and "input length and `max_tokens` exceed context
+//   limit: 178959 + 64000 > 200000, decrease input length or `max_tokens` and try again"
+// - Anthropic's stop reason `model_context_window_exceeded`, when a gateway reports it as an error.
+// An output limit alone ("max_tokens: 100000 > 64000, which is the maximum allowed number of output tokens") is an
+// invalid request, not an overflow: nothing here matches it.
+const CONTEXT_LENGTH_MESSAGE = new RegExp(
+  [
+    "context[ _]length",
+    "maximum context",
+    "exceeds the context window",
+    "context[ _]window[ _]exceeded",
+    "input tokens exceed the configured limit",
+    "prompt is too long",
+    "exceeds? (the )?context limit",
+    "context window",
+    "too many (input )?tokens",
+    "input is too long",
+    "reduce the length of the messages",
+  ].join("|"),
+  "i",
+);
 
 type Bag = Record<string, unknown>;
 
@@ -175,7 +202,7 @@ function statusOf(bag: Bag): number | undefined {
 function providerCodes(bag: Bag): string[] {
   const body = asBag(bag.error);
   const nested = asBag(body?.error);
-  const codes = [bag.code, body?.code, nested?.type, body?.type, bag.type];
+  const codes = [bag.code, body?.code, nested?.code, nested?.type, body?.type, bag.type];
   return codes.map(stringField).filter((code): code is string => code !== undefined);
 }
 
