@@ -66,6 +66,18 @@ describe("keep rules (one evaluator per rule)", () => {
     expect(decideTrace(noBaseline(), traceWith({ attributes }))).toEqual({ keep: false, reasons: [] });
   });
 
+  it("matches rule attributes by name only: names of the same length, values of another type do not keep", () => {
+    // gen_ai.request.model has the length of telltale.retry.count; telltale.keep that of telltale.late.
+    for (const attributes of [
+      { "gen_ai.request.model": 3, "gen_ai.provider.name": true },
+      { [ATTR_TELLTALE_KEEP]: false, [ATTR_TELLTALE_LATE]: "true", [ATTR_TELLTALE_RETRY_COUNT]: "3" },
+    ]) {
+      expect(decideTrace(noBaseline(), traceWith({ attributes }))).toEqual({ keep: false, reasons: [] });
+    }
+    const both = { [ATTR_TELLTALE_KEEP]: true, [ATTR_TELLTALE_LATE]: true, "gen_ai.request.model": "gpt-4o" };
+    expect(decideTrace(noBaseline(), traceWith({ attributes: both })).reasons).toEqual(["late", "keep"]);
+  });
+
   it("retries at or over min", () => {
     const policy = noBaseline({ rules: { retries: { min: 3 } } });
     expect(decideTrace(policy, traceWith({ attributes: { [ATTR_TELLTALE_RETRY_COUNT]: 2 } })).keep).toBe(false);
