@@ -5,7 +5,9 @@
  * and accounts for every span (ledger.ts).
  *
  * Shape of the hot path (`onEnd`, once per span): one Map lookup, one pass over the span's attributes (its rules,
- * its byte estimate), the compact record, an array push. Timers are few and none holds the process open.
+ * its byte estimate), the compact record, an array push. The clock is read per trace and per root, not per span
+ * (a clock read costs as much as the rest of a span's work on some virtual machines). Timers are few and none holds
+ * the process open.
  */
 import { diag, metrics, type MeterProvider } from "@opentelemetry/api";
 import type { ReadableSpan, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace";
@@ -254,7 +256,7 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
     const mask = this.reader.read(span);
     const record = this.record(span);
     const isRoot = isLocalRoot(record.parentSpanContext);
-    this.buffer.add(trace, record, this.reader.workflowName, isRoot, Date.now());
+    this.buffer.add(trace, record, this.reader.workflowName, isRoot);
     if (mask !== 0) {
       // Known to be worth keeping: decide now and hand over what is buffered instead of holding it.
       this.buffer.remove(trace);

@@ -75,7 +75,9 @@ export class TraceBuffer {
     return trace;
   }
 
-  add(trace: PendingTrace, record: SpanRecord, workflowName: string | undefined, isRoot: boolean, now: number): void {
+  /** Adds a span to a buffered trace. The clock is read only when the span is the trace's root (`now`: a reading
+   * the caller already has). */
+  add(trace: PendingTrace, record: SpanRecord, workflowName: string | undefined, isRoot: boolean, now?: number): void {
     trace.spans.push(record);
     trace.bytes += record.bytes;
     this.spanCount++;
@@ -83,7 +85,7 @@ export class TraceBuffer {
     trace.extent.add(record.startTime, record.endTime, workflowName);
     if (isRoot && trace.root === undefined) {
       trace.root = record;
-      trace.decideAtMs = now + this.limits.decisionWaitMs;
+      trace.decideAtMs = (now ?? Date.now()) + this.limits.decisionWaitMs;
       this.rootEnded.push(trace);
     }
   }

@@ -58,7 +58,7 @@ describe("TraceBuffer", () => {
   it("counts spans and bytes in and out, and says when it is over its trace budget", () => {
     const buffer = new TraceBuffer(limits);
     const first = buffer.open(traceIdOf(1), record(1, 2), undefined, false, 0);
-    buffer.add(first, record(1, 3), undefined, false, 0);
+    buffer.add(first, record(1, 3), undefined, false);
     buffer.open(traceIdOf(2), record(2, 2), undefined, false, 0);
     expect([buffer.traceCount, buffer.spans, buffer.overBudget()]).toEqual([2, 3, false]);
     expect(buffer.bytes).toBe(first.bytes + (buffer.get(traceIdOf(2))?.bytes ?? 0));

@@ -138,6 +138,18 @@ describe("TailSamplingSpanProcessor: deciding", () => {
     expect(processor.stats()).toMatchObject({ tracesKept: 2, tracesDropped: 1 });
   });
 
+  it("reads the clock per trace and per root, not per span (a clock read can cost as much as a span's other work)", () => {
+    const { processor, end } = setup();
+    const clock = vi.spyOn(Date, "now");
+    for (let index = 0; index < 19; index++) end({ traceId: T1, spanId: spanIdOf(index + 1), parentSpanId: ROOT });
+    end({ traceId: T1, spanId: ROOT });
+    // First span: when the trace was first seen, and its decision timer; root: its decision deadline, and the timer
+    // moved up to it. (Once per span, it read 22.)
+    expect(clock).toHaveBeenCalledTimes(4);
+    expect(processor.stats()).toMatchObject({ pendingTraces: 1, pendingSpans: 20 });
+    clock.mockRestore();
+  });
+
   it("decides a trace that reaches maxSpansPerTrace at once", async () => {
     const { processor, end } = setup({ maxSpansPerTrace: 3 });
     for (let index = 0; index < 3; index++) end({ traceId: T1, spanId: spanIdOf(index + 1), parentSpanId: ROOT });
