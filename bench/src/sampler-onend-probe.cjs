@@ -90,17 +90,22 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 /** One repetition: a fresh process per build, `rounds` samples in lockstep. Returns each build's samples. */
 async function repetition(builds, rounds, rep, shape) {
   const workers = builds.map((build) => startWorker(build, rounds, shape));
-  for (const worker of workers) await worker.next(); // {"ready":true}
-  const samples = workers.map(() => []);
-  for (let round = 0; round < rounds; round++) {
-    for (let turn = 0; turn < workers.length; turn++) {
-      const index = (rep + round + turn) % workers.length;
-      workers[index].child.stdin.write("sample\n");
-      samples[index].push((await workers[index].next()).sample);
+  try {
+    for (const worker of workers) await worker.next(); // {"ready":true}
+    const samples = workers.map(() => []);
+    for (let round = 0; round < rounds; round++) {
+      for (let turn = 0; turn < workers.length; turn++) {
+        const index = (rep + round + turn) % workers.length;
+        workers[index].child.stdin.write("sample\n");
+        samples[index].push((await workers[index].next()).sample);
+      }
     }
+    for (const worker of workers) worker.child.stdin.end();
+    return samples;
+  } catch (error) {
+    for (const worker of workers) worker.child.kill();
+    throw error;
   }
-  for (const worker of workers) worker.child.stdin.end();
-  return samples;
 }
 
 async function parent(builds, reps, rounds, shape) {
