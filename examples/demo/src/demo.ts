@@ -8,7 +8,7 @@ import { startMockLlm } from "@telltale/mock-llm";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import { runTriage, type AgentDeps } from "./agent.js";
 import { JobQueue } from "./queue.js";
-import { findingsOf, renderTree } from "./report.js";
+import { findingsOf, renderTree, type EndOrder } from "./report.js";
 import { FAILURE_IDS, FAILURES, FAULTY_SCENARIOS, MOCK_SCENARIOS_SCRIPT, planRuns, type FailureId, type ScenarioKind } from "./scenarios.js";
 import { startTelemetry } from "./telemetry.js";
 
@@ -88,7 +88,7 @@ async function main(): Promise<number> {
   await mock?.close();
 
   const reasonsOf = new Map(telemetry.keptTraces().map((trace) => [trace.traceId, trace.reasons]));
-  const summary = summarize(telemetry.stats(), telemetry.recorder.traces, reasonsOf, scenarioOfTrace, {
+  const summary = summarize(telemetry.stats(), telemetry.recorder.traces, telemetry.endOrder, reasonsOf, scenarioOfTrace, {
     mode: real ? "real" : "mock",
     seed,
     workflowRuns: kinds.length,
@@ -104,6 +104,7 @@ async function main(): Promise<number> {
 function summarize(
   stats: ReturnType<ReturnType<typeof startTelemetry>["stats"]>,
   kept: Map<string, ReadableSpan[]>,
+  endOrder: EndOrder,
   reasonsOf: Map<string, readonly string[]>,
   scenarioOfTrace: Map<string, ScenarioKind>,
   base: Pick<DemoSummary, "mode" | "seed" | "workflowRuns" | "exportedTo">,
@@ -121,7 +122,8 @@ function summarize(
   const keptInOrder = [...kept].sort(([a], [b]) => order(a) - order(b));
   for (const [traceId, spans] of keptInOrder) {
     const reasons = reasonsOf.get(traceId) ?? [];
-    for (const span of spans) {
+    // In the order the spans ended, not the order they were exported in (see EndOrder).
+    for (const span of [...spans].sort(endOrder.compare)) {
       const found = findingsOf(span, SLOW_THRESHOLD_MS);
       // A trace kept as slow names its slowest tool as the place where F13 happened.
       for (const finding of found) {
