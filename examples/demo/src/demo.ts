@@ -37,7 +37,8 @@ export interface DemoSummary {
   kept: number;
   dropped: number;
   keptByReason: Record<string, number>;
-  healthy: { runs: number; kept: number; dropped: number };
+  /** Healthy runs, and why the kept ones were kept (baseline, or slow on a busy machine). */
+  healthy: { runs: number; kept: number; dropped: number; keptByReason: Record<string, number> };
   failures: CaughtFailure[];
   exportedTo: string;
 }
@@ -147,13 +148,17 @@ function summarize(
   }
   const healthyTraces = [...scenarioOfTrace].filter(([, kind]) => kind === "healthy").map(([traceId]) => traceId);
   const healthyKept = healthyTraces.filter((traceId) => reasonsOf.has(traceId)).length;
+  const healthyKeptByReason: Record<string, number> = {};
+  for (const traceId of healthyTraces) {
+    for (const reason of reasonsOf.get(traceId) ?? []) healthyKeptByReason[reason] = (healthyKeptByReason[reason] ?? 0) + 1;
+  }
   return {
     ...base,
     traces: stats.tracesKept + stats.tracesDropped,
     kept: stats.tracesKept,
     dropped: stats.tracesDropped,
     keptByReason,
-    healthy: { runs: healthyTraces.length, kept: healthyKept, dropped: healthyTraces.length - healthyKept },
+    healthy: { runs: healthyTraces.length, kept: healthyKept, dropped: healthyTraces.length - healthyKept, keptByReason: healthyKeptByReason },
     failures,
   };
 }
