@@ -9,7 +9,7 @@ import { ATTR_GEN_AI_WORKFLOW_NAME, KEEP_REASONS, type KeepReason } from "@tellt
 import { createBaselineSampler } from "./baseline.js";
 import type { KeepRules, SamplingPolicy, SlowRule } from "./policy.js";
 import { enabledRules, KEEP_MARK_REASONS_ATTRIBUTE } from "./rules.js";
-import { attributeBytes } from "./span-record.js";
+import { attributeBytes, hrTimeOf, recordSpan, type SpanTimes } from "./span-record.js";
 
 /** What the trace rules see: the trace's extent and the workflow names on its spans. */
 export interface TraceExtent {
@@ -214,8 +214,8 @@ export function compilePolicy(policy: SamplingPolicy): CompiledPolicy {
 
 const NO_WORKFLOWS: string[] = [];
 
-/** Mutable extent the processor grows span by span. Times are kept as plain numbers (no array per span on the hot
- * path); `start` and `end` build the HrTime pairs when a trace rule asks. */
+/** Mutable extent the processor grows span by span, from its records' plain-number times (no array per span on
+ * the hot path); `start` and `end` build the HrTime pairs when a trace rule asks. */
 export class ExtentTracker implements TraceExtent {
   private startSeconds: number;
   private startNanos: number;
@@ -224,31 +224,33 @@ export class ExtentTracker implements TraceExtent {
   // Most traces carry no workflow name: share one empty array until one shows up.
   workflowNames: string[] = NO_WORKFLOWS;
 
-  constructor(start: HrTime, end: HrTime, workflowName: string | undefined) {
-    this.startSeconds = start[0];
-    this.startNanos = start[1];
-    this.endSeconds = end[0];
-    this.endNanos = end[1];
+  /** `workflowName`: the first span's `gen_ai.workflow.name`, when the policy reads it. */
+  constructor(first: SpanTimes, workflowName: string | undefined) {
+    this.startSeconds = first.startSeconds;
+    this.startNanos = first.startNanos;
+    this.endSeconds = first.endSeconds;
+    this.endNanos = first.endNanos;
     if (workflowName !== undefined) this.noteWorkflow(workflowName);
   }
 
   get start(): HrTime {
-    return [this.startSeconds, this.startNanos];
+    return hrTimeOf(this.startSeconds, this.startNanos);
   }
 
   get end(): HrTime {
-    return [this.endSeconds, this.endNanos];
+    return hrTimeOf(this.endSeconds, this.endNanos);
   }
 
   /** Grows the extent by a span's times; `workflowName` is its `gen_ai.workflow.name` when the policy reads it. */
-  add(start: HrTime, end: HrTime, workflowName: string | undefined): void {
-    if (start[0] < this.startSeconds || (start[0] === this.startSeconds && start[1] < this.startNanos)) {
-      this.startSeconds = start[0];
-      this.startNanos = start[1];
+  add(span: SpanTimes, workflowName: string | undefined): void {
+    const { startSeconds, startNanos, endSeconds, endNanos } = span;
+    if (startSeconds < this.startSeconds || (startSeconds === this.startSeconds && startNanos < this.startNanos)) {
+      this.startSeconds = startSeconds;
+      this.startNanos = startNanos;
     }
-    if (end[0] > this.endSeconds || (end[0] === this.endSeconds && end[1] > this.endNanos)) {
-      this.endSeconds = end[0];
-      this.endNanos = end[1];
+    if (endSeconds > this.endSeconds || (endSeconds === this.endSeconds && endNanos > this.endNanos)) {
+      this.endSeconds = endSeconds;
+      this.endNanos = endNanos;
     }
     if (workflowName !== undefined) this.noteWorkflow(workflowName);
   }
@@ -271,11 +273,11 @@ export function decideTrace(policy: SamplingPolicy | CompiledPolicy, spans: read
   const compiled = "spanMask" in policy ? policy : compilePolicy(policy);
   const first = spans[0];
   if (first === undefined) return { keep: false, reasons: [] };
-  const extent = new ExtentTracker(first.startTime, first.endTime, undefined);
+  const extent = new ExtentTracker(recordSpan(first), undefined);
   let mask = 0;
   for (const span of spans) {
     const workflowName = span.attributes[ATTR_GEN_AI_WORKFLOW_NAME];
-    extent.add(span.startTime, span.endTime, typeof workflowName === "string" ? workflowName : undefined);
+    extent.add(recordSpan(span), typeof workflowName === "string" ? workflowName : undefined);
     mask |= compiled.spanMask(span);
   }
   mask |= compiled.traceMask(extent);

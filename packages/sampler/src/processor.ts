@@ -271,7 +271,7 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
   private addToOpenKept(kept: KeptTrace, span: ReadableSpan): void {
     kept.mask |= this.reader.read(span);
     const record = this.record(span);
-    kept.extent?.add(record.startTime, record.endTime, this.reader.workflowName);
+    kept.extent?.add(record, this.reader.workflowName);
     if (isLocalRoot(record.parentSpanContext)) this.close(kept, record);
     else this.enqueue(kept, record);
   }
@@ -301,7 +301,7 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
 
   /** Keeps a trace first seen with a span that matched a rule. */
   private keepNew(traceId: string, record: SpanRecord, mask: number, workflowName: string | undefined): void {
-    const extent = new ExtentTracker(record.startTime, record.endTime, workflowName);
+    const extent = new ExtentTracker(record, workflowName);
     const kept = this.startKept(traceId, mask, extent, Date.now());
     if (isLocalRoot(record.parentSpanContext)) {
       this.close(kept, record);

@@ -63,7 +63,7 @@ export class TraceBuffer {
     const trace: PendingTrace = {
       traceId,
       spans: [],
-      extent: new ExtentTracker(record.startTime, record.endTime, workflowName),
+      extent: new ExtentTracker(record, workflowName),
       firstSeenMs: now,
       root: undefined,
       decideAtMs: Infinity,
@@ -82,7 +82,7 @@ export class TraceBuffer {
     trace.bytes += record.bytes;
     this.spanCount++;
     this.byteCount += record.bytes;
-    trace.extent.add(record.startTime, record.endTime, workflowName);
+    trace.extent.add(record, workflowName);
     if (isRoot && trace.root === undefined) {
       trace.root = record;
       trace.decideAtMs = (now ?? Date.now()) + this.limits.decisionWaitMs;

@@ -3,6 +3,7 @@
  * record. (Internal modules: imported from source.)
  */
 import { ExportResultCode } from "@opentelemetry/core";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DecisionCache } from "../src/decision-cache.js";
 import { ExtentTracker, REASON_BIT } from "../src/evaluators.js";
@@ -41,6 +42,18 @@ describe("span records", () => {
     expect([rebuilt.name, rebuilt.kind, rebuilt.ended, rebuilt.droppedAttributesCount]).toEqual([span.name, span.kind, true, 0]);
     const stamped = rebuilt.withAttributes({ b: 2 });
     expect([stamped.attributes, rebuilt.attributes, stamped.spanContext(), stamped.bytes]).toEqual([{ a: 1, b: 2 }, { a: 1 }, span.spanContext(), rebuilt.bytes]);
+  });
+
+  it("give back the span's exact times, whatever the epoch (held as small integers off a base)", () => {
+    for (const [start, end, duration] of [
+      [[12, 999_999_999], [13, 1], [0, 2]],
+      [[1_700_000_000, 0], [1_700_000_000, 0], [0, 0]],
+      [[4_102_444_800, 500], [4_102_444_801, 400], [0, 999_999_900]],
+    ] as const) {
+      const span = { ...makeSpan({ traceId: traceIdOf(1), spanId: spanIdOf(1) }), startTime: [...start], endTime: [...end] } as ReadableSpan;
+      const record = recordSpan(span);
+      expect([record.startTime, record.endTime, record.duration]).toEqual([start, end, duration]);
+    }
   });
 
   it("estimate bytes by what the attributes hold (captured content counts by its length)", () => {
@@ -85,7 +98,7 @@ describe("TraceBuffer", () => {
 describe("ExportQueue", () => {
   function kept(n: number, mask: number): KeptTrace {
     const span = makeSpan({ traceId: traceIdOf(n), spanId: spanIdOf(1) });
-    const trace = new KeptTrace(traceIdOf(n), mask, new ExtentTracker(span.startTime, span.endTime, undefined), 0);
+    const trace = new KeptTrace(traceIdOf(n), mask, new ExtentTracker(recordSpan(span), undefined), 0);
     trace.reasons = [];
     return trace;
   }
