@@ -2,8 +2,9 @@
  * The keep rules as data: one entry per rule says which attribute it reads, how it matches, how it renders as a
  * collector `tail_sampling` policy and how a person reads it. The in-process evaluators (`compilePolicy`), the
  * collector renderer (`renderCollectorConfig`), the documentation and anything that explains a kept trace or a span
- * (`spanKeepReasons`: `@telltale/node`'s trace trees, the demo's report) are all driven by this table; adding a rule
- * is one entry here (plus its policy key and its tests).
+ * (`spanKeepReasons`: `@telltale/node`'s trace trees, the demo's report) and the policy's parsing and defaults are all
+ * driven by this table. Adding a rule is one entry here, its key in the policy's `KeepRules` type (where users read
+ * what it does), and its tests.
  */
 import {
   ATTR_TELLTALE_BUDGET_EXCEEDED,

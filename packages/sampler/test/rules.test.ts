@@ -20,6 +20,7 @@ import {
   renderCollectorConfig,
   spanKeepReasons,
   type KeepRule,
+  type KeepRules,
   type SamplingPolicyInput,
 } from "@telltale/sampler";
 import { KEEP_REASONS } from "@telltale/core";
@@ -211,7 +212,21 @@ describe("the rule table drives both engines and the words", () => {
   });
 
   it("covers every rule of the policy once, and every keep reason has words", () => {
-    expect(KEEP_RULES.map((rule) => rule.policyKey).sort()).toEqual(Object.keys(defaultPolicy.rules).sort());
+    // Every key of the KeepRules type (the compiler holds this literal to it) has exactly one entry in the table.
+    const everyKey: Record<keyof KeepRules, true> = {
+      error: true,
+      slow: true,
+      budgetExceeded: true,
+      partial: true,
+      softError: true,
+      retries: true,
+      late: true,
+      orphan: true,
+      duplicate: true,
+      keep: true,
+    };
+    expect(KEEP_RULES.map((rule) => rule.policyKey).sort()).toEqual(Object.keys(everyKey).sort());
+    expect(Object.keys(defaultPolicy.rules)).toEqual(KEEP_RULES.map((rule) => rule.policyKey));
     for (const reason of KEEP_REASONS) expect(REASON_READS[reason]).toMatch(/\w/);
     // A reason is a rule or a marked reason, never both; only baseline is neither.
     const ruled = KEEP_RULES.map((rule) => rule.reason);
