@@ -133,6 +133,8 @@ export const rules = {
     "a number of milliseconds from 0 to 2^53 - 1",
     (value) => typeof value === "number" && value >= 0 && value <= Number.MAX_SAFE_INTEGER,
   ),
+  /** A point in time or a reading: any finite number. */
+  finite: rule("a finite number", (value) => typeof value === "number" && Number.isFinite(value)),
   /** A token count or an amount: finite and not negative. */
   amount: rule("a finite number >= 0", (value) => typeof value === "number" && Number.isFinite(value) && value >= 0),
   /** A limit: finite and above zero. */
