@@ -11,7 +11,6 @@ import {
   ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_SESSION_ID,
   ATTR_RPC_RESPONSE_STATUS_CODE,
-  ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING,
   ATTR_TELLTALE_ERROR_CLASS,
   ATTR_TELLTALE_ERROR_RECOVERABLE,
   ATTR_TELLTALE_MCP_PROGRESS_COUNT,
@@ -24,6 +23,7 @@ import {
   MCP_METHOD_NAME_VALUE_TOOLS_CALL,
   againstDeadline,
   checkIdempotency,
+  checkToolTimeout,
   deadlineRemainingMs,
   enclosingToolSpan,
   inject,
@@ -128,9 +128,9 @@ export class ClientCall {
   private recordFailure(error: unknown, recorded: Attributes): void {
     const aborted = (fieldsOf(this.callerOptions?.signal) as { aborted?: unknown } | undefined)?.aborted === true;
     const failure = againstDeadline(classifyClientFailure(error, aborted), this.parent);
-    if (failure.wireCode !== undefined) {
-      this.span.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(failure.wireCode));
-      recorded[ATTR_RPC_RESPONSE_STATUS_CODE] = String(failure.wireCode);
+    if (failure.rpcCode !== undefined) {
+      this.span.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(failure.rpcCode));
+      recorded[ATTR_RPC_RESPONSE_STATUS_CODE] = String(failure.rpcCode);
     }
     recorded[ATTR_ERROR_TYPE] = failure.errorType;
     if (this.owned) {
@@ -201,18 +201,12 @@ function reusableToolSpan(telemetry: McpTelemetry, description: RequestDescripti
   return enclosing;
 }
 
-/** F10: the request's own timeout against the time left before the workflow deadline. */
+/** F10: the request's own timeout against the time left before the workflow deadline, as `tool()` checks its own. */
 function recordTimeout(span: Span, options: Fields | undefined, parent: Context): void {
   const explicit = numberOf(options?.timeout);
-  const remaining = deadlineRemainingMs(parent);
   // The SDK's default timeout only matters against a deadline.
-  if (explicit === undefined && remaining === undefined) return;
-  const timeoutMs = explicit ?? SDK_DEFAULT_TIMEOUT_MS;
-  span.setAttribute(ATTR_TELLTALE_TOOL_TIMEOUT_MS, timeoutMs);
-  if (remaining !== undefined && timeoutMs > remaining) {
-    span.setAttribute(ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING, true);
-    markKeep(span, "deadline_exceeded");
-  }
+  if (explicit === undefined && deadlineRemainingMs(parent) === undefined) return;
+  checkToolTimeout(span, explicit ?? SDK_DEFAULT_TIMEOUT_MS, parent);
 }
 
 /** Starts tracing an outgoing request; undefined when it is not one (the SDK then runs untraced). */

@@ -122,7 +122,7 @@ class ServerCall {
     protocolAttributes(this.protocol, recorded);
     if (failed) {
       const failure = classifyServerFailure(error);
-      const code = String(failure.wireCode);
+      const code = String(failure.rpcCode);
       span.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, code);
       recorded[ATTR_RPC_RESPONSE_STATUS_CODE] = code;
       recorded[ATTR_ERROR_TYPE] = failure.errorType;
