@@ -16,7 +16,7 @@ import {
   startLlmCall,
   type LlmCall,
 } from "@telltale/core";
-import { classifiable, isAbort, isRetryableBySdk, predictedRetryDelayMs, statusCodeOf } from "./errors.js";
+import { isAbort, isRetryableBySdk, predictedRetryDelayMs } from "./errors.js";
 import { generateResultOf, type ModelResponse } from "./shapes.js";
 import { responseSoftError } from "./soft-errors.js";
 import { observeModelStream, type ModelStreamEnd } from "./stream.js";
@@ -104,21 +104,15 @@ export class ModelCall {
   }
 
   private failedAttempt(error: unknown, waitMs: number, startedAt: number, willRetry: RetryDecision): void {
-    const view = classifiable(error);
-    const statusCode = statusCodeOf(error);
-    this.llm.recordAttempt({
-      ...(statusCode !== undefined ? { statusCode } : {}),
-      error: view,
-      waitMs,
-      durationMs: this.lastAttemptEndedAt - startedAt,
-    });
+    // Core reads the status, the provider's error body and a RetryError's last error from the AI SDK's error itself.
+    this.llm.recordAttempt({ error, waitMs, durationMs: this.lastAttemptEndedAt - startedAt });
     const aborted = isAbort(error, this.start.abortSignal);
     const retry = aborted ? false : (willRetry(error, this.attempts) ?? isRetryableBySdk(error));
     if (!retry) {
-      this.end(aborted ? error : view);
+      this.end(error);
       return;
     }
-    this.pendingError = view;
+    this.pendingError = error;
     const waitForRetryMs = predictedRetryDelayMs(error, this.attempts) + RETRY_SETTLE_MARGIN_MS;
     this.settleTimer = setTimeout(() => this.settle(), waitForRetryMs);
     this.settleTimer.unref();
@@ -127,7 +121,7 @@ export class ModelCall {
   /** No further attempt will come: a call left open for a retry ends with its last attempt's error. */
   settle(error?: unknown): void {
     if (this.ended || this.pendingError === undefined) return;
-    this.end(error === undefined ? this.pendingError : classifiable(error));
+    this.end(error ?? this.pendingError);
   }
 
   /** A whole response arrived: response, usage, tool calls and soft errors, then the span ends. */
@@ -181,7 +175,7 @@ export class ModelCall {
       const soft = responseSoftError(end.response, true);
       if (soft !== undefined) this.llm.softError(soft.kind, soft.detail);
     }
-    this.end(end.kind === "error" ? classifiable(end.error) : undefined);
+    this.end(end.kind === "error" ? end.error : undefined);
   }
 
   private record(response: ModelResponse): void {

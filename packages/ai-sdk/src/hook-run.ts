@@ -7,7 +7,6 @@ import { context, diag, type Context, type Span } from "@opentelemetry/api";
 import { markKeep, step, workflow, ATTR_TELLTALE_SOFT_ERROR, ATTR_TELLTALE_SOFT_ERROR_DETAIL, type WorkflowOptions } from "@telltale/core";
 import type { ModelCall } from "./call.js";
 import { deferred, type Deferred } from "./deferred.js";
-import { classifiable } from "./errors.js";
 import { ANSWER_STEP, endedWithAnswer } from "./outcome.js";
 import { RunScope, withRunScope } from "./run-scope.js";
 
@@ -79,7 +78,7 @@ export class HookRun {
     this.stepContext = undefined;
     if (done === undefined) return;
     if (error === undefined) done.resolve();
-    else done.reject(classifiable(error));
+    else done.reject(error);
   }
 
   /** The run ended normally: `result` (the end event) says whether the loop gave its answer (F6). */
@@ -102,7 +101,7 @@ export class HookRun {
     if (this.ended) return;
     this.endStep(error);
     this.scope.settle();
-    this.close(classifiable(error));
+    this.close(error);
   }
 
   /** The run's stream was dropped unread (ai 7 tells no hook): the run ends, marked as its stream was (F15). */

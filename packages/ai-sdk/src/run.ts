@@ -8,7 +8,6 @@ import { context } from "@opentelemetry/api";
 import { step, workflow, type RunContext, type WorkflowOptions } from "@telltale/core";
 import { ANSWER_STEP, endedWithAnswer } from "./outcome.js";
 import { RunScope, withRunScope } from "./run-scope.js";
-import { classifiable } from "./errors.js";
 
 /** Options of {@link agentRun}: those of core's `workflow`, whose `steps` it declares itself. */
 export type AgentRunOptions = Omit<WorkflowOptions, "steps">;
@@ -32,8 +31,7 @@ export async function agentRun<T>(name: string, options: AgentRunOptions, fn: (r
       } catch (error) {
         scope.settle();
         failure = { error };
-        // The workflow records what decided the failure (a RetryError's last error, with its status and body).
-        throw classifiable(error);
+        throw error;
       }
       scope.settle();
       if (endedWithAnswer(result) !== false) await step(ANSWER_STEP, () => undefined);

@@ -17,7 +17,7 @@ import {
   type ToolOptions,
   type WorkflowOptions,
 } from "@telltale/core";
-import { fieldsOf, numberOf, parsedInput, serializedClass, stringOf, stringsOf, type Fields } from "./fields.js";
+import { fieldsOf, numberOf, parsedInput, serializedClass, stringOf, type Fields } from "./fields.js";
 import type { TelltaleLangChainOptions } from "./options.js";
 import { addRun, findRun, removeRun, workflowOf, type RunEntry } from "./runs.js";
 
@@ -31,22 +31,11 @@ function nodeOf(metadata: Fields | undefined): string | undefined {
   return node === undefined || node.startsWith("__") ? undefined : node;
 }
 
-/**
- * The error to classify: LangChain wraps provider errors in its own classes (`ContextOverflowError` around the
- * `openai` SDK's 400) that carry no status or code; the provider's error, kept as `cause`, says what happened.
- */
-function providerError(error: unknown): unknown {
-  const fields = fieldsOf(error);
-  const cause = fieldsOf(fields?.cause);
-  if (fields === undefined || cause === undefined || "status" in fields) return error;
-  return "status" in cause || "code" in cause ? cause : error;
-}
-
 /** A run directly under a `withRetry` wrapper is one of its attempts. */
 function settle(entry: RunEntry, failed: boolean, error?: unknown): void {
   removeRun(entry);
   if (entry.parent?.kind !== "retry") return;
-  entry.parent.retry?.attempt({ failed, error: providerError(error), startedAt: entry.startedAt, endedAt: performance.now() });
+  entry.parent.retry?.attempt({ failed, error: error, startedAt: entry.startedAt, endedAt: performance.now() });
 }
 
 function endEvicted(entry: RunEntry): void {
@@ -152,7 +141,7 @@ export function chainFailed(runId: string, error: unknown): void {
     endWorkflowOrStep(entry, paused);
     return;
   }
-  entry.span?.fail(providerError(error));
+  entry.span?.fail(error);
 }
 
 function toolOptions(name: string, input: unknown, metadata: Fields | undefined, parent: RunEntry | undefined, options: TelltaleLangChainOptions): ToolOptions {
@@ -230,8 +219,8 @@ export function runFailed(runId: string, error: unknown): void {
   const entry = findRun(runId);
   if (entry === undefined || entry.ended) return;
   settle(entry, true, error);
-  if (entry.modelCall !== undefined) entry.modelCall.end(providerError(error));
-  else entry.span?.fail(providerError(error));
+  if (entry.modelCall !== undefined) entry.modelCall.end(error);
+  else entry.span?.fail(error);
 }
 
 function modelAttributes(metadata: Fields | undefined): Attributes {
