@@ -96,8 +96,12 @@ export interface LlmCall {
   recordUsage(usage: LlmUsage): void;
   /** A failure that raised nothing (F4): `telltale.soft_error` (the first kind reported), keep, metric. */
   softError(kind: SoftErrorKind, detail?: string): void;
-  /** Ends the span (idempotent): error, status, retries, metrics, budget and deadline marks. */
-  end(error?: unknown): void;
+  /**
+   * Ends the span (idempotent): error, status, retries, metrics, budget and deadline marks. `endTime`, a
+   * `performance.now()` reading, is when the call really ended, for a caller that learns it later (an SDK call whose
+   * last attempt failed, known to be the last only once no retry came); default: now.
+   */
+  end(error?: unknown, endTime?: number): void;
 }
 
 // What each input of the LLM call contract accepts (options.ts reports and drops what breaks it).
@@ -130,7 +134,10 @@ const TRACER_RULE: Rule = {
   test: (value) => typeof (value as Partial<Tracer> | undefined)?.startSpan === "function",
 };
 const SOFT_ERROR_RULE = rules.oneOf(SOFT_ERROR_KINDS);
-
+const END_TIME_RULE: Rule = {
+  accepts: "a performance.now() reading no later than now",
+  test: (value) => typeof value === "number" && Number.isFinite(value) && value <= performance.now(),
+};
 
 /** The options after validation: the required ones may be missing too. */
 export type ValidLlmCallOptions = Partial<LlmCallOptions>;
@@ -304,11 +311,12 @@ class LlmCallSpan implements LlmCall, AttemptHost {
     }
   }
 
-  end(error?: unknown): void {
+  end(error?: unknown, endTime?: number): void {
     if (this.ended) return;
     this.ended = true;
     try {
       const span = this.span;
+      const endedAt = endTime !== undefined && isValid("LlmCall.end", "endTime", endTime, END_TIME_RULE) ? Math.max(endTime, this.startedAt) : undefined;
       // A failed call is worth its attempt event even when the attempt itself succeeded (e.g. parsing failed).
       if (error !== undefined || this.softErrorKind !== undefined) flushFirstAttempt(this, span);
       let errorType: string | undefined;
@@ -324,10 +332,10 @@ class LlmCallSpan implements LlmCall, AttemptHost {
       // A root call has no running totals of its own trace to write, and no workflow deadline to mark.
       if (!this.isTraceRoot) {
         writeBudgetTotals(span, this.context);
-        markDeadlineAtEnd(span, this.context);
+        markDeadlineAtEnd(span, this.context, endedAt === undefined ? undefined : Date.now() - (performance.now() - endedAt));
       }
-      this.recordMetrics(errorType);
-      span.end();
+      this.recordMetrics(errorType, endedAt ?? performance.now());
+      span.end(endedAt);
     } catch (failure) {
       reportFailure("LlmCall.end", failure);
     }
@@ -343,7 +351,7 @@ class LlmCallSpan implements LlmCall, AttemptHost {
     return { attributes, target: this.metrics() };
   }
 
-  private recordMetrics(errorType: string | undefined): void {
+  private recordMetrics(errorType: string | undefined, endedAt: number): void {
     const metrics = this.metrics();
     if (!metrics.enabled) return;
     const options = this.options;
@@ -358,7 +366,7 @@ class LlmCallSpan implements LlmCall, AttemptHost {
     if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
     // The instruments by name, not through record(): a name in a variable costs V8 a slow lookup on every call.
     try {
-      metrics.operationDuration.record((performance.now() - this.startedAt) / 1000, attributes);
+      metrics.operationDuration.record((endedAt - this.startedAt) / 1000, attributes);
       if (this.usage?.inputTokens !== undefined) {
         metrics.tokenUsage.record(this.usage.inputTokens, { ...tokenAttributes, [ATTR_GEN_AI_TOKEN_TYPE]: "input" });
       }

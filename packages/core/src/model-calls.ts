@@ -45,8 +45,8 @@ export interface ModelCall extends JoinableModelCall {
   end(error?: unknown): void;
 }
 
-/** Ends an open SDK call's share of a model call. */
-type SdkCallEnd = (sdkCall: JoinedSdkCall, error: unknown) => void;
+/** Ends an open SDK call's share of a model call, with the time it ended. */
+type SdkCallEnd = (sdkCall: JoinedSdkCall, error: unknown, endTime: number | undefined) => void;
 
 /** One SDK call reporting to a framework's model call: its first attempt waited since the previous call ended. */
 class JoinedSdkCall implements LlmCall {
@@ -82,10 +82,10 @@ class JoinedSdkCall implements LlmCall {
     this.call.softError(kind, detail);
   }
 
-  end(error?: unknown): void {
+  end(error?: unknown, endTime?: number): void {
     if (this.ended) return;
     this.ended = true;
-    this.onEnd(this, error);
+    this.onEnd(this, error, endTime);
   }
 }
 
@@ -115,7 +115,7 @@ class FrameworkModelCall implements ModelCall {
     if (!this.joined) safely("adopting an SDK request", () => this.adoptRequest(options));
     this.joined = true;
     const waitMs = this.lastSdkCallEndedAt === undefined ? 0 : Math.max(0, performance.now() - this.lastSdkCallEndedAt);
-    this.open = new JoinedSdkCall((sdkCall, error) => this.sdkCallEnded(sdkCall, error), this.call, waitMs);
+    this.open = new JoinedSdkCall((sdkCall, error, endTime) => this.sdkCallEnded(sdkCall, error, endTime), this.call, waitMs);
     return this.open;
   }
 
@@ -129,11 +129,11 @@ class FrameworkModelCall implements ModelCall {
     if (requestModel !== undefined && options.operation !== undefined) span.updateName(`${options.operation} ${requestModel}`);
   }
 
-  private sdkCallEnded(sdkCall: JoinedSdkCall, error: unknown): void {
+  private sdkCallEnded(sdkCall: JoinedSdkCall, error: unknown, endTime: number | undefined): void {
     if (this.open === sdkCall) this.open = undefined;
-    this.lastSdkCallEndedAt = performance.now();
+    this.lastSdkCallEndedAt = endTime ?? performance.now();
     this.lastSdkError = error;
-    if (this.pendingEnd !== undefined) this.finish(this.pendingEnd.error);
+    if (this.pendingEnd !== undefined) this.finish(this.pendingEnd.error, endTime);
   }
 
   recordResponse(response: LlmResponseInfo): void {
@@ -155,12 +155,12 @@ class FrameworkModelCall implements ModelCall {
     else this.finish(error);
   }
 
-  private finish(error: unknown): void {
+  private finish(error: unknown, endTime?: number): void {
     if (this.ended) return;
     this.ended = true;
     this.pendingEnd = undefined;
     // A framework that failed because its last SDK call failed reports a wrapper (or a redacted copy) of that error.
-    this.call.end(error !== undefined && this.lastSdkError !== undefined ? this.lastSdkError : error);
+    this.call.end(error !== undefined && this.lastSdkError !== undefined ? this.lastSdkError : error, endTime);
   }
 }
 
