@@ -5,7 +5,8 @@
  *
  * An attempt that fails with an error the AI SDK retries leaves the call open: the next attempt continues it. Where
  * no next attempt comes (the retries were used up), the call ends when whoever knows says so (`settle`: the run's
- * end, ai 7's error hooks), or else when the AI SDK's retry wait for that error has passed with a margin.
+ * end, ai 7's error hooks), or else when the AI SDK's retry wait for that error has passed with a margin; either way
+ * the span ends when the last attempt did, not when the call was found to be over.
  */
 import { context, diag, type Attributes, type Context, type Tracer } from "@opentelemetry/api";
 import {
@@ -43,6 +44,8 @@ export class ModelCall {
   private attempts = 0;
   private lastAttemptEndedAt = 0;
   private pendingError: unknown;
+  /** When the failed attempt a retry may follow was recorded (a `performance.now()` reading). */
+  private pendingSince = 0;
   private settleTimer: NodeJS.Timeout | undefined;
   private ended = false;
   /** How the call's stream ended, once it did. */
@@ -113,15 +116,17 @@ export class ModelCall {
       return;
     }
     this.pendingError = error;
+    this.pendingSince = performance.now();
     const waitForRetryMs = predictedRetryDelayMs(error, this.attempts) + RETRY_SETTLE_MARGIN_MS;
     this.settleTimer = setTimeout(() => this.settle(), waitForRetryMs);
     this.settleTimer.unref();
   }
 
-  /** No further attempt will come: a call left open for a retry ends with its last attempt's error. */
-  settle(error?: unknown): void {
+  /** No further attempt will come: a call left open for a retry ends with its last attempt's error, at the time that
+   * attempt was recorded. */
+  settle(): void {
     if (this.ended || this.pendingError === undefined) return;
-    this.end(error ?? this.pendingError);
+    this.end(this.pendingError, this.pendingSince);
   }
 
   /** A whole response arrived: response, usage, tool calls and soft errors, then the span ends. */
@@ -193,12 +198,12 @@ export class ModelCall {
     if (response.usage !== undefined) this.llm.recordUsage(response.usage);
   }
 
-  /** Ends the span (idempotent). */
-  end(error?: unknown): void {
+  /** Ends the span (idempotent), now or at `endTime` (a `performance.now()` reading). */
+  end(error?: unknown, endTime?: number): void {
     if (this.ended) return;
     this.ended = true;
     if (this.settleTimer !== undefined) clearTimeout(this.settleTimer);
-    this.llm.end(error);
+    this.llm.end(error, endTime);
     for (const listener of this.endListeners.splice(0)) listener();
   }
 }
