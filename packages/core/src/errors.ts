@@ -54,8 +54,12 @@ export class BudgetExceededError extends Error {
 export class DeadlineExceededError extends Error {
   override readonly name = "DeadlineExceededError";
   readonly [DEADLINE_BRAND] = true;
-  constructor(readonly deadlineMs: number) {
-    super(`Telltale workflow deadline of ${deadlineMs} ms exceeded`);
+  /** `options.cause`: the error the deadline showed up as, when something else enforced it (a framework's timeout). */
+  constructor(
+    readonly deadlineMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(`Telltale workflow deadline of ${deadlineMs} ms exceeded`, options);
   }
   /** Recognises the error from either the ESM or the CJS copy of core. */
   static is(value: unknown): value is DeadlineExceededError {

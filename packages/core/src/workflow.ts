@@ -198,13 +198,20 @@ export function endWorkflow(started: StartedWorkflow, error: unknown, failed: bo
   recordManifest(span, scope, failed, stated);
   recordPendingWork(span, scope);
   let errorType: string | undefined;
-  if (failed) errorType = recordError(span, error, classifyInScope(error, scope)).errorType;
+  let failedOfDeadline = false;
+  if (failed) {
+    const found = recordError(span, error, classifyInScope(error, scope));
+    errorType = found.errorType;
+    failedOfDeadline = found.errorClass === "deadline_exceeded";
+  }
   if (scope.budget !== undefined || scope.trace.tokensUsed > 0) writeBudgetTotals(span, ctx);
   if (scope.trace.exceeded && scope.budget !== undefined) {
     span.setAttribute(ATTR_TELLTALE_BUDGET_EXCEEDED, true);
     markKeep(span, "budget_exceeded");
   }
-  if (scope.deadlineAt !== undefined && Date.now() > scope.deadlineAt) {
+  // Past its deadline: the time is up, or the workflow failed of it (a framework that enforces the same deadline
+  // with its own timer may fail the run a moment before this one fires).
+  if (scope.deadlineAt !== undefined && (failedOfDeadline || Date.now() > scope.deadlineAt)) {
     scope.deadlineExceeded = true;
     span.setAttribute(ATTR_TELLTALE_DEADLINE_EXCEEDED, true);
     markKeep(span, "deadline_exceeded");
