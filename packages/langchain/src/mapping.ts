@@ -9,6 +9,7 @@ import {
   ATTR_GEN_AI_REQUEST_MAX_TOKENS,
   ATTR_GEN_AI_REQUEST_TEMPERATURE,
   ATTR_TELLTALE_INTERRUPTED,
+  DeadlineExceededError,
   startModelCall,
   startRetrySpan,
   startStepSpan,
@@ -116,7 +117,7 @@ export function chainEnded(runId: string, outputs: unknown): void {
   settle(entry, false);
   // The graph returns its interrupts to the caller, but its run's end event does not always carry them.
   if (entry.kind === "workflow" && (entry.paused === true || interruptsOf(outputs))) {
-    entry.span?.span.setAttribute(ATTR_TELLTALE_INTERRUPTED, true);
+    // Ended interrupted, the workflow span carries telltale.interrupted (core writes it).
     endWorkflowOrStep(entry, true);
     return;
   }
@@ -141,7 +142,29 @@ export function chainFailed(runId: string, error: unknown): void {
     endWorkflowOrStep(entry, paused);
     return;
   }
-  entry.span?.fail(error);
+  entry.span?.fail(runTimedOut(entry, error) ? new DeadlineExceededError(entry.rootTimeoutMs, { cause: error }) : error);
+}
+
+/** How late LangChain may report a top-level run's start after arming its timeout: 10% of it, 25 ms to 1 s. */
+function startReportLagMs(timeoutMs: number): number {
+  return Math.min(1_000, Math.max(25, timeoutMs / 10));
+}
+
+/** The errors LangChain and LangGraph fail a run with when its signal aborts. */
+function isAbort(error: unknown): boolean {
+  const fields = fieldsOf(error);
+  return fields?.name === "AbortError" || fields?.name === "TimeoutError" || fields?.message === "Abort" || fields?.message === "Aborted";
+}
+
+/**
+ * A top-level run with a `timeout` that was aborted once that timeout had (all but) run out: LangChain enforces the
+ * run's timeout with a timer it arms before it reports the run's start, so it fails the run a moment before the
+ * workflow's own deadline timer fires (and LangGraph names it only "Abort"). The failure is the deadline all the same.
+ */
+function runTimedOut(entry: RunEntry, error: unknown): entry is RunEntry & { rootTimeoutMs: number } {
+  const timeoutMs = entry.rootTimeoutMs;
+  if (entry.kind !== "workflow" || timeoutMs === undefined || !isAbort(error)) return false;
+  return performance.now() - entry.startedAt >= timeoutMs - startReportLagMs(timeoutMs);
 }
 
 function toolOptions(name: string, input: unknown, metadata: Fields | undefined, parent: RunEntry | undefined, options: TelltaleLangChainOptions): ToolOptions {
