@@ -49,7 +49,8 @@ export interface LlmCallOptions {
   requestModel?: string;
   serverAddress?: string;
   serverPort?: number;
-  /** `gen_ai.request.stream`. */
+  /** A streaming request: `gen_ai.request.stream=true`. The conventions set the attribute for streaming requests only,
+   * so `false` writes nothing. */
   stream?: boolean;
   /** Extra request attributes (max tokens, temperature …), set right after the span starts: samplers see the
    * operation, provider, model and server, the attributes the GenAI conventions ask for at creation. */
@@ -170,10 +171,11 @@ export function creationAttributes(options: ValidOptions): Attributes {
   return attributes;
 }
 
-/** The request attributes that follow creation: the caller's extra ones, and `gen_ai.request.stream`. */
+/** The request attributes that follow creation: the caller's extra ones, and `gen_ai.request.stream` for a streaming
+ * request only (the GenAI conventions set it only then: its absence means "not streaming"). */
 export function writeRequestAttributes(span: Span, options: ValidOptions): void {
   if (options.attributes !== undefined) span.setAttributes(options.attributes);
-  if (options.stream !== undefined) span.setAttribute(ATTR_GEN_AI_REQUEST_STREAM, options.stream);
+  if (options.stream === true) span.setAttribute(ATTR_GEN_AI_REQUEST_STREAM, true);
 }
 
 class LlmCallSpan implements LlmCall, AttemptHost {

@@ -136,10 +136,19 @@ describe("startLlmCall", () => {
     ]);
     expect(exporter.getFinishedSpans()[0]?.attributes).toMatchObject({
       [ATTR_GEN_AI_REQUEST_MODEL]: "gpt-4o-mini",
-      [ATTR_GEN_AI_REQUEST_STREAM]: false,
       [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: 64,
       [ATTR_GEN_AI_REQUEST_TEMPERATURE]: 0,
     });
+  });
+
+  it("writes gen_ai.request.stream for a streaming request only, as the conventions set it", () => {
+    otel.reset();
+    for (const stream of [true, false, undefined]) {
+      startLlmCall(tracer(), { provider: "openai", operation: "chat", requestModel: `stream-${String(stream)}`, stream }).end();
+    }
+    expect(otel.span("chat stream-true").attributes[ATTR_GEN_AI_REQUEST_STREAM]).toBe(true);
+    expect(otel.span("chat stream-false").attributes).not.toHaveProperty(ATTR_GEN_AI_REQUEST_STREAM);
+    expect(otel.span("chat stream-undefined").attributes).not.toHaveProperty(ATTR_GEN_AI_REQUEST_STREAM);
   });
 
   it("runs the SDK call in a context whose derived contexts keep the call span, or drop it when asked", () => {
