@@ -4,7 +4,7 @@
  * (naming the function, the option and the value) and treated as absent, so the user's work still runs with the
  * defaults. Nothing here throws.
  */
-import { diag } from "@opentelemetry/api";
+import { CORE_DIAG } from "./diag.js";
 
 /** What one option accepts: `accepts` says it in words for the report, `test` checks a value. */
 export interface Rule {
@@ -197,7 +197,7 @@ export function reportIgnored(where: string, what: string, value: unknown, accep
   const key = `${where}\u0000${what}`;
   if (reported.has(key)) return;
   if (reported.size < MAX_REPORTED) reported.add(key);
-  diag.warn(`@telltale/core: ${where}: ${what} must be ${accepts}; got ${renderValue(value)}. It is ignored.`);
+  CORE_DIAG.warn(`${where}: ${what} must be ${accepts}; got ${renderValue(value)}. It is ignored.`);
 }
 
 /** Whether `value` follows `rule`; reports it once (as `what` of `where`) when it does not. For single arguments. */
