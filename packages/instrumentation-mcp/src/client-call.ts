@@ -4,7 +4,7 @@
  * tool, that span (one span per tool call). The trace context, baggage and the workflow's deadline and budget are
  * injected into the request's `params._meta`; the outcome is classified when the SDK settles the request.
  */
-import { context, diag, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from "@opentelemetry/api";
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from "@opentelemetry/api";
 import {
   ATTR_ERROR_TYPE,
   ATTR_JSONRPC_REQUEST_ID,
@@ -37,6 +37,7 @@ import { classifyClientFailure } from "./errors.js";
 import { describeRequest, recordToolArguments, recordToolResult, requestIdOf, type RequestDescription } from "./request.js";
 import { protocolAttributes, rememberProtocolVersion, sessionIdOf, type ProtocolLike } from "./session.js";
 import { metricAttributes, type McpTelemetry } from "./telemetry.js";
+import { MCP_DIAG } from "./diag.js";
 
 /** Both SDK majors time a request out after 60 s unless told otherwise. */
 export const SDK_DEFAULT_TIMEOUT_MS = 60_000;
@@ -98,7 +99,7 @@ export class ClientCall {
     try {
       this.finish(error, value, failed);
     } catch (failure) {
-      diag.error("telltale: ending an MCP client span failed", failure);
+      MCP_DIAG.error("ending an MCP client span failed", failure);
     }
   }
 
@@ -179,7 +180,7 @@ export class ClientCall {
       if (total !== undefined) event[ATTR_TELLTALE_MCP_PROGRESS_TOTAL] = total;
       this.span.addEvent(EVENT_TELLTALE_MCP_PROGRESS, event);
     } catch (failure) {
-      diag.error("telltale: recording an MCP progress notification failed", failure);
+      MCP_DIAG.error("recording an MCP progress notification failed", failure);
     }
   }
 }
