@@ -8,7 +8,7 @@
  * end, ai 7's error hooks), or else when the AI SDK's retry wait for that error has passed with a margin; either way
  * the span ends when the last attempt did, not when the call was found to be over.
  */
-import { context, diag, type Attributes, type Context, type Tracer } from "@opentelemetry/api";
+import { context, type Attributes, type Context, type Tracer } from "@opentelemetry/api";
 import {
   ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS,
@@ -21,6 +21,7 @@ import { isAbort, isRetryableBySdk, predictedRetryDelayMs } from "./errors.js";
 import { generateResultOf, type ModelResponse } from "./shapes.js";
 import { responseSoftError } from "./soft-errors.js";
 import { observeModelStream, type ModelStreamEnd } from "./stream.js";
+import { AI_SDK_DIAG } from "./diag.js";
 
 /** How long past the AI SDK's own retry wait a call whose last attempt failed stays open for a retry. */
 export const RETRY_SETTLE_MARGIN_MS = 1000;
@@ -99,7 +100,7 @@ export class ModelCall {
       try {
         this.failedAttempt(error, waitMs, startedAt, willRetry);
       } catch (failure) {
-        diag.error("telltale: recording a failed AI SDK attempt failed", failure);
+        AI_SDK_DIAG.error("recording a failed AI SDK attempt failed", failure);
         this.end();
       }
       throw error;
@@ -138,7 +139,7 @@ export class ModelCall {
       const soft = responseSoftError(response, false);
       if (soft !== undefined) this.llm.softError(soft.kind, soft.detail);
     } catch (failure) {
-      diag.error("telltale: reading an AI SDK model response failed", failure);
+      AI_SDK_DIAG.error("reading an AI SDK model response failed", failure);
     }
     this.end();
   }
@@ -149,7 +150,7 @@ export class ModelCall {
     try {
       return this.observeOrThrow(stream, stripRaw);
     } catch (failure) {
-      diag.error("telltale: observing an AI SDK model stream failed", failure);
+      AI_SDK_DIAG.error("observing an AI SDK model stream failed", failure);
       this.end();
       return stream;
     }

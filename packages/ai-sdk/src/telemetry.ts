@@ -5,7 +5,7 @@
  * with `onLanguageModelCallStart`), and tool spans. ai 7 also says how many retries a run allows, so a failed
  * attempt is known to be the last at once.
  */
-import { context, diag } from "@opentelemetry/api";
+import { context } from "@opentelemetry/api";
 import { startToolSpan, type ToolSpan, type WorkflowOptions } from "@telltale/core";
 import { fieldsOf, numberOf, stringOf } from "@telltale/instrumentation-common";
 import { ModelCall } from "./call.js";
@@ -15,6 +15,7 @@ import { callStartOf } from "./request.js";
 import { isInstrumentedTool } from "./tools.js";
 import { aiSdkTracer } from "./tracer.js";
 import { markHandled } from "./handled.js";
+import { AI_SDK_DIAG } from "./diag.js";
 
 /** Options of {@link telltaleTelemetry}. */
 export interface TelltaleTelemetryOptions {
@@ -112,7 +113,7 @@ class TelemetryIntegration implements TelltaleTelemetry {
     try {
       work();
     } catch (failure) {
-      diag.error(`telltale: the AI SDK ${what} hook failed`, failure);
+      AI_SDK_DIAG.error(`the AI SDK ${what} hook failed`, failure);
     }
   }
 
@@ -223,7 +224,7 @@ class TelemetryIntegration implements TelltaleTelemetry {
         call = run.currentCall;
       }
     } catch (failure) {
-      diag.error("telltale: starting an AI SDK model call span failed", failure);
+      AI_SDK_DIAG.error("starting an AI SDK model call span failed", failure);
       return options.execute();
     }
     return this.attempt(run, call, options.execute);

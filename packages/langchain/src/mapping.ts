@@ -4,7 +4,7 @@
  * instrumented SDK calls join). Other runs (prompt templates, output parsers, conditional edges, LangGraph's own
  * plumbing) get no span: what runs under them nests under the nearest run that has one.
  */
-import { context, diag, type Attributes } from "@opentelemetry/api";
+import { context, type Attributes } from "@opentelemetry/api";
 import {
   ATTR_GEN_AI_REQUEST_MAX_TOKENS,
   ATTR_GEN_AI_REQUEST_TEMPERATURE,
@@ -21,6 +21,7 @@ import {
 import { fieldsOf, numberOf, parsedInput, serializedClass, stringOf, type Fields } from "./fields.js";
 import type { TelltaleLangChainOptions } from "./options.js";
 import { addRun, findRun, removeRun, workflowOf, type RunEntry } from "./runs.js";
+import { LANGCHAIN_DIAG } from "./diag.js";
 
 /** LangGraph's own nodes (`__start__`) and the runs it hides from tracing are plumbing, not steps. */
 const HIDDEN_TAG = "langsmith:hidden";
@@ -40,7 +41,7 @@ function settle(entry: RunEntry, failed: boolean, error?: unknown): void {
 }
 
 function endEvicted(entry: RunEntry): void {
-  diag.warn(`@telltale/langchain: run ${entry.id} never ended; its span is ended now`);
+  LANGCHAIN_DIAG.warn(`run ${entry.id} never ended; its span is ended now`);
   entry.span?.fail(new Error("the LangChain run never reported its end"));
   entry.modelCall?.end();
 }
