@@ -356,14 +356,9 @@ class LlmCallSpan implements LlmCall, AttemptHost {
   private recordMetrics(errorType: string | undefined, endedAt: number): void {
     const metrics = this.metrics();
     if (!metrics.enabled) return;
-    const options = this.options;
-    const attributes: Attributes = {};
-    if (options.operation !== undefined) attributes[ATTR_GEN_AI_OPERATION_NAME] = options.operation;
-    if (options.provider !== undefined) attributes[ATTR_GEN_AI_PROVIDER_NAME] = options.provider;
-    if (options.requestModel !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = options.requestModel;
+    // The metrics carry the attributes the span was created with, and the response model.
+    const attributes = creationAttributes(this.options);
     if (this.responseModel !== undefined) attributes[ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
-    if (options.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = options.serverAddress;
-    if (options.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = options.serverPort;
     const tokenAttributes = { ...attributes };
     if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
     // The instruments by name, not through record(): a name in a variable costs V8 a slow lookup on every call.

@@ -7,7 +7,7 @@
 import { context, INVALID_SPAN_CONTEXT, trace, type Context, type Span } from "@opentelemetry/api";
 import { GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT, SOFT_ERROR_KINDS, type SoftErrorKind } from "./attributes.js";
 import { classifyError } from "./errors.js";
-import { defineSchema, isValid, rules } from "./options.js";
+import { defineSchema, isValid, rules, type Schema } from "./options.js";
 import { openRetrySpan, RetryLog } from "./retry.js";
 import { NEVER_ABORTED, readName, type RunContext } from "./run.js";
 import { safely } from "./safe.js";
@@ -92,22 +92,24 @@ function untraced(parent: Context): ManualSpan & { end(): void } {
   return { span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT), context: parent, signal: NEVER_ABORTED, end: () => undefined, fail: () => undefined };
 }
 
-/** The parent argument of `where`: a Context, else (reported) the active one. */
-function parentOf(where: string, parent: unknown): Context {
-  return parent !== undefined && isValid(where, "parent", parent, rules.context) ? (parent as Context) : context.active();
+/** The arguments of a start form, checked as its function form checks them: the name, the options, and the parent (a
+ * Context, else the active one; a parent that is not a Context is reported). */
+function readStart<O extends object>(where: string, name: unknown, options: unknown, schema: Schema<O>, parent: unknown) {
+  const from = parent !== undefined && isValid(where, "parent", parent, rules.context) ? (parent as Context) : context.active();
+  return { name: readName(where, name), valid: schema.read(where, options), from };
 }
 
 const SOFT_ERROR_RULE = rules.oneOf(SOFT_ERROR_KINDS);
+/** `startRetrySpan` takes no options. */
+const NO_OPTIONS_SCHEMA = defineSchema<Record<string, never>>({});
 
 /**
  * Starts a workflow span (`invoke_agent {name}`) under `parent` (default: the active context), as {@link workflow}
  * does around a function. Options are checked as `workflow` checks them. Never throws.
  */
 export function startWorkflowSpan(name: string, options?: WorkflowOptions, parent?: Context): WorkflowSpan {
-  const where = "startWorkflowSpan";
-  const from = parentOf(where, parent);
-  const valid = WORKFLOW_SCHEMA.read(where, options);
-  const started = safely("workflow start", () => startWorkflow(readName(where, name), valid, from), undefined);
+  const { name: workflowName, valid, from } = readStart("startWorkflowSpan", name, options, WORKFLOW_SCHEMA, parent);
+  const started = safely("workflow start", () => startWorkflow(workflowName, valid, from), undefined);
   if (started === undefined) return Object.assign(untraced(from), { softError: () => undefined });
   let softError: SoftErrorKind | undefined;
   const manual = settledOnce<StatedOutcome | undefined>("workflow", started, (settlement) =>
@@ -125,10 +127,7 @@ export function startWorkflowSpan(name: string, options?: WorkflowOptions, paren
 
 /** Starts a step span (`step {name}`) under `parent`, as {@link step} does around a function. Never throws. */
 export function startStepSpan(name: string, options?: StepOptions, parent?: Context): StepSpan {
-  const where = "startStepSpan";
-  const from = parentOf(where, parent);
-  const valid = STEP_SCHEMA.read(where, options);
-  const stepName = readName(where, name);
+  const { name: stepName, valid, from } = readStart("startStepSpan", name, options, STEP_SCHEMA, parent);
   const started = safely("step start", () => startStep(stepName, valid, from), undefined);
   if (started === undefined) return untraced(from);
   return settledOnce<{ interrupted?: boolean } | undefined>("step", started, (settlement) =>
@@ -138,10 +137,7 @@ export function startStepSpan(name: string, options?: StepOptions, parent?: Cont
 
 /** Starts a tool span (`execute_tool {name}`) under `parent`, as {@link tool} does around a function. Never throws. */
 export function startToolSpan(name: string, options?: ToolOptions, parent?: Context): ToolSpan {
-  const where = "startToolSpan";
-  const from = parentOf(where, parent);
-  const valid = TOOL_SCHEMA.read(where, options);
-  const toolName = readName(where, name);
+  const { name: toolName, valid, from } = readStart("startToolSpan", name, options, TOOL_SCHEMA, parent);
   const started = safely("tool start", () => startTool(toolName, valid, from), undefined);
   if (started === undefined) return untraced(from);
   return settledOnce<unknown>("tool", started, (settlement) =>
@@ -164,9 +160,9 @@ const ATTEMPT_SCHEMA = defineSchema<{ failed: boolean; error: unknown; startedAt
  * retry flag (F1–F3) that `retry` records. Times are `performance.now()` readings. Never throws.
  */
 export function startRetrySpan(name: string, parent?: Context): RetrySpan {
-  const where = "startRetrySpan";
-  const from = parentOf(where, parent);
-  const retryName = readName(where, name) ?? "operation";
+  const start = readStart("startRetrySpan", name, undefined, NO_OPTIONS_SCHEMA, parent);
+  const from = start.from;
+  const retryName = start.name ?? "operation";
   const { span, ctx } = openRetrySpan(retryName, from);
   if (span === undefined) return Object.assign(untraced(from), { attempt: () => undefined });
   const log = new RetryLog(retryName);
