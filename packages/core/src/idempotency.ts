@@ -4,8 +4,9 @@
  * when the second run is a redelivered queue job (trace-state.ts keeps the keys after the first consumer ends, and
  * `inject` carries the producer's keys to consumers in other processes).
  */
-import { diag, trace, type Span } from "@opentelemetry/api";
+import { trace, type Span } from "@opentelemetry/api";
 import { ATTR_TELLTALE_DUPLICATE, ATTR_TELLTALE_IDEMPOTENCY_KEY, ATTR_TELLTALE_IDEMPOTENCY_MISSING, ATTR_TELLTALE_SIDE_EFFECT } from "./attributes.js";
+import { CORE_DIAG } from "./diag.js";
 import { fingerprint } from "./fingerprint.js";
 import { markKeep } from "./keep.js";
 import type { TraceState, WorkflowScope } from "./state.js";
@@ -32,8 +33,8 @@ function remember(traceState: TraceState, key: string): void {
     addTrackedKey(traceState, key);
   } else if (!reportedFullTrace) {
     reportedFullTrace = true;
-    diag.warn(
-      `@telltale/core: a trace ran more than ${MAX_KEYS_PER_TRACE} side effects with idempotency keys; ` +
+    CORE_DIAG.warn(
+      `a trace ran more than ${MAX_KEYS_PER_TRACE} side effects with idempotency keys; ` +
         "later keys are not remembered, so their repeats are not flagged as duplicates",
     );
   }

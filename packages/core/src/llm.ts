@@ -17,8 +17,6 @@ import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
-  ATTR_TELLTALE_SOFT_ERROR,
-  ATTR_TELLTALE_SOFT_ERROR_DETAIL,
   ATTR_TELLTALE_USAGE_COST_USD,
   SOFT_ERROR_KINDS,
   type SoftErrorKind,
@@ -26,15 +24,17 @@ import {
 import { addAttempt, flushFirstAttempt, lastStatusCode, NO_ATTEMPTS, writeAttempts, type AttemptEntry, type AttemptHost, type AttemptMetric } from "./attempts.js";
 import { contextWithSpan } from "./bound-context.js";
 import { addUsage, writeBudgetTotals } from "./budget.js";
+import { placeLlmCall } from "./call-sites.js";
 import { markDeadlineAtEnd, markDeadlineAtStart } from "./deadline.js";
 import { classifyError } from "./errors.js";
-import { markKeep, recordError } from "./keep.js";
-import { instruments, record, type LlmMetrics } from "./metrics.js";
+import { recordError } from "./keep.js";
+import { instruments, type LlmMetrics } from "./metrics.js";
 import { isValid, rules, type Rule, defineSchema } from "./options.js";
 import { currentPrice } from "./price-table.js";
 import { costOf, type LlmUsage } from "./prices.js";
 import { tracer as coreTracer } from "./run.js";
 import { reportFailure } from "./safe.js";
+import { markSoftError } from "./soft-errors.js";
 import { workflowScopeOf } from "./state.js";
 
 export type { LlmUsage } from "./prices.js";
@@ -49,7 +49,8 @@ export interface LlmCallOptions {
   requestModel?: string;
   serverAddress?: string;
   serverPort?: number;
-  /** `gen_ai.request.stream`. */
+  /** A streaming request: `gen_ai.request.stream=true`. The conventions set the attribute for streaming requests only,
+   * so `false` writes nothing. */
   stream?: boolean;
   /** Extra request attributes (max tokens, temperature …), set right after the span starts: samplers see the
    * operation, provider, model and server, the attributes the GenAI conventions ask for at creation. */
@@ -96,8 +97,12 @@ export interface LlmCall {
   recordUsage(usage: LlmUsage): void;
   /** A failure that raised nothing (F4): `telltale.soft_error` (the first kind reported), keep, metric. */
   softError(kind: SoftErrorKind, detail?: string): void;
-  /** Ends the span (idempotent): error, status, retries, metrics, budget and deadline marks. */
-  end(error?: unknown): void;
+  /**
+   * Ends the span (idempotent): error, status, retries, metrics, budget and deadline marks. `endTime`, a
+   * `performance.now()` reading, is when the call really ended, for a caller that learns it later (an SDK call whose
+   * last attempt failed, known to be the last only once no retry came); default: now.
+   */
+  end(error?: unknown, endTime?: number): void;
 }
 
 // What each input of the LLM call contract accepts (options.ts reports and drops what breaks it).
@@ -130,9 +135,19 @@ const TRACER_RULE: Rule = {
   test: (value) => typeof (value as Partial<Tracer> | undefined)?.startSpan === "function",
 };
 const SOFT_ERROR_RULE = rules.oneOf(SOFT_ERROR_KINDS);
+const END_TIME_RULE: Rule = {
+  accepts: "a performance.now() reading no later than now",
+  test: (value) => typeof value === "number" && Number.isFinite(value) && value <= performance.now(),
+};
 
 /** The options after validation: the required ones may be missing too. */
-type ValidOptions = Partial<LlmCallOptions>;
+export type ValidLlmCallOptions = Partial<LlmCallOptions>;
+type ValidOptions = ValidLlmCallOptions;
+
+/** The options of an LLM call as `where` was given them, checked (options.ts). */
+export function readLlmCallOptions(where: string, input: unknown): ValidLlmCallOptions {
+  return LLM_CALL_SCHEMA.read(where, input);
+}
 
 function tokensOf(usage: LlmUsage): number {
   return (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
@@ -146,7 +161,7 @@ function spanNameOf(options: ValidOptions): string {
 
 /** Only what the GenAI conventions call sampling-relevant goes in at creation: the SDK validates and copies creation
  * attributes twice, and a later setAttribute once. */
-function creationAttributes(options: ValidOptions): Attributes {
+export function creationAttributes(options: ValidOptions): Attributes {
   const attributes: Attributes = {};
   if (options.operation !== undefined) attributes[ATTR_GEN_AI_OPERATION_NAME] = options.operation;
   if (options.provider !== undefined) attributes[ATTR_GEN_AI_PROVIDER_NAME] = options.provider;
@@ -154,6 +169,13 @@ function creationAttributes(options: ValidOptions): Attributes {
   if (options.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = options.serverAddress;
   if (options.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = options.serverPort;
   return attributes;
+}
+
+/** The request attributes that follow creation: the caller's extra ones, and `gen_ai.request.stream` for a streaming
+ * request only (the GenAI conventions set it only then: its absence means "not streaming"). */
+export function writeRequestAttributes(span: Span, options: ValidOptions): void {
+  if (options.attributes !== undefined) span.setAttributes(options.attributes);
+  if (options.stream === true) span.setAttribute(ATTR_GEN_AI_REQUEST_STREAM, true);
 }
 
 class LlmCallSpan implements LlmCall, AttemptHost {
@@ -189,8 +211,7 @@ class LlmCallSpan implements LlmCall, AttemptHost {
     this.span = span;
     this.context = contextWithSpan(parent, span);
     try {
-      if (options.attributes !== undefined) span.setAttributes(options.attributes);
-      if (options.stream !== undefined) span.setAttribute(ATTR_GEN_AI_REQUEST_STREAM, options.stream);
+      writeRequestAttributes(span, options);
     } catch (failure) {
       reportFailure("startLlmCall attributes", failure);
     }
@@ -286,22 +307,18 @@ class LlmCallSpan implements LlmCall, AttemptHost {
       if (this.ended || this.softErrorKind !== undefined) return;
       if (!isValid("LlmCall.softError", "kind", kind, SOFT_ERROR_RULE)) return;
       this.softErrorKind = kind;
-      this.span.setAttribute(ATTR_TELLTALE_SOFT_ERROR, kind);
-      if (typeof detail === "string") this.span.setAttribute(ATTR_TELLTALE_SOFT_ERROR_DETAIL, detail);
-      markKeep(this.span, "soft_error");
-      const attributes: Attributes = { [ATTR_TELLTALE_SOFT_ERROR]: kind };
-      if (this.options.operation !== undefined) attributes[ATTR_GEN_AI_OPERATION_NAME] = this.options.operation;
-      record("softErrors", 1, attributes, this.metrics());
+      markSoftError(this.span, kind, typeof detail === "string" ? detail : undefined, this.options.operation, this.metrics());
     } catch (failure) {
       reportFailure("LlmCall.softError", failure);
     }
   }
 
-  end(error?: unknown): void {
+  end(error?: unknown, endTime?: number): void {
     if (this.ended) return;
     this.ended = true;
     try {
       const span = this.span;
+      const endedAt = endTime !== undefined && isValid("LlmCall.end", "endTime", endTime, END_TIME_RULE) ? Math.max(endTime, this.startedAt) : undefined;
       // A failed call is worth its attempt event even when the attempt itself succeeded (e.g. parsing failed).
       if (error !== undefined || this.softErrorKind !== undefined) flushFirstAttempt(this, span);
       let errorType: string | undefined;
@@ -317,10 +334,10 @@ class LlmCallSpan implements LlmCall, AttemptHost {
       // A root call has no running totals of its own trace to write, and no workflow deadline to mark.
       if (!this.isTraceRoot) {
         writeBudgetTotals(span, this.context);
-        markDeadlineAtEnd(span, this.context);
+        markDeadlineAtEnd(span, this.context, endedAt === undefined ? undefined : Date.now() - (performance.now() - endedAt));
       }
-      this.recordMetrics(errorType);
-      span.end();
+      this.recordMetrics(errorType, endedAt ?? performance.now());
+      span.end(endedAt);
     } catch (failure) {
       reportFailure("LlmCall.end", failure);
     }
@@ -336,22 +353,17 @@ class LlmCallSpan implements LlmCall, AttemptHost {
     return { attributes, target: this.metrics() };
   }
 
-  private recordMetrics(errorType: string | undefined): void {
+  private recordMetrics(errorType: string | undefined, endedAt: number): void {
     const metrics = this.metrics();
     if (!metrics.enabled) return;
-    const options = this.options;
-    const attributes: Attributes = {};
-    if (options.operation !== undefined) attributes[ATTR_GEN_AI_OPERATION_NAME] = options.operation;
-    if (options.provider !== undefined) attributes[ATTR_GEN_AI_PROVIDER_NAME] = options.provider;
-    if (options.requestModel !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = options.requestModel;
+    // The metrics carry the attributes the span was created with, and the response model.
+    const attributes = creationAttributes(this.options);
     if (this.responseModel !== undefined) attributes[ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
-    if (options.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = options.serverAddress;
-    if (options.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = options.serverPort;
     const tokenAttributes = { ...attributes };
     if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
     // The instruments by name, not through record(): a name in a variable costs V8 a slow lookup on every call.
     try {
-      metrics.operationDuration.record((performance.now() - this.startedAt) / 1000, attributes);
+      metrics.operationDuration.record((endedAt - this.startedAt) / 1000, attributes);
       if (this.usage?.inputTokens !== undefined) {
         metrics.tokenUsage.record(this.usage.inputTokens, { ...tokenAttributes, [ATTR_GEN_AI_TOKEN_TYPE]: "input" });
       }
@@ -364,12 +376,22 @@ class LlmCallSpan implements LlmCall, AttemptHost {
   }
 }
 
+/** Starts the span of an LLM call exactly where `options` say (no call site is asked). */
+export function openLlmCall(tracer: Tracer, options: ValidOptions): LlmCall {
+  return new LlmCallSpan(tracer, options);
+}
+
 /**
  * Starts an LLM call span (`{operation} {model}`, kind CLIENT) under `options.parentContext` or the active context,
  * with the deadline time left recorded. The instrumentation reports attempts, the response, usage and soft errors,
- * then calls `end`. Never throws: an invalid option is reported through `diag` and ignored (options.ts).
+ * then calls `end`. Without `parentContext`, a registered framework integration may place the call under its own
+ * run, or return the framework's model call for the SDK call to report to (call-sites.ts). Never throws: an invalid
+ * option is reported through `diag` and ignored (options.ts).
  */
 export function startLlmCall(tracer: Tracer, options: LlmCallOptions): LlmCall {
   const valid = LLM_CALL_SCHEMA.read("startLlmCall", options);
-  return new LlmCallSpan(isValid("startLlmCall", "tracer", tracer, TRACER_RULE) ? tracer : coreTracer(), valid);
+  const chosen = isValid("startLlmCall", "tracer", tracer, TRACER_RULE) ? tracer : coreTracer();
+  const placed = valid.parentContext === undefined ? placeLlmCall(valid) : undefined;
+  if (placed === undefined) return new LlmCallSpan(chosen, valid);
+  return "call" in placed ? placed.call : new LlmCallSpan(chosen, { ...valid, parentContext: placed.parent });
 }

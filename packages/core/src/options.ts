@@ -4,7 +4,7 @@
  * (naming the function, the option and the value) and treated as absent, so the user's work still runs with the
  * defaults. Nothing here throws.
  */
-import { diag } from "@opentelemetry/api";
+import { CORE_DIAG } from "./diag.js";
 
 /** What one option accepts: `accepts` says it in words for the report, `test` checks a value. */
 export interface Rule {
@@ -133,6 +133,8 @@ export const rules = {
     "a number of milliseconds from 0 to 2^53 - 1",
     (value) => typeof value === "number" && value >= 0 && value <= Number.MAX_SAFE_INTEGER,
   ),
+  /** A point in time or a reading: any finite number. */
+  finite: rule("a finite number", (value) => typeof value === "number" && Number.isFinite(value)),
   /** A token count or an amount: finite and not negative. */
   amount: rule("a finite number >= 0", (value) => typeof value === "number" && Number.isFinite(value) && value >= 0),
   /** A limit: finite and above zero. */
@@ -195,7 +197,7 @@ export function reportIgnored(where: string, what: string, value: unknown, accep
   const key = `${where}\u0000${what}`;
   if (reported.has(key)) return;
   if (reported.size < MAX_REPORTED) reported.add(key);
-  diag.warn(`@telltale/core: ${where}: ${what} must be ${accepts}; got ${renderValue(value)}. It is ignored.`);
+  CORE_DIAG.warn(`${where}: ${what} must be ${accepts}; got ${renderValue(value)}. It is ignored.`);
 }
 
 /** Whether `value` follows `rule`; reports it once (as `what` of `where`) when it does not. For single arguments. */

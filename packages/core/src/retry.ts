@@ -1,4 +1,4 @@
-import { context, INVALID_SPAN_CONTEXT, SpanKind, trace, type Span } from "@opentelemetry/api";
+import { context, INVALID_SPAN_CONTEXT, SpanKind, trace, type Context, type Span } from "@opentelemetry/api";
 import { ATTR_TELLTALE_RETRY_NAME, type ErrorClass } from "./attributes.js";
 import { addAttempt, flushFirstAttempt, NO_ATTEMPTS, writeAttempts, type AttemptEntry, type AttemptHost, type AttemptMetric } from "./attempts.js";
 import { classifyError, type ErrorClassification } from "./errors.js";
@@ -57,16 +57,19 @@ const RETRY_SCHEMA = defineSchema<RetryPolicy>({
   signal: rules.abortSignal,
 });
 
-/** The attempts of one `retry()`, written on its span by the same recorder as an LLM call's (attempts.ts). */
-class RetryLog implements AttemptHost {
+/**
+ * The attempts of one retried operation (`retry()`, or a framework's retries reported to `startRetrySpan`), written on
+ * its span by the same recorder as an LLM call's (attempts.ts).
+ */
+export class RetryLog implements AttemptHost {
   attempts: readonly AttemptEntry[] = NO_ATTEMPTS;
   firstAttemptAt: number | undefined;
 
   constructor(private readonly name: string) {}
 
-  record(span: Span | undefined, errorClass: ErrorClass | "ok", waitMs: number, startedAt: number, fingerprint: string | undefined): void {
+  record(span: Span | undefined, errorClass: ErrorClass | "ok", waitMs: number, durationMs: number, fingerprint: string | undefined): void {
     if (span === undefined) return;
-    addAttempt(this, span, { statusCode: 0, errorClass, waitMs, durationMs: Math.round(performance.now() - startedAt), fingerprint });
+    addAttempt(this, span, { statusCode: 0, errorClass, waitMs, durationMs: Math.max(0, Math.round(durationMs)), fingerprint });
   }
 
   finish(span: Span | undefined, failed: boolean, error: unknown, classification: ErrorClassification | undefined, cutWaitMs?: number): void {
@@ -84,6 +87,16 @@ class RetryLog implements AttemptHost {
   }
 }
 
+/** Starts the `retry {name}` span under `parent`, and the context its attempts run in; no span when starting failed. */
+export function openRetrySpan(name: string, parent: Context): { span: Span | undefined; ctx: Context } {
+  const span = safely(
+    "retry start",
+    () => tracer().startSpan(`retry ${name}`, { kind: SpanKind.INTERNAL, attributes: { [ATTR_TELLTALE_RETRY_NAME]: name } }, parent),
+    undefined,
+  );
+  return { span, ctx: span === undefined ? parent : trace.setSpan(parent, span).setValue(coreState().coreSpanKey, span) };
+}
+
 /**
  * Runs `fn` until it succeeds, with exponential backoff, inside a `retry {name}` span. Every attempt after a failure
  * is an event (number, wait, error class, args fingerprint); the span carries the retry count, reasons and total
@@ -97,12 +110,7 @@ export async function retry<T>(fn: (attempt: RetryAttempt) => T | PromiseLike<T>
   const parent = context.active();
   const maxAttempts = policy.maxAttempts ?? 3;
   const signal = policy.signal ?? workflowScopeOf(parent)?.signal ?? NEVER_ABORTED;
-  const span = safely(
-    "retry start",
-    () => tracer().startSpan(`retry ${name}`, { kind: SpanKind.INTERNAL, attributes: { [ATTR_TELLTALE_RETRY_NAME]: name } }, parent),
-    undefined,
-  );
-  const ctx = span === undefined ? parent : trace.setSpan(parent, span).setValue(coreState().coreSpanKey, span);
+  const { span, ctx } = openRetrySpan(name, parent);
   const log = new RetryLog(name);
   const finish = (failed: boolean, error?: unknown, classification?: ErrorClassification, cutWaitMs?: number): void =>
     safely("retry end", () => log.finish(span, failed, error, classification, cutWaitMs));
@@ -126,7 +134,7 @@ export async function retry<T>(fn: (attempt: RetryAttempt) => T | PromiseLike<T>
       result = await context.with(ctx, () => fn(attempt));
     } catch (error) {
       const classification = classifyError(error);
-      safely("retry attempt", () => log.record(span, classification.errorClass, waitMs, startedAt, argsFingerprint));
+      safely("retry attempt", () => log.record(span, classification.errorClass, waitMs, performance.now() - startedAt, argsFingerprint));
       const wantsRetry =
         number < maxAttempts &&
         !signal.aborted &&
@@ -148,7 +156,7 @@ export async function retry<T>(fn: (attempt: RetryAttempt) => T | PromiseLike<T>
       }
       continue;
     }
-    safely("retry attempt", () => log.record(span, "ok", waitMs, startedAt, argsFingerprint));
+    safely("retry attempt", () => log.record(span, "ok", waitMs, performance.now() - startedAt, argsFingerprint));
     finish(false);
     return result;
   }

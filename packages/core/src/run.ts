@@ -1,6 +1,7 @@
 /** What `workflow`, `step`, `tool` and `spawn` share: how they read their arguments and run the user's function. */
 import { context, INVALID_SPAN_CONTEXT, trace, type Attributes, type Context, type Span, type Tracer, type TracerProvider } from "@opentelemetry/api";
 import { ATTR_ERROR_TYPE } from "./attributes.js";
+import { classifyAgainstDeadline } from "./deadline.js";
 import { classifyError, type ErrorClassification } from "./errors.js";
 import { record } from "./metrics.js";
 import { isValid, rules, type Schema } from "./options.js";
@@ -52,11 +53,7 @@ export function readCall<O extends object, T>(
 
 /** The classification to record: an abort or timeout caused by the passed workflow deadline is `deadline_exceeded`. */
 export function classifyInScope(err: unknown, scope: WorkflowScope | undefined): ErrorClassification {
-  const found = classifyError(err);
-  if (scope?.deadlineExceeded && (found.errorClass === "aborted" || found.errorClass === "timeout")) {
-    return { ...found, errorClass: "deadline_exceeded", recoverable: false };
-  }
-  return found;
+  return classifyAgainstDeadline(classifyError(err), scope);
 }
 
 export function recordDuration(startedAt: number, attributes: Attributes, errorType: string | undefined): void {

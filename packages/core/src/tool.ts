@@ -1,22 +1,18 @@
-import { context, type Attributes } from "@opentelemetry/api";
+import { context, type Attributes, type Context, type Span } from "@opentelemetry/api";
 import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_TOOL_CALL_ID,
   ATTR_GEN_AI_TOOL_NAME,
   ATTR_GEN_AI_TOOL_TYPE,
-  ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING,
-  ATTR_TELLTALE_SOFT_ERROR,
-  ATTR_TELLTALE_TOOL_TIMEOUT_MS,
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
   type SoftErrorKind,
 } from "./attributes.js";
-import { deadlineRemainingMs } from "./deadline.js";
+import { checkToolTimeout } from "./deadline.js";
 import { recordSideEffect } from "./idempotency.js";
-import { markKeep } from "./keep.js";
-import { record } from "./metrics.js";
 import { rules, defineSchema } from "./options.js";
 import { readCall, readName, runIn, runUntraced, type WorkFn } from "./run.js";
 import { safely } from "./safe.js";
+import { markSoftError } from "./soft-errors.js";
 import { recordCompleted } from "./step.js";
 import { endWork, startWork, type StartedWork } from "./work.js";
 
@@ -39,7 +35,8 @@ export interface ToolOptions {
   isError?: (result: unknown) => boolean;
 }
 
-const TOOL_SCHEMA = defineSchema<ToolOptions>({
+/** What a tool's options accept (options.ts), for the function and the start/end form alike. */
+export const TOOL_SCHEMA = defineSchema<ToolOptions>({
   sideEffect: rules.boolean,
   idempotencyKey: rules.string,
   timeoutMs: rules.milliseconds,
@@ -68,31 +65,41 @@ export function toolResultSoftError(result: unknown, isError?: (result: unknown)
   return undefined;
 }
 
-function startTool(name: string | undefined, options: ToolOptions): StartedWork {
+/** Starts a tool span (`execute_tool {name}`) under `parent` (options already checked): the tool's timeout against the
+ * deadline (F10) and the side-effect checks (F8). */
+export function startTool(name: string | undefined, options: Partial<ToolOptions>, parent: Context): StartedWork {
   const attributes: Attributes = { ...options.attributes, [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL };
   if (name !== undefined) attributes[ATTR_GEN_AI_TOOL_NAME] = name;
   if (options.callId !== undefined) attributes[ATTR_GEN_AI_TOOL_CALL_ID] = options.callId;
   if (options.type !== undefined) attributes[ATTR_GEN_AI_TOOL_TYPE] = options.type;
-  const timeoutMs = options.timeoutMs;
-  if (timeoutMs !== undefined) attributes[ATTR_TELLTALE_TOOL_TIMEOUT_MS] = timeoutMs;
-  const parent = context.active();
   const spanName = name === undefined ? GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL : `${GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL} ${name}`;
-  const work = startWork(spanName, attributes, parent, timeoutMs);
-  const remaining = deadlineRemainingMs(parent);
-  if (timeoutMs !== undefined && remaining !== undefined && timeoutMs > remaining) {
-    work.span.setAttribute(ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING, true);
-    markKeep(work.span, "deadline_exceeded");
-  }
+  const work = startWork(spanName, attributes, parent, options.timeoutMs);
+  if (options.timeoutMs !== undefined) checkToolTimeout(work.span, options.timeoutMs, parent);
   if (options.sideEffect === true) recordSideEffect(work.span, name, options.idempotencyKey, work.scope);
   return work;
 }
 
-function recordSoftError(work: StartedWork, result: unknown, isError: ToolOptions["isError"]): void {
-  const soft = toolResultSoftError(result, isError);
-  if (soft === undefined) return;
-  work.span.setAttribute(ATTR_TELLTALE_SOFT_ERROR, soft);
-  markKeep(work.span, "soft_error");
-  record("softErrors", 1, { [ATTR_TELLTALE_SOFT_ERROR]: soft, [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL });
+/** A tool result that failed without raising (F5): `telltale.soft_error` (and its detail), keep, and the soft-error
+ * counter. The one way a tool span records one, whichever instrumentation made the span. */
+export function markToolSoftError(span: Span, kind: SoftErrorKind, detail?: string): void {
+  markSoftError(span, kind, detail, GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL);
+}
+
+/** How a tool call ended: with an error, or with the result it returned. */
+export type ToolEnd = { readonly failed: true; readonly error: unknown } | { readonly failed: false; readonly result: unknown };
+
+/** Ends a tool span: a returned result completes the step of the same name and may be a soft error (F5). */
+export function endTool(work: StartedWork, name: string | undefined, isError: ToolOptions["isError"], end: ToolEnd): void {
+  if (!end.failed) {
+    recordCompleted(work.scope, name);
+    safely("tool isError", () => {
+      const soft = toolResultSoftError(end.result, isError);
+      if (soft !== undefined) markToolSoftError(work.span, soft);
+    });
+  }
+  const metricAttributes: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL };
+  if (name !== undefined) metricAttributes[ATTR_GEN_AI_TOOL_NAME] = name;
+  endWork(work, end.failed ? end.error : undefined, end.failed, metricAttributes);
 }
 
 /**
@@ -104,17 +111,9 @@ export function tool<T>(name: string, options: ToolOptions, fn: WorkFn<T>): Prom
 export function tool<T>(name: string, optionsOrFn: ToolOptions | WorkFn<T>, maybeFn?: WorkFn<T>): Promise<T> {
   const [options, fn] = readCall<ToolOptions, T>("tool", optionsOrFn, maybeFn, TOOL_SCHEMA);
   const toolName = readName("tool", name);
-  const started = safely("tool start", () => startTool(toolName, options), undefined);
+  const started = safely("tool start", () => startTool(toolName, options, context.active()), undefined);
   if (started === undefined) return runUntraced(fn);
   return runIn(started.ctx, started.run, fn, (error, failed, result) =>
-    safely("tool end", () => {
-      if (!failed) {
-        recordCompleted(started.scope, toolName);
-        safely("tool isError", () => recordSoftError(started, result, options.isError));
-      }
-      const metricAttributes: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL };
-      if (toolName !== undefined) metricAttributes[ATTR_GEN_AI_TOOL_NAME] = toolName;
-      endWork(started, error, failed, metricAttributes);
-    }),
+    safely("tool end", () => endTool(started, toolName, options.isError, failed ? { failed: true, error } : { failed: false, result })),
   );
 }

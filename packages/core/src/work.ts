@@ -1,5 +1,5 @@
 /** The spans of work under a workflow (`step`, `tool`, `spawn`): start, end, late (F11) and orphan (F12) marks. */
-import { SpanKind, trace, type Attributes, type Context, type Span } from "@opentelemetry/api";
+import { SpanKind, trace, type Attributes, type Context, type Span, type SpanContext } from "@opentelemetry/api";
 import { ATTR_TELLTALE_LATE, ATTR_TELLTALE_LATE_BY_MS, ATTR_TELLTALE_ORPHAN } from "./attributes.js";
 import { deadlineRemainingMs, markDeadlineAtEnd, markDeadlineAtStart } from "./deadline.js";
 import { markKeep, recordError } from "./keep.js";
@@ -70,16 +70,22 @@ export function startWork(spanName: string, attributes: Attributes, parent: Cont
   return work;
 }
 
+/** Work whose result arrived `lateByMs` after its caller had ended or given up on it (F11): `telltale.late`, how
+ * late, a link to the caller's span, keep, and the late-results counter. */
+export function markLateResult(span: Span, lateByMs: number, caller?: SpanContext): void {
+  span.setAttribute(ATTR_TELLTALE_LATE, true);
+  span.setAttribute(ATTR_TELLTALE_LATE_BY_MS, Math.max(0, Math.round(lateByMs)));
+  if (caller !== undefined && trace.isSpanContextValid(caller)) span.addLink({ context: caller });
+  markKeep(span, "late");
+  record("lateResults", 1, {});
+}
+
 /** Late detection (F11): the span ends after the core span it was started under had ended. */
 function markLate(work: StartedWork, now: number): void {
   if (work.origin === undefined) return;
   const originEnd = coreState().spanEnds.get(work.origin);
   if (originEnd === undefined || now <= originEnd) return;
-  work.span.setAttribute(ATTR_TELLTALE_LATE, true);
-  work.span.setAttribute(ATTR_TELLTALE_LATE_BY_MS, now - originEnd);
-  work.span.addLink({ context: work.origin.spanContext() });
-  markKeep(work.span, "late");
-  record("lateResults", 1, {});
+  markLateResult(work.span, now - originEnd, work.origin.spanContext());
 }
 
 /** Ends a span core created and remembers when, so that children ending later are found late (F11). */

@@ -9,6 +9,7 @@ import {
   ATTR_TELLTALE_BUDGET_TOKENS_LIMIT,
   ATTR_TELLTALE_DEADLINE_EXCEEDED,
   ATTR_TELLTALE_DEADLINE_REMAINING_MS,
+  ATTR_TELLTALE_INTERRUPTED,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
   ATTR_TELLTALE_WORKFLOW_PENDING_TASKS,
   ATTR_TELLTALE_WORKFLOW_STEPS_COMPLETED,
@@ -43,7 +44,8 @@ export interface WorkflowOptions {
   conversationId?: string;
 }
 
-const WORKFLOW_SCHEMA = defineSchema<WorkflowOptions>({
+/** What a workflow's options accept (options.ts), for the function and the start/end form alike. */
+export const WORKFLOW_SCHEMA = defineSchema<WorkflowOptions>({
   steps: rules.names,
   budget: rules.object(BUDGET_SCHEMA),
   deadlineMs: rules.milliseconds,
@@ -64,14 +66,19 @@ export function workflow<T>(name: string, fn: WorkFn<T>): Promise<T>;
 export function workflow<T>(name: string, options: WorkflowOptions, fn: WorkFn<T>): Promise<T>;
 export function workflow<T>(name: string, optionsOrFn: WorkflowOptions | WorkFn<T>, maybeFn?: WorkFn<T>): Promise<T> {
   const [options, fn] = readCall<WorkflowOptions, T>("workflow", optionsOrFn, maybeFn, WORKFLOW_SCHEMA);
-  const started = safely("workflow start", () => startWorkflow(readName("workflow", name), options), undefined);
+  const started = safely("workflow start", () => startWorkflow(readName("workflow", name), options, context.active()), undefined);
   if (started === undefined) return runUntraced(fn);
   return runIn(started.ctx, started.run, fn, (error, failed) =>
     safely("workflow end", () => endWorkflow(started, error, failed)),
   );
 }
 
-interface StartedWorkflow {
+/** How a workflow that did not fail says it ended, when it knows better than its manifest: `partial` (it stopped
+ * short) or `interrupted` (it paused for input and can be resumed: not a failure). */
+export type StatedOutcome = "partial" | "interrupted";
+
+/** A workflow span under way, as {@link startWorkflow} started it; {@link endWorkflow} ends it. */
+export interface StartedWorkflow {
   readonly ctx: Context;
   readonly run: RunContext;
   readonly span: Span;
@@ -81,7 +88,7 @@ interface StartedWorkflow {
   readonly timer: LongTimer | undefined;
 }
 
-function spanAttributes(name: string | undefined, options: WorkflowOptions, expectedSteps: ReadonlySet<string>, budget: BudgetOptions | undefined): Attributes {
+function spanAttributes(name: string | undefined, options: Partial<WorkflowOptions>, expectedSteps: ReadonlySet<string>, budget: BudgetOptions | undefined): Attributes {
   const attributes: Attributes = { ...options.attributes, [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT };
   if (name !== undefined) attributes[ATTR_GEN_AI_AGENT_NAME] = name;
   if (options.conversationId !== undefined) attributes[ATTR_GEN_AI_CONVERSATION_ID] = options.conversationId;
@@ -95,14 +102,14 @@ function spanAttributes(name: string | undefined, options: WorkflowOptions, expe
 }
 
 /** The deadline of a workflow: its own, or the outer one when that is earlier (a nested workflow never extends it). */
-function deadlineOf(options: WorkflowOptions, outer: WorkflowScope | undefined, now: number): number | undefined {
+function deadlineOf(options: Partial<WorkflowOptions>, outer: WorkflowScope | undefined, now: number): number | undefined {
   const own = options.deadlineMs !== undefined ? now + options.deadlineMs : undefined;
   if (own === undefined) return outer?.deadlineAt;
   return outer?.deadlineAt === undefined ? own : Math.min(own, outer.deadlineAt);
 }
 
-function startWorkflow(name: string | undefined, options: WorkflowOptions): StartedWorkflow {
-  const parent = context.active();
+/** Starts a workflow span under `parent` (options already checked). */
+export function startWorkflow(name: string | undefined, options: Partial<WorkflowOptions>, parent: Context): StartedWorkflow {
   const outer = workflowScopeOf(parent);
   const expectedSteps: ReadonlySet<string> = options.steps === undefined || options.steps.length === 0 ? NO_STEPS : new Set(options.steps);
   const budget = options.budget ?? outer?.budget ?? coreState().defaultBudget;
@@ -158,7 +165,7 @@ function startWorkflow(name: string | undefined, options: WorkflowOptions): Star
   return { ctx, run, span, scope, outer: outer !== undefined && !outer.ended ? outer : undefined, startedAt: performance.now(), timer };
 }
 
-function recordManifest(span: Span, scope: WorkflowScope, failed: boolean): void {
+function recordManifest(span: Span, scope: WorkflowScope, failed: boolean, stated: StatedOutcome | undefined): void {
   const expected = [...scope.expectedSteps];
   const completed = expected.filter((step) => scope.completedSteps.has(step));
   const missing = expected.filter((step) => !scope.completedSteps.has(step));
@@ -167,9 +174,10 @@ function recordManifest(span: Span, scope: WorkflowScope, failed: boolean): void
     span.setAttribute(ATTR_TELLTALE_WORKFLOW_STEPS_MISSING, missing);
   }
   if (scope.undeclaredSteps.size > 0) span.setAttribute(ATTR_TELLTALE_WORKFLOW_STEPS_UNDECLARED, [...scope.undeclaredSteps]);
-  const outcome: WorkflowOutcome = failed ? "error" : missing.length > 0 ? "partial" : "ok";
+  const outcome: WorkflowOutcome = failed ? "error" : (stated ?? (missing.length > 0 ? "partial" : "ok"));
   span.setAttribute(ATTR_TELLTALE_WORKFLOW_OUTCOME, outcome);
   if (outcome === "partial") markKeep(span, "partial");
+  if (outcome === "interrupted") span.setAttribute(ATTR_TELLTALE_INTERRUPTED, true);
 }
 
 /** Work the workflow started that is still running will end late (F11): say how much, and keep the trace for it,
@@ -180,21 +188,30 @@ function recordPendingWork(span: Span, scope: WorkflowScope): void {
   markKeep(span, "late");
 }
 
-function endWorkflow(started: StartedWorkflow, error: unknown, failed: boolean): void {
+/** Ends a workflow span: manifest and outcome (`stated` when the caller knows better, see {@link StatedOutcome}; a
+ * failure is always `error`), pending work, error, budget, deadline, duration. */
+export function endWorkflow(started: StartedWorkflow, error: unknown, failed: boolean, stated?: StatedOutcome): void {
   const { span, scope, ctx } = started;
   if (started.outer !== undefined) started.outer.pending -= 1;
   started.timer?.cancel();
   scope.ended = true;
-  recordManifest(span, scope, failed);
+  recordManifest(span, scope, failed, stated);
   recordPendingWork(span, scope);
   let errorType: string | undefined;
-  if (failed) errorType = recordError(span, error, classifyInScope(error, scope)).errorType;
+  let failedOfDeadline = false;
+  if (failed) {
+    const found = recordError(span, error, classifyInScope(error, scope));
+    errorType = found.errorType;
+    failedOfDeadline = found.errorClass === "deadline_exceeded";
+  }
   if (scope.budget !== undefined || scope.trace.tokensUsed > 0) writeBudgetTotals(span, ctx);
   if (scope.trace.exceeded && scope.budget !== undefined) {
     span.setAttribute(ATTR_TELLTALE_BUDGET_EXCEEDED, true);
     markKeep(span, "budget_exceeded");
   }
-  if (scope.deadlineAt !== undefined && Date.now() > scope.deadlineAt) {
+  // Past its deadline: the time is up, or the workflow failed of it (a framework that enforces the same deadline
+  // with its own timer may fail the run a moment before this one fires).
+  if (scope.deadlineAt !== undefined && (failedOfDeadline || Date.now() > scope.deadlineAt)) {
     scope.deadlineExceeded = true;
     span.setAttribute(ATTR_TELLTALE_DEADLINE_EXCEEDED, true);
     markKeep(span, "deadline_exceeded");

@@ -8,6 +8,7 @@ import { context, trace } from "@opentelemetry/api";
 import {
   ATTR_TELLTALE_DEADLINE_EXCEEDED,
   ATTR_TELLTALE_DEADLINE_REMAINING_MS,
+  ATTR_TELLTALE_ERROR_CLASS,
   DeadlineExceededError,
   extract,
   inject,
@@ -94,6 +95,17 @@ describe("workflow deadlines", () => {
     expect(signal?.aborted).toBe(false);
     vi.advanceTimersByTime(1);
     expect(await done).toBeInstanceOf(DeadlineExceededError);
+  });
+
+  it("marks a workflow that failed of its deadline, enforced by someone else's timer a moment early, as past it", async () => {
+    otel.reset();
+    const frameworkTimeout = new DOMException("The operation was aborted due to timeout", "TimeoutError");
+    const failure = new DeadlineExceededError(60_000, { cause: frameworkTimeout });
+    await expect(workflow("framework-run", { deadlineMs: 60_000 }, () => Promise.reject(failure))).rejects.toBe(failure);
+    const root = otel.span("invoke_agent framework-run");
+    expect(root.attributes[ATTR_TELLTALE_DEADLINE_EXCEEDED]).toBe(true);
+    expect(root.attributes[ATTR_TELLTALE_ERROR_CLASS]).toBe("deadline_exceeded");
+    expect(failure.cause).toBe(frameworkTimeout);
   });
 });
 

@@ -3,16 +3,20 @@
 import { diag, DiagLogLevel } from "@opentelemetry/api";
 
 export interface DiagMessages {
-  /** Every warning so far, in order. */
+  /** Every warning and error so far, in order: its string arguments joined (the component's namespace first). */
   readonly warnings: string[];
+  /** The arguments of each, as the logger got them. */
+  readonly entries: unknown[][];
   /** The warnings that contain every one of `parts`. */
   matching(...parts: string[]): string[];
 }
 
 export function collectDiag(): DiagMessages {
   const warnings: string[] = [];
-  const keep = (message: string): void => {
-    warnings.push(message);
+  const entries: unknown[][] = [];
+  const keep = (...args: unknown[]): void => {
+    entries.push(args);
+    warnings.push(args.filter((arg): arg is string => typeof arg === "string").join(" "));
   };
   diag.setLogger(
     { error: keep, warn: keep, info: () => undefined, debug: () => undefined, verbose: () => undefined },
@@ -20,6 +24,7 @@ export function collectDiag(): DiagMessages {
   );
   return {
     warnings,
+    entries,
     matching: (...parts) => warnings.filter((message) => parts.every((part) => message.includes(part))),
   };
 }

@@ -14,7 +14,8 @@ const script = `
 import { diag, DiagLogLevel, trace } from "@opentelemetry/api";
 import { startLlmCall, workflow, step } from "@telltale/core";
 const warnings = [];
-diag.setLogger({ error: (m) => warnings.push(m), warn: (m) => warnings.push(m), info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
+const keep = (...args) => warnings.push(args.join(" "));
+diag.setLogger({ error: keep, warn: keep, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);
 let evalBlocked = false;
 try { new Function("return 1"); } catch { evalBlocked = true; }
 const value = await workflow("w", { steps: "abc", deadlineMs: "soon", budget: { tokens: -5 } }, () => step("a", () => 42));

@@ -50,6 +50,11 @@ describe("workflow options", () => {
     expect(root.attributes[ATTR_TELLTALE_WORKFLOW_STEPS_MISSING]).toBeUndefined();
     expect(root.attributes[ATTR_TELLTALE_WORKFLOW_OUTCOME]).toBe("ok");
     expect(diagMessages.matching("workflow", 'option "steps"', '"abc"', "ignored")).toHaveLength(1);
+    // Through core's component logger: its namespace first, the message lowercase and unprefixed.
+    expect(diagMessages.entries).toContainEqual([
+      "@telltale/core",
+      'workflow: option "steps" must be an array of non-empty strings; got "abc". It is ignored.',
+    ]);
   });
 
   it("ignores a negative token budget instead of refusing the first call", async () => {

@@ -111,7 +111,7 @@ export interface StreamAccumulation {
   finish(end: StreamEnd): void;
 }
 
-/** What a provider's response says, in the terms the call span records (`recordResponse` takes it as it is). */
+/** What a provider's response says, in the terms the call span records. */
 export interface ResponseSummary extends LlmResponseInfo {
   finishReasons: string[];
   usage?: LlmUsage;
@@ -125,7 +125,11 @@ export interface ResponseSummary extends LlmResponseInfo {
 
 /** Writes a summary on the call; the caller ends the call. */
 export function recordResponseSummary(call: LlmCall, summary: ResponseSummary, capture: ContentCapture): void {
-  call.recordResponse(summary);
+  // Only the response fields: core checks what recordResponse is given, and reports a field it does not know.
+  const response: LlmResponseInfo = { finishReasons: summary.finishReasons };
+  if (summary.responseModel !== undefined) response.responseModel = summary.responseModel;
+  if (summary.responseId !== undefined) response.responseId = summary.responseId;
+  call.recordResponse(response);
   if (summary.attributes !== undefined) call.span.setAttributes(summary.attributes);
   if (summary.usage !== undefined) call.recordUsage(summary.usage);
   if (summary.toolCalls.length > 0) {
