@@ -5,7 +5,7 @@
  */
 import { SpanStatusCode, type Attributes, type HrTime } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
-import { ATTR_GEN_AI_WORKFLOW_NAME, KEEP_REASONS, type KeepReason } from "@telltale/core";
+import { ATTR_GEN_AI_WORKFLOW_NAME, KEEP_REASONS, type KeepReason } from "@telltale/core/attributes";
 import { createBaselineSampler } from "./baseline.js";
 import type { KeepRules, SamplingPolicy, SlowRule } from "./policy.js";
 import { enabledRules, KEEP_MARK_REASONS_ATTRIBUTE } from "./rules.js";

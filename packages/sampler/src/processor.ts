@@ -11,7 +11,7 @@
  */
 import { diag, metrics, type MeterProvider } from "@opentelemetry/api";
 import type { ReadableSpan, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace";
-import { ATTR_TELLTALE_SAMPLING_REASONS, type KeepReason } from "@telltale/core";
+import { ATTR_TELLTALE_SAMPLING_REASONS, type KeepReason } from "@telltale/core/attributes";
 import { DecisionCache } from "./decision-cache.js";
 import { compilePolicy, ExtentTracker, REASON_BIT, reasonsFromMask, SpanReader, type CompiledPolicy } from "./evaluators.js";
 import { ExportQueue, type QueuedSpan } from "./export-queue.js";

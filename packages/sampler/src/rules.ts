@@ -21,7 +21,7 @@ import {
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
   type KeepReason,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import type { KeepRules } from "./policy.js";
 
 /** How a rule matches. Span matches look at one finished span; `duration_over` needs the whole trace. */

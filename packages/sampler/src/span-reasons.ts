@@ -2,7 +2,7 @@
  * What is wrong on one finished span, by the rule table: for tools that explain a trace (`@telltale/node`'s trace
  * trees, the demo's report) without spelling the rules again.
  */
-import type { KeepReason } from "@telltale/core";
+import type { KeepReason } from "@telltale/core/attributes";
 import { REASON_BIT, reasonsFromMask, SpanReader, type SpanFacts } from "./evaluators.js";
 import { defaultPolicy } from "./policy.js";
 import { MARKED_REASONS } from "./rules.js";

@@ -1,4 +1,5 @@
-import { createBaselineSampler, hashTraceId, probabilisticThreshold } from "@telltale/sampler";
+import { createBaselineSampler } from "@telltale/sampler/conformance";
+import { hashTraceId, probabilisticThreshold } from "../src/baseline.js";
 import { describe, expect, it } from "vitest";
 
 // Reference values computed with Go's hash/fnv and math/big exactly as the collector's probabilistic policy

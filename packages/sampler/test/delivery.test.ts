@@ -2,7 +2,7 @@
  * Kept means delivered: priority under pressure, concurrency, honest counts at every moment, loud loss, a bounded
  * shutdown that leaves no timer behind, memory bounded in bytes, and reasons found after an early keep.
  */
-import { ATTR_TELLTALE_KEEP, ATTR_TELLTALE_SAMPLING_REASONS } from "@telltale/core";
+import { ATTR_TELLTALE_KEEP, ATTR_TELLTALE_SAMPLING_REASONS } from "@telltale/core/attributes";
 import {
   parsePolicy,
   SamplerOptionError,

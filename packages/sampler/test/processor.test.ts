@@ -10,7 +10,7 @@ import {
   METRIC_TELLTALE_SAMPLER_DROPPED,
   METRIC_TELLTALE_SAMPLER_EXPORTED,
   METRIC_TELLTALE_SAMPLER_KEPT,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { parsePolicy, TailSamplingSpanProcessor, type TailSamplingSpanProcessorOptions } from "@telltale/sampler";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { makeSpan, RecordingExporter, spanIdOf, traceIdOf, type SpanSpec } from "./helpers.js";

@@ -9,21 +9,17 @@ import {
   ATTR_TELLTALE_RETRY_COUNT,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
+import { decideTrace } from "@telltale/sampler/conformance";
 import {
-  decideTrace,
   defaultPolicy,
-  KEEP_RULES,
-  MARKED_REASONS,
   parsePolicy,
-  REASON_READS,
   renderCollectorConfig,
-  spanKeepReasons,
-  type KeepRule,
   type KeepRules,
   type SamplingPolicyInput,
 } from "@telltale/sampler";
-import { KEEP_REASONS } from "@telltale/core";
+import { KEEP_RULES, MARKED_REASONS, REASON_READS, spanKeepReasons, type KeepRule } from "@telltale/sampler/explain";
+import { KEEP_REASONS } from "@telltale/core/attributes";
 import type { Attributes } from "@opentelemetry/api";
 import { describe, expect, it } from "vitest";
 import { makeSpan, spanIdOf, traceIdOf } from "./helpers.js";
