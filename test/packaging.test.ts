@@ -243,4 +243,25 @@ describe("published packages", () => {
     expect(runNode(["--input-type=module", "-e", `import { classifyError } from '@telltale/core'; ${classify}`], project)).toBe("rate_limit");
     expect(runNode(["-e", `const { classifyError } = require('@telltale/core'); ${classify}`], project)).toBe("rate_limit");
   });
+
+  it("@telltale/core's root, /instrumentation and /attributes share one implementation in each format", () => {
+    // A budget set by the root's workflow() is what /instrumentation's budgetCheck() sees: one copy of the context key.
+    const check =
+      "workflow('w', { budget: { tokens: 1, mode: 'enforce' } }, async () => { " +
+      "const call = startLlmCall(trace.getTracer('t'), { provider: 'openai', operation: 'chat' }); " +
+      "call.recordUsage({ inputTokens: 5, outputTokens: 0 }); call.end(); " +
+      "process.stdout.write(String(budgetCheck()?.limitKind) + ' ' + ATTR_TELLTALE_BUDGET_EXCEEDED); })";
+    const esm =
+      "import { context, trace } from '@opentelemetry/api'; import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'; " +
+      "context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()); import { workflow } from '@telltale/core'; " +
+      "import { budgetCheck, startLlmCall } from '@telltale/core/instrumentation'; " +
+      "import { ATTR_TELLTALE_BUDGET_EXCEEDED } from '@telltale/core/attributes'; ";
+    const cjs =
+      "const { context, trace } = require('@opentelemetry/api'); const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks'); " +
+      "context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()); const { workflow } = require('@telltale/core'); " +
+      "const { budgetCheck, startLlmCall } = require('@telltale/core/instrumentation'); " +
+      "const { ATTR_TELLTALE_BUDGET_EXCEEDED } = require('@telltale/core/attributes'); ";
+    expect(runNode(["--input-type=module", "-e", esm + check], project)).toBe("tokens telltale.budget.exceeded");
+    expect(runNode(["-e", cjs + check], project)).toBe("tokens telltale.budget.exceeded");
+  });
 });

@@ -135,7 +135,7 @@ function buildCall(spec, client, tracer, stream) {
  */
 function floorCall(client, tracer, stream) {
   const { context, trace, SpanKind } = require("@opentelemetry/api");
-  const core = require("@telltale/core");
+  const core = require("@telltale/core/attributes");
   const requestAttributes = {
     [core.ATTR_GEN_AI_OPERATION_NAME]: "chat",
     [core.ATTR_GEN_AI_PROVIDER_NAME]: "openai",

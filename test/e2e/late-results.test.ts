@@ -16,15 +16,14 @@ import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-ho
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, InMemorySpanExporter, TracerProvider, type IdGenerator, type ReadableSpan } from "@opentelemetry/sdk-trace";
+import { spawn, step, workflow } from "@telltale/core";
 import {
   ATTR_TELLTALE_KEEP_REASONS,
   ATTR_TELLTALE_LATE,
   ATTR_TELLTALE_WORKFLOW_PENDING_TASKS,
-  spawn,
-  step,
-  workflow,
-} from "@telltale/core";
-import { createBaselineSampler, parsePolicy, parsePolicyText, TailSamplingSpanProcessor } from "@telltale/sampler";
+} from "@telltale/core/attributes";
+import { createBaselineSampler } from "@telltale/sampler/conformance";
+import { parsePolicy, parsePolicyText, TailSamplingSpanProcessor } from "@telltale/sampler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   goBinaries,

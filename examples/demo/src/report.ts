@@ -18,8 +18,8 @@ import {
   ATTR_TELLTALE_TOOL_TIMEOUT_MS,
   ATTR_TELLTALE_UNHANDLED_REJECTION,
   ATTR_TELLTALE_WORKFLOW_STEPS_MISSING,
-} from "@telltale/core";
-import { spanKeepReasons } from "@telltale/sampler";
+} from "@telltale/core/attributes";
+import { spanKeepReasons } from "@telltale/sampler/explain";
 import { serviceOf } from "./remote-spans.js";
 import type { FailureId } from "./scenarios.js";
 

@@ -9,14 +9,12 @@
  * the span ends when the last attempt did, not when the call was found to be over.
  */
 import { context, type Attributes, type Context, type Tracer } from "@opentelemetry/api";
+import { budgetCheck, startLlmCall, type LlmCall } from "@telltale/core/instrumentation";
 import {
   ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS,
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES,
-  budgetCheck,
-  startLlmCall,
-  type LlmCall,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { isAbort, isRetryableBySdk, predictedRetryDelayMs } from "./errors.js";
 import { generateResultOf, type ModelResponse } from "./shapes.js";
 import { responseSoftError } from "./soft-errors.js";

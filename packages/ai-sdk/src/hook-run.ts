@@ -4,7 +4,8 @@
  * tools of a step run in its context. A run whose loop stopped with tools still asked for ends `partial` (F6).
  */
 import { context, type Context } from "@opentelemetry/api";
-import { startStepSpan, startWorkflowSpan, type StepSpan, type WorkflowOptions, type WorkflowSpan } from "@telltale/core";
+import { type WorkflowOptions } from "@telltale/core";
+import { startStepSpan, startWorkflowSpan, type StepSpan, type WorkflowSpan } from "@telltale/core/instrumentation";
 import type { ModelCall } from "./call.js";
 import { endedWithAnswer } from "./outcome.js";
 import { RunScope, withRunScope } from "./run-scope.js";

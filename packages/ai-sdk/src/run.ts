@@ -5,7 +5,8 @@
  * and a run whose tool loop stopped with tools still asked for is `partial` (F6).
  */
 import { context } from "@opentelemetry/api";
-import { deadlineRemainingMs, startWorkflowSpan, type RunContext, type WorkflowOptions } from "@telltale/core";
+import { type RunContext, type WorkflowOptions } from "@telltale/core";
+import { deadlineRemainingMs, startWorkflowSpan } from "@telltale/core/instrumentation";
 import { endedWithAnswer } from "./outcome.js";
 import { RunScope, withRunScope } from "./run-scope.js";
 

@@ -4,7 +4,7 @@
  * stopped by the consumer, failed, or dropped unread (garbage-collected). The parts pass through unchanged, one
  * read of the source per read of the consumer.
  */
-import type { LlmUsage } from "@telltale/core";
+import type { LlmUsage } from "@telltale/core/instrumentation";
 import { fieldsOf, stringOf } from "@telltale/instrumentation-common";
 import { isAbort } from "./errors.js";
 import { finishReasonOf, rawUsageOf, readContentPart, readResponseMetadata, usageOf, type ModelResponse } from "./shapes.js";

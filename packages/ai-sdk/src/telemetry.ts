@@ -6,7 +6,8 @@
  * attempt is known to be the last at once.
  */
 import { context } from "@opentelemetry/api";
-import { startToolSpan, type ToolSpan, type WorkflowOptions } from "@telltale/core";
+import { type WorkflowOptions } from "@telltale/core";
+import { startToolSpan, type ToolSpan } from "@telltale/core/instrumentation";
 import { fieldsOf, numberOf, stringOf } from "@telltale/instrumentation-common";
 import { ModelCall } from "./call.js";
 import { isRetryableBySdk } from "./errors.js";

@@ -6,9 +6,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { context, trace } from "@opentelemetry/api";
 import {
-  ATTR_TELLTALE_DEADLINE_EXCEEDED,
-  ATTR_TELLTALE_DEADLINE_REMAINING_MS,
-  ATTR_TELLTALE_ERROR_CLASS,
   DeadlineExceededError,
   extract,
   inject,
@@ -19,6 +16,11 @@ import {
   type ToolOptions,
   type WorkflowOptions,
 } from "@telltale/core";
+import {
+  ATTR_TELLTALE_DEADLINE_EXCEEDED,
+  ATTR_TELLTALE_DEADLINE_REMAINING_MS,
+  ATTR_TELLTALE_ERROR_CLASS,
+} from "@telltale/core/attributes";
 import { collectDiag } from "./diag.js";
 import { setupOtel } from "./otel.js";
 

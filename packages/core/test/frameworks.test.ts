@@ -1,5 +1,16 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { context, ROOT_CONTEXT, SpanStatusCode, trace, type Context } from "@opentelemetry/api";
+import { classifyError } from "@telltale/core";
+import {
+  registerLlmCallSiteResolver,
+  startLlmCall,
+  startModelCall,
+  startRetrySpan,
+  startStepSpan,
+  startToolSpan,
+  startWorkflowSpan,
+  type ModelCall,
+} from "@telltale/core/instrumentation";
 import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
@@ -21,7 +32,6 @@ import {
   ATTR_TELLTALE_RETRY_COUNT,
   ATTR_TELLTALE_RETRY_NAME,
   ATTR_TELLTALE_RETRY_NON_RECOVERABLE,
-  classifyError,
   ATTR_TELLTALE_RETRY_REASONS,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_SOFT_ERROR_DETAIL,
@@ -30,16 +40,8 @@ import {
   ATTR_TELLTALE_WORKFLOW_PENDING_TASKS,
   ATTR_TELLTALE_WORKFLOW_STEPS_COMPLETED,
   ATTR_TELLTALE_WORKFLOW_STEPS_MISSING,
-  registerLlmCallSiteResolver,
-  startLlmCall,
-  startModelCall,
-  startRetrySpan,
-  startStepSpan,
-  startToolSpan,
-  startWorkflowSpan,
   METRIC_TELLTALE_SOFT_ERRORS,
-  type ModelCall,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { collectDiag } from "./diag.js";
 import { parentId, setupOtel, spanId, traceId } from "./otel.js";
 

@@ -4,23 +4,23 @@
 import { describe, expect, it } from "vitest";
 import { trace } from "@opentelemetry/api";
 import {
+  BudgetExceededError,
+  extract,
+  inject,
+  setMaxTrackedTraces,
+  tool,
+  trackedTraceCount,
+  workflow,
+} from "@telltale/core";
+import { budgetCheck, startLlmCall, type LlmUsage } from "@telltale/core/instrumentation";
+import {
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_TELLTALE_BUDGET_EXCEEDED,
   ATTR_TELLTALE_BUDGET_TOKENS_USED,
   ATTR_TELLTALE_DUPLICATE,
   ATTR_TELLTALE_KEEP_REASONS,
-  BudgetExceededError,
-  budgetCheck,
-  extract,
-  inject,
-  setMaxTrackedTraces,
-  startLlmCall,
-  tool,
-  trackedTraceCount,
-  workflow,
-  type LlmUsage,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { collectDiag } from "./diag.js";
 import { setupOtel } from "./otel.js";
 

@@ -3,16 +3,18 @@
 // so that the late span, which ends after that decision, joins a kept trace.
 import { describe, expect, it } from "vitest";
 import {
-  ATTR_TELLTALE_KEEP,
-  ATTR_TELLTALE_KEEP_REASONS,
-  ATTR_TELLTALE_LATE,
-  ATTR_TELLTALE_WORKFLOW_OUTCOME,
-  ATTR_TELLTALE_WORKFLOW_PENDING_TASKS,
   spawn,
   step,
   tool,
   workflow,
 } from "@telltale/core";
+import {
+  ATTR_TELLTALE_KEEP,
+  ATTR_TELLTALE_KEEP_REASONS,
+  ATTR_TELLTALE_LATE,
+  ATTR_TELLTALE_WORKFLOW_OUTCOME,
+  ATTR_TELLTALE_WORKFLOW_PENDING_TASKS,
+} from "@telltale/core/attributes";
 import { parentId, setupOtel, spanId, traceId } from "./otel.js";
 
 const otel = setupOtel();

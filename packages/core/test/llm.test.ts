@@ -2,6 +2,16 @@ import { describe, expect, it } from "vitest";
 import { context, SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
 import { InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor, TracerProvider, type Sampler } from "@opentelemetry/sdk-trace";
 import {
+  DEFAULT_PRICES,
+  PRICE_TABLE_DATE,
+  costOf,
+  findPrice,
+  getPrices,
+  resetPrices,
+  setPrices,
+} from "@telltale/core";
+import { budgetCheck, startLlmCall } from "@telltale/core/instrumentation";
+import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
@@ -40,21 +50,12 @@ import {
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_SOFT_ERROR_DETAIL,
   ATTR_TELLTALE_USAGE_COST_USD,
-  DEFAULT_PRICES,
   EVENT_TELLTALE_ATTEMPT,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
   METRIC_TELLTALE_RETRIES,
   METRIC_TELLTALE_SOFT_ERRORS,
-  PRICE_TABLE_DATE,
-  budgetCheck,
-  costOf,
-  findPrice,
-  getPrices,
-  resetPrices,
-  setPrices,
-  startLlmCall,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { collectDiag } from "./diag.js";
 import { setupOtel, spanId } from "./otel.js";
 

@@ -2,15 +2,14 @@ import { describe, expect, it } from "vitest";
 import { metrics, trace } from "@opentelemetry/api";
 import { MeterProvider, type DataPoint, type Histogram, type MetricReader } from "@opentelemetry/sdk-metrics";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
+import { createLlmMetrics, startLlmCall } from "@telltale/core/instrumentation";
 import {
   ATTR_GEN_AI_REQUEST_MODEL,
   ATTR_TELLTALE_SOFT_ERROR,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_TELLTALE_RETRIES,
   METRIC_TELLTALE_SOFT_ERRORS,
-  createLlmMetrics,
-  startLlmCall,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { PullMetricReader } from "./otel.js";
 
 // Core's own instruments come from the global meter provider through the public API (metrics.ts): these follow a

@@ -5,18 +5,17 @@ import { describe, expect, it } from "vitest";
 import { context, diag, DiagLogLevel, trace, type Span, type Tracer, type TracerProvider } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import {
-  budgetCheck,
   extract,
   inject,
   recordError,
   markKeep,
   retry,
   spawn,
-  startLlmCall,
   step,
   tool,
   workflow,
 } from "@telltale/core";
+import { budgetCheck, startLlmCall } from "@telltale/core/instrumentation";
 
 const hostileSpan = new Proxy({} as Span, {
   get() {

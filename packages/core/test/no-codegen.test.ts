@@ -12,7 +12,8 @@ const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".
 
 const script = `
 import { diag, DiagLogLevel, trace } from "@opentelemetry/api";
-import { startLlmCall, workflow, step } from "@telltale/core";
+import { workflow, step } from "@telltale/core";
+import { startLlmCall } from "@telltale/core/instrumentation";
 const warnings = [];
 const keep = (...args) => warnings.push(args.join(" "));
 diag.setLogger({ error: keep, warn: keep, info() {}, debug() {}, verbose() {} }, DiagLogLevel.WARN);

@@ -4,6 +4,19 @@
 import { describe, expect, it } from "vitest";
 import { trace, type Tracer } from "@opentelemetry/api";
 import {
+  retry,
+  spawn,
+  step,
+  tool,
+  workflow,
+  type RetryPolicy,
+  type SpawnOptions,
+  type StepOptions,
+  type ToolOptions,
+  type WorkflowOptions,
+} from "@telltale/core";
+import { budgetCheck, startLlmCall, type LlmCallOptions } from "@telltale/core/instrumentation";
+import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_TELLTALE_BUDGET_MODE,
@@ -17,20 +30,7 @@ import {
   ATTR_TELLTALE_WORKFLOW_STEPS_COMPLETED,
   ATTR_TELLTALE_WORKFLOW_STEPS_EXPECTED,
   ATTR_TELLTALE_WORKFLOW_STEPS_MISSING,
-  budgetCheck,
-  retry,
-  spawn,
-  startLlmCall,
-  step,
-  tool,
-  workflow,
-  type LlmCallOptions,
-  type RetryPolicy,
-  type SpawnOptions,
-  type StepOptions,
-  type ToolOptions,
-  type WorkflowOptions,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { collectDiag } from "./diag.js";
 import { parentId, setupOtel, spanId, traceId } from "./otel.js";
 

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
+import { retry, step, workflow } from "@telltale/core";
+import { fingerprint, startLlmCall } from "@telltale/core/instrumentation";
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -23,12 +25,7 @@ import {
   ATTR_TELLTALE_RETRY_WAIT_MS,
   EVENT_TELLTALE_ATTEMPT,
   METRIC_TELLTALE_RETRIES,
-  fingerprint,
-  retry,
-  startLlmCall,
-  step,
-  workflow,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { parentId, setupOtel, spanId } from "./otel.js";
 
 const otel = setupOtel();

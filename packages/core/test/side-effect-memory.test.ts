@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { context, trace, type Attributes } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor, TracerProvider, type Sampler } from "@opentelemetry/sdk-trace";
-import { ATTR_TELLTALE_DUPLICATE, extract, inject, tool, trackedTraceCount, workflow } from "@telltale/core";
+import { extract, inject, tool, trackedTraceCount, workflow } from "@telltale/core";
+import { ATTR_TELLTALE_DUPLICATE } from "@telltale/core/attributes";
 import { collectDiag } from "./diag.js";
 
 const PROBE = "test.probe";

@@ -2,6 +2,21 @@
 // idempotency checks of tool(), deadline classification, soft errors and late results.
 import { context, trace } from "@opentelemetry/api";
 import {
+  classifyError,
+  step,
+  tool,
+  workflow,
+} from "@telltale/core";
+import {
+  againstDeadline,
+  checkIdempotency,
+  checkToolTimeout,
+  enclosingToolSpan,
+  inWorkflow,
+  markLateResult,
+  markToolSoftError,
+} from "@telltale/core/instrumentation";
+import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_TOOL_NAME,
   ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING,
@@ -17,18 +32,7 @@ import {
   ATTR_TELLTALE_TOOL_TIMEOUT_MS,
   METRIC_TELLTALE_LATE_RESULTS,
   METRIC_TELLTALE_SOFT_ERRORS,
-  againstDeadline,
-  checkIdempotency,
-  checkToolTimeout,
-  classifyError,
-  enclosingToolSpan,
-  inWorkflow,
-  markLateResult,
-  markToolSoftError,
-  step,
-  tool,
-  workflow,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { beforeEach, describe, expect, it } from "vitest";
 import { setupOtel } from "./otel.js";
 

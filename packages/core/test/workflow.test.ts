@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import {
+  DeadlineExceededError,
+  spawn,
+  step,
+  tool,
+  trackedTraceCount,
+  workflow,
+} from "@telltale/core";
+import { startLlmCall } from "@telltale/core/instrumentation";
+import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_AGENT_NAME,
   ATTR_GEN_AI_CONVERSATION_ID,
@@ -31,17 +40,10 @@ import {
   ATTR_TELLTALE_WORKFLOW_STEPS_EXPECTED,
   ATTR_TELLTALE_WORKFLOW_STEPS_MISSING,
   ATTR_TELLTALE_WORKFLOW_STEPS_UNDECLARED,
-  DeadlineExceededError,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_TELLTALE_LATE_RESULTS,
   METRIC_TELLTALE_SOFT_ERRORS,
-  spawn,
-  startLlmCall,
-  step,
-  tool,
-  trackedTraceCount,
-  workflow,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { parentId, setupOtel, spanId, traceId } from "./otel.js";
 
 const otel = setupOtel();

@@ -8,7 +8,7 @@ import {
   ATTR_GEN_AI_REQUEST_REASONING_LEVEL,
   ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
   ATTR_TELLTALE_RETRY_REASONS,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { AnthropicInstrumentation } from "@telltale/instrumentation-anthropic";
 import type { MockLlm } from "@telltale/mock-llm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";

@@ -10,7 +10,7 @@ import {
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
   METRIC_TELLTALE_RETRIES,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import type { MockLlm } from "@telltale/mock-llm";
 import { MAJORS, client, instrumentAll, instrumentation, metricPoints, mockLlm } from "./harness.js";
 

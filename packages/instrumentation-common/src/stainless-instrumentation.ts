@@ -13,13 +13,6 @@ import {
   type InstrumentationConfig,
 } from "@opentelemetry/instrumentation";
 import {
-  ATTR_GEN_AI_INPUT_MESSAGES,
-  ATTR_GEN_AI_OUTPUT_MESSAGES,
-  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
-  ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS,
-  ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES,
   budgetCheck,
   createLlmMetrics,
   startLlmCall,
@@ -28,8 +21,17 @@ import {
   type LlmMetrics,
   type LlmResponseInfo,
   type LlmUsage,
+} from "@telltale/core/instrumentation";
+import {
+  ATTR_GEN_AI_INPUT_MESSAGES,
+  ATTR_GEN_AI_OUTPUT_MESSAGES,
+  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
+  ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS,
+  ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES,
   type SoftErrorKind,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import {
   observeApiPromise,
   observesResponses,

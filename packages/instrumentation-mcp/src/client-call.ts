@@ -5,6 +5,16 @@
  * injected into the request's `params._meta`; the outcome is classified when the SDK settles the request.
  */
 import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from "@opentelemetry/api";
+import { inject, markKeep, recordError } from "@telltale/core";
+import {
+  againstDeadline,
+  checkIdempotency,
+  checkToolTimeout,
+  deadlineRemainingMs,
+  enclosingToolSpan,
+  markDeadlineAtEnd,
+  markDeadlineAtStart,
+} from "@telltale/core/instrumentation";
 import {
   ATTR_ERROR_TYPE,
   ATTR_JSONRPC_REQUEST_ID,
@@ -21,17 +31,7 @@ import {
   EVENT_TELLTALE_MCP_PROGRESS,
   MCP_METHOD_NAME_VALUE_INITIALIZE,
   MCP_METHOD_NAME_VALUE_TOOLS_CALL,
-  againstDeadline,
-  checkIdempotency,
-  checkToolTimeout,
-  deadlineRemainingMs,
-  enclosingToolSpan,
-  inject,
-  markDeadlineAtEnd,
-  markDeadlineAtStart,
-  markKeep,
-  recordError,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { fieldsOf, numberOf, stringOf, type Fields } from "@telltale/instrumentation-common";
 import { classifyClientFailure } from "./errors.js";
 import { describeRequest, recordToolArguments, recordToolResult, requestIdOf, type RequestDescription } from "./request.js";

@@ -10,7 +10,7 @@ import {
   METRIC_MCP_CLIENT_SESSION_DURATION,
   METRIC_MCP_SERVER_OPERATION_DURATION,
   METRIC_MCP_SERVER_SESSION_DURATION,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { findMethodOwner } from "@telltale/instrumentation-common";
 import { Hook as RequireHook } from "require-in-the-middle";
 import { startClientCall } from "./client-call.js";

@@ -5,6 +5,14 @@
  * result that comes after the sender gave up (`notifications/cancelled`, or the connection closed) is late (F11).
  */
 import { context, SpanKind, trace, type Attributes, type Context, type Link, type SpanContext } from "@opentelemetry/api";
+import { extract, recordError } from "@telltale/core";
+import {
+  inWorkflow,
+  markDeadlineAtEnd,
+  markDeadlineAtStart,
+  markLateResult,
+  writeBudgetTotals,
+} from "@telltale/core/instrumentation";
 import {
   ATTR_ERROR_TYPE,
   ATTR_JSONRPC_PROTOCOL_VERSION,
@@ -14,14 +22,7 @@ import {
   ATTR_RPC_RESPONSE_STATUS_CODE,
   MCP_METHOD_NAME_VALUE_INITIALIZE,
   MCP_METHOD_NAME_VALUE_TOOLS_CALL,
-  extract,
-  inWorkflow,
-  markDeadlineAtEnd,
-  markDeadlineAtStart,
-  markLateResult,
-  recordError,
-  writeBudgetTotals,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { fieldsOf, stringOf, type Fields } from "@telltale/instrumentation-common";
 import { classifyServerFailure } from "./errors.js";
 import { describeRequest, recordToolArguments, recordToolResult, requestIdOf, type RequestDescription } from "./request.js";

@@ -1,5 +1,5 @@
 /** Chat Completions: a completion, or one rebuilt from the chunks of a `stream: true` call, as a summary. */
-import type { LlmUsage } from "@telltale/core";
+import type { LlmUsage } from "@telltale/core/instrumentation";
 import {
   fieldsOf,
   itemsOf,

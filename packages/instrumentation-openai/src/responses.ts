@@ -2,14 +2,14 @@
  * The Responses API: a `response` object, or one followed through its event stream, as a summary. The API has no
  * finish reason of its own: the summary gives the GenAI conventions' one for how the response ended.
  */
+import { type LlmUsage } from "@telltale/core/instrumentation";
 import {
   GEN_AI_FINISH_REASON_VALUE_CONTENT_FILTER,
   GEN_AI_FINISH_REASON_VALUE_ERROR,
   GEN_AI_FINISH_REASON_VALUE_LENGTH,
   GEN_AI_FINISH_REASON_VALUE_STOP,
   GEN_AI_FINISH_REASON_VALUE_TOOL_CALL,
-  type LlmUsage,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import {
   fieldsOf,
   itemsOf,

@@ -9,7 +9,7 @@ import {
   ATTR_OPENAI_RESPONSE_SERVICE_TIER,
   ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
   GEN_AI_FINISH_REASON_VALUE_ERROR,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import {
   fieldsOf,
   itemsOf,

@@ -4,7 +4,10 @@
  * `BaseCallbackHandler`: the ESM and CJS builds of `@langchain/core` do not share classes, and a plain handler works
  * with both, whichever one the app loaded.
  */
-import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_OPERATION_NAME_VALUE_TEXT_COMPLETION } from "@telltale/core";
+import {
+  GEN_AI_OPERATION_NAME_VALUE_CHAT,
+  GEN_AI_OPERATION_NAME_VALUE_TEXT_COMPLETION,
+} from "@telltale/core/attributes";
 import { fieldsOf, stringOf, stringsOf } from "./fields.js";
 import { chainEnded, chainFailed, chainStarted, modelEnded, modelStarted, runFailed, toolEnded, toolStarted } from "./mapping.js";
 import { configuredOptions, type TelltaleLangChainOptions } from "./options.js";

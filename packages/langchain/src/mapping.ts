@@ -5,19 +5,19 @@
  * plumbing) get no span: what runs under them nests under the nearest run that has one.
  */
 import { context, type Attributes } from "@opentelemetry/api";
+import { DeadlineExceededError, type ToolOptions, type WorkflowOptions } from "@telltale/core";
 import {
-  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
-  ATTR_GEN_AI_REQUEST_TEMPERATURE,
-  ATTR_TELLTALE_INTERRUPTED,
-  DeadlineExceededError,
   startModelCall,
   startRetrySpan,
   startStepSpan,
   startToolSpan,
   startWorkflowSpan,
-  type ToolOptions,
-  type WorkflowOptions,
-} from "@telltale/core";
+} from "@telltale/core/instrumentation";
+import {
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_TELLTALE_INTERRUPTED,
+} from "@telltale/core/attributes";
 import { fieldsOf, numberOf, parsedInput, serializedClass, stringOf, type Fields } from "./fields.js";
 import type { TelltaleLangChainOptions } from "./options.js";
 import { addRun, findRun, removeRun, workflowOf, type RunEntry } from "./runs.js";

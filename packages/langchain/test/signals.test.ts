@@ -5,6 +5,7 @@ import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { tool, type StructuredToolInterface } from "@langchain/core/tools";
 import { Command, END, interrupt, MemorySaver, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
 import { ToolNode } from "@langchain/langgraph/prebuilt";
+import { extract, inject, type TraceCarrier } from "@telltale/core";
 import {
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_STREAM,
@@ -29,10 +30,7 @@ import {
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_STEP_NAME,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
-  extract,
-  inject,
-  type TraceCarrier,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { runContext, telltale, type TelltaleLangChainOptions } from "@telltale/langchain";
 import { z } from "zod";
 import { attr, chatAnthropic, chatOpenAI, exporter, idOf, mockLlm, named, only, parentOf, spans, traceOf, traceSpans } from "./harness.js";

@@ -4,7 +4,7 @@
  */
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
-import { ATTR_TELLTALE_SAMPLING_REASONS } from "@telltale/core";
+import { ATTR_TELLTALE_SAMPLING_REASONS } from "@telltale/core/attributes";
 import { NODE_DIAG } from "./diag.js";
 
 /** One kept trace, as the in-process sampler exported it. */

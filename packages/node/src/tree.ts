@@ -19,8 +19,8 @@ import {
   ATTR_TELLTALE_UNHANDLED_REJECTION,
   ATTR_TELLTALE_WORKFLOW_STEPS_MISSING,
   type KeepReason,
-} from "@telltale/core";
-import { REASON_READS, spanKeepReasons } from "@telltale/sampler";
+} from "@telltale/core/attributes";
+import { REASON_READS, spanKeepReasons } from "@telltale/sampler/explain";
 
 export interface TraceTreeOptions {
   /** Extra labels for a span (e.g. the demo's failure ids); shown before the built-in findings. */

@@ -3,15 +3,14 @@
 import { diag, DiagLogLevel, type DiagLogger } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace";
+import { step, workflow } from "@telltale/core";
 import {
   ATTR_SERVICE_NAME,
   ATTR_TELLTALE_BUDGET_TOKENS_LIMIT,
   ATTR_TELLTALE_SAMPLING_REASONS,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
   ATTR_TELLTALE_WORKFLOW_STEPS_MISSING,
-  step,
-  workflow,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { getSdk, start } from "@telltale/node";
 import { describe, expect, it } from "vitest";
 

@@ -14,9 +14,9 @@ import {
   ATTR_TELLTALE_UNHANDLED_REJECTION,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
   ATTR_TELLTALE_WORKFLOW_STEPS_MISSING,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { describeSpanFindings, formatTraceTree } from "@telltale/node";
-import { KEEP_RULES, MARKED_REASONS } from "@telltale/sampler";
+import { KEEP_RULES, MARKED_REASONS } from "@telltale/sampler/explain";
 import { expect, it } from "vitest";
 
 // Epoch milliseconds: the SDK reads a number at or below performance.now() as a time since the process started, so

@@ -5,6 +5,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import { SpanStatusCode } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
+import { BudgetExceededError, workflow } from "@telltale/core";
 import {
   ATTR_HTTP_REQUEST_RESEND_COUNT,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
@@ -19,10 +20,8 @@ import {
   ATTR_TELLTALE_RETRY_COUNT,
   ATTR_TELLTALE_RETRY_REASONS,
   ATTR_TELLTALE_RETRY_WAIT_MS,
-  BudgetExceededError,
   EVENT_TELLTALE_ATTEMPT,
-  workflow,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { expect } from "vitest";
 import { attr, spans } from "./telemetry.js";
 
