@@ -1,39 +1,38 @@
-// Everything @telltale/core implements, bundled once: the root entry (the user API), `./instrumentation` (what an
-// instrumentation builds on) and `./attributes` (the names) re-export from here, so all of them share one copy of
-// the context keys, tables and classes.
+// Everything @telltale/core implements, bundled once: the root entry (the user API) and `./instrumentation` (what an
+// instrumentation builds on) pick their names from here, so both, in both formats, share one copy of the context
+// keys, tables and classes. Not a public entry: it exports every module whole.
+export * from "./attempts.js";
 export * from "./attributes.js";
-export { VERSION, SCOPE_NAME } from "./version.js";
-export {
-  classifyError,
-  isRecoverable,
-  BudgetExceededError,
-  DeadlineExceededError,
-  type BudgetLimitKind,
-  type ErrorClassification,
-} from "./errors.js";
-export { markKeep, recordError } from "./keep.js";
-export { budgetCheck, setDefaultBudget } from "./budget.js";
-export { bindContextValue } from "./bound-context.js";
-export { createLlmMetrics, type LlmMetrics } from "./metrics.js";
-export {
-  startLlmCall,
-  type LlmAttempt,
-  type LlmCall,
-  type LlmCallOptions,
-  type LlmResponseInfo,
-  type LlmUsage,
-} from "./llm.js";
-export { DEFAULT_PRICES, PRICE_TABLE_DATE, findPrice, costOf, type ModelPrice, type PriceTable } from "./prices.js";
-export { getPrices, resetPrices, setPrices } from "./price-table.js";
-export type { BudgetMode, BudgetOptions } from "./state.js";
-export { setMaxTrackedTraces, trackedTraceCount } from "./trace-state.js";
-export { workflow, type WorkflowOptions } from "./workflow.js";
-export { step, type StepOptions } from "./step.js";
-export { tool, toolResultSoftError, type ToolOptions } from "./tool.js";
-export { spawn, type SpawnOptions } from "./spawn.js";
-export type { RunContext } from "./run.js";
-export { retry, type RetryAttempt, type RetryPolicy } from "./retry.js";
-export { inject, extract, type TraceCarrier } from "./propagation.js";
-export { fingerprint } from "./fingerprint.js";
+export * from "./bound-context.js";
+export * from "./budget.js";
+export * from "./call-sites.js";
+export * from "./deadline.js";
+export * from "./diag.js";
+export * from "./error-codes.js";
+export * from "./errors.js";
+export * from "./fingerprint.js";
+export * from "./idempotency.js";
+export * from "./keep.js";
+export * from "./llm.js";
+export * from "./manual-spans.js";
+export * from "./metrics.js";
+export * from "./model-calls.js";
+export * from "./options.js";
+export * from "./price-table.js";
+export * from "./prices.js";
+export * from "./propagation.js";
+export * from "./retry.js";
+export * from "./run.js";
+export * from "./safe.js";
+export * from "./semconv.js";
+export * from "./soft-errors.js";
+export * from "./spawn.js";
+export * from "./state.js";
+export * from "./step.js";
+export * from "./timers.js";
+export * from "./tool.js";
 export * from "./tool-spans.js";
-export * from "./frameworks.js";
+export * from "./trace-state.js";
+export * from "./version.js";
+export * from "./work.js";
+export * from "./workflow.js";

@@ -12,11 +12,6 @@ import type { ErrorClassification } from "./errors.js";
 import { recordSideEffect } from "./idempotency.js";
 import { coreState, workflowScopeOf } from "./state.js";
 
-export { writeBudgetTotals } from "./budget.js";
-export { checkToolTimeout, deadlineRemainingMs, markDeadlineAtEnd, markDeadlineAtStart } from "./deadline.js";
-export { markToolSoftError } from "./tool.js";
-export { markLateResult } from "./work.js";
-
 /** The `execute_tool` span a call runs directly in. */
 export interface EnclosingToolSpan {
   readonly span: Span;
