@@ -25,12 +25,12 @@
 //   --cpu-prof VARIANT[:plain|stream]      profile one LLM variant (writes bench/profiles/*.cpuprofile) and summarise it
 //   --alloc-prof VARIANT[:plain|stream]    bytes allocated per call by function (bench/profiles/*.heapprofile)
 
-import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runLockstep, runWorker } from "./src/lockstep.mjs";
 import { summariseAllocations, summariseProfile } from "./src/profile-summary.mjs";
 import { renderMarkdown } from "./src/report.mjs";
 import { medianConfidenceInterval, spreadOf, median } from "./src/stats.mjs";
@@ -221,134 +221,6 @@ function selectLlmVariants() {
     wanted.add(LLM_VARIANTS[name].bare); // a ratio needs its bare line
   }
   return all.filter((name) => wanted.has(name));
-}
-
-function runWorker(worker, options, nodeFlags = []) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, path.join(benchDir, "src", worker), JSON.stringify(options)], {
-      cwd: benchDir,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const lastLine = stdout.trim().split("\n").at(-1) ?? "";
-      if (code !== 0 || !lastLine.startsWith("{")) {
-        reject(new Error(`${worker} ${JSON.stringify(options)} exited with ${code}:\n${stderr}`));
-        return;
-      }
-      resolve(JSON.parse(lastLine));
-    });
-  });
-}
-
-/**
- * Runs `jobs` (one comparison) in lockstep (src/samples.cjs): every worker is started and warmed up, one at a time so
- * that no warm-up competes with another, then each round asks every worker for one sample in turn. Resolves with the workers' results, in the order of `jobs`; their sample arrays are
- * in round order.
- */
-async function runLockstep(jobs, rep) {
-  const workers = [];
-  try {
-    for (const job of jobs) {
-      const worker = new LockstepWorker(job.worker, { ...job.options, lockstep: true });
-      workers.push(worker);
-      const line = await worker.nextLine();
-      if (line.ready !== true) throw new Error(`${job.worker} ${job.key}: expected ready, got ${JSON.stringify(line)}`);
-    }
-    const rounds = jobs[0].options.samples;
-    if (jobs.some((job) => job.options.samples !== rounds)) throw new Error("a lockstep comparison needs one sample count");
-    const count = workers.length;
-    for (let round = 0; round < rounds; round++) {
-      // Each round starts with another worker, and every other round runs backwards, so that no worker always
-      // follows the same one (whose background GC or compilation may still be finishing).
-      const first = (round + rep) % count;
-      for (let turn = 0; turn < count; turn++) {
-        const worker = workers[round % 2 === 0 ? (first + turn) % count : (first - turn + count) % count];
-        worker.send("sample");
-        const line = await worker.nextLine();
-        if (typeof line.sample !== "number") throw new Error(`${worker.label}: expected a sample, got ${JSON.stringify(line)}`);
-      }
-    }
-    return await Promise.all(workers.map((worker) => worker.result()));
-  } finally {
-    for (const worker of workers) worker.stop();
-  }
-}
-
-/** One worker process run in lockstep: JSON lines out, one command per line in. */
-class LockstepWorker {
-  constructor(worker, options) {
-    this.label = `${worker} ${JSON.stringify(options)}`;
-    this.child = spawn(process.execPath, [path.join(benchDir, "src", worker), JSON.stringify(options)], {
-      cwd: benchDir,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    this.lines = [];
-    this.waiting = undefined;
-    this.stderr = "";
-    this.exit = new Promise((resolve) => this.child.on("close", resolve));
-    let buffered = "";
-    this.child.stdout.setEncoding("utf8");
-    this.child.stdout.on("data", (chunk) => {
-      buffered += chunk;
-      let newline;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        this.deliver(buffered.slice(0, newline));
-        buffered = buffered.slice(newline + 1);
-      }
-    });
-    this.child.stderr.on("data", (chunk) => (this.stderr += chunk));
-    this.child.on("error", (error) => this.fail(error));
-    this.exit.then((code) =>
-      this.fail(new Error(code === 0 ? `${this.label} ended before the line expected` : `${this.label} exited with ${code}:\n${this.stderr}`)),
-    );
-  }
-
-  deliver(line) {
-    if (!line.startsWith("{")) return;
-    if (this.waiting) {
-      const { resolve } = this.waiting;
-      this.waiting = undefined;
-      resolve(JSON.parse(line));
-    } else {
-      this.lines.push(JSON.parse(line));
-    }
-  }
-
-  fail(error) {
-    this.failure ??= error;
-    if (this.waiting) {
-      const { reject } = this.waiting;
-      this.waiting = undefined;
-      reject(error);
-    }
-  }
-
-  nextLine() {
-    if (this.lines.length > 0) return Promise.resolve(this.lines.shift());
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
-  }
-
-  send(command) {
-    this.child.stdin.write(`${command}\n`);
-  }
-
-  /** The worker's result line, once it has exited cleanly. */
-  async result() {
-    const line = await this.nextLine();
-    const code = await this.exit;
-    if (code !== 0) throw new Error(`${this.label} exited with ${code}:\n${this.stderr}`);
-    return line;
-  }
-
-  stop() {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
-  }
 }
 
 function headline(result) {

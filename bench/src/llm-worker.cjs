@@ -3,9 +3,8 @@
 // `openai` through the require hook, so loading the SDK with require() is the path their users take.
 //
 // argv[2]: JSON { variant, mode, warmup, samples, callsPerSample, lockstep? } (lockstep: see samples.cjs)
-// stdout (last line): JSON { variant, mode, sdkVersion, perCallUs: number[], spansExported, expectedSpans, ... }
+// stdout (last line): JSON { variant, mode, sdkVersion, perCallUs: number[] (CPU µs per call, per sample), ... }
 
-const { performance } = require("node:perf_hooks");
 const { setupTracing, countingExporter, turnEventLoop, TURN_EVERY } = require("./tracing.cjs");
 const { cannedFetch, MODEL, STREAM_CHUNKS } = require("./canned-fetch.cjs");
 const { LLM_VARIANTS } = require("./variants.cjs");
@@ -36,14 +35,16 @@ async function main() {
   // --alloc-prof: the measured calls run under V8's sampling heap profiler, counting what garbage collection
   // freed too, so the profile says which functions allocate how much per call (the GC time in a CPU profile does not).
   const allocationSession = options.allocationProfile ? await startAllocationSampling() : undefined;
-  const perCallUs = await takeSamples(options, async () => {
-    const start = performance.now();
-    for (let index = 0; index < options.callsPerSample; index++) {
-      await call();
-      if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
-    }
-    return ((performance.now() - start) * 1000) / options.callsPerSample;
-  });
+  const perCallUs = await takeSamples(
+    options,
+    async () => {
+      for (let index = 0; index < options.callsPerSample; index++) {
+        await call();
+        if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
+      }
+    },
+    options.callsPerSample,
+  );
   if (allocationSession) await stopAllocationSampling(allocationSession, options.allocationProfile);
   await provider.forceFlush();
   const measuredCalls = options.samples * options.callsPerSample;
