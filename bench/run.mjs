@@ -12,9 +12,15 @@
 //
 //   node bench/run.mjs                     full run (~10 min on 2 cores), writes bench/results.json and results.md
 //   node bench/run.mjs --quick             a few iterations per variant: checks the wiring, numbers mean nothing
-//   --sections llm,sampler,core,aisdk,mcp  only these sections (aisdk: generateText of ai 7 over an in-process
-//                                          model, bare against Telltale, the AI SDK's own telemetry off and on)
+//   --sections pipeline,llm,sampler,core,aisdk,mcp
+//                                          only these sections (pipeline: an agent's workflows through each line's
+//                                          whole export path to a live OTLP receiver; aisdk: generateText of ai 7
+//                                          over an in-process model, bare against Telltale, its telemetry off and on)
+//   --lines telltale,otel                  only these pipeline lines (the bare line is added)
 //   --variants bare@7,telltale@7           only these LLM variants (their bare lines are added)
+//   --aa telltale,telltale@6               the A/A check: a twin of this pipeline line and of this LLM variant runs as
+//                                          a line of its own, and the twin's ratio to it is reported (default as
+//                                          shown; none leaves it out)
 //   --modes plain                          only these LLM modes (plain, stream; default both)
 //   --reps N                               repetitions (default 11)
 //   --anchor-reps N                        repetitions of the dedicated run against the cheapest anchor (default 40;
@@ -31,6 +37,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runLockstep, runWorker } from "./src/lockstep.mjs";
+import { pipelineGroup, summariseAa, summarisePipeline } from "./src/pipeline/section.mjs";
 import { summariseAllocations, summariseProfile } from "./src/profile-summary.mjs";
 import { renderMarkdown } from "./src/report.mjs";
 import { medianConfidenceInterval, spreadOf, median } from "./src/stats.mjs";
@@ -38,12 +45,14 @@ import { medianConfidenceInterval, spreadOf, median } from "./src/stats.mjs";
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const { LLM_VARIANTS, INSTRUMENTATION_PACKAGES } = require("./src/variants.cjs");
+const { LINES: PIPELINE_LINES } = require("./src/pipeline/telemetry.cjs");
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.quick === true;
 const reps = Number(args.reps ?? (quick ? 1 : 11));
 const anchorReps = Number(args["anchor-reps"] ?? (quick ? 1 : 40));
-const sections = new Set(String(args.sections ?? "llm,sampler,core,aisdk,mcp").split(","));
+const sections = new Set(String(args.sections ?? "pipeline,llm,sampler,core,aisdk,mcp").split(","));
+const aaTargets = new Set(String(args.aa ?? "telltale,telltale@6").split(",").filter((name) => name !== "none"));
 const llmModes = String(args.modes ?? "plain,stream")
   .split(",")
   .filter((mode) => mode === "plain" || mode === "stream");
@@ -53,6 +62,7 @@ const outDir = path.resolve(String(args.out ?? benchDir));
 const SIZES = quick
   ? {
       llm: { plain: { warmup: 5, samples: 2, callsPerSample: 5 }, stream: { warmup: 2, samples: 2, callsPerSample: 3 } },
+      pipeline: { warmup: 10, samples: 2, workflowsPerSample: 25, healthyChecked: 25, settleMs: 0 },
       sampler: { warmup: 1, samples: 2, tracesPerSample: 10 },
       memoryTraces: [100],
       core: { warmup: 10, samples: 2, opsPerSample: 20 },
@@ -64,6 +74,9 @@ const SIZES = quick
         plain: { warmup: 1500, samples: 12, callsPerSample: 400 },
         stream: { warmup: 400, samples: 12, callsPerSample: 100 },
       },
+      // settleMs: warm-up rounds go on that long, past the tail sampler's 10 s decision wait, so that the measured
+      // rounds see its buffer, its decisions and its exports in their steady state.
+      pipeline: { warmup: 300, samples: 10, workflowsPerSample: 100, healthyChecked: 200, settleMs: 12_000 },
       sampler: { warmup: 8, samples: 15, tracesPerSample: 250 },
       memoryTraces: [1_000, 10_000],
       core: { warmup: 3000, samples: 12, opsPerSample: 2000 },
@@ -129,7 +142,14 @@ async function main() {
 
   // One comparison per group: the jobs whose samples are paired round by round.
   const groups = [];
+  const pipelineLines = selectPipelineLines();
+  if (sections.has("pipeline")) {
+    const group = await pipelineGroup(pipelineLines, SIZES.pipeline);
+    groups.push(group);
+    jobs.push(...group.jobs);
+  }
   for (const job of jobs) {
+    if (job.section === "pipeline") continue; // its group is built above
     const name = job.section === "llm" ? `llm/${job.options.mode}` : job.section;
     const group = groups.find((candidate) => candidate.name === name);
     if (group) group.jobs.push(job);
@@ -140,15 +160,17 @@ async function main() {
     // Rotate the order every repetition so no comparison always runs first (cold machine) or last.
     const order = groups.map((_, index) => groups[(index + rep) % groups.length]);
     for (const group of order) {
-      const results = await runLockstep(group.jobs, rep);
+      const results = group.runRep ? await group.runRep(rep) : await runLockstep(group.jobs, rep);
       group.jobs.forEach((job, index) => {
         runs.get(job.key + "@" + job.section).push(results[index]);
         process.stderr.write(`rep ${rep + 1}/${reps} ${job.section} ${job.key}: ${headline(results[index])}\n`);
       });
     }
   }
+  for (const group of groups) group.close?.();
 
-  const llm = sections.has("llm") ? summariseLlm(runs, llmVariants) : undefined;
+  const llm = sections.has("llm") ? summariseLlm(runs, llmVariants.filter((variant) => !variant.endsWith("~aa"))) : undefined;
+  const llmAa = sections.has("llm") ? summariseLlmAa(runs, llmVariants) : undefined;
   const anchorRun = llm?.plain && anchorReps > 0 ? await runAgainstCheapestAnchor(llm.plain) : undefined;
 
   const memory = [];
@@ -165,7 +187,9 @@ async function main() {
     durationSeconds: Math.round((Date.now() - startedAt) / 1000),
     environment: environment(),
     config: { reps, anchorReps, sizes: SIZES },
+    pipeline: sections.has("pipeline") ? summarisePipeline(runs, pipelineLines) : undefined,
     llm,
+    llmAa,
     anchorRun,
     sampler: sections.has("sampler") ? summariseSampler(runs, memory) : undefined,
     core: sections.has("core") ? summariseCore(runs) : undefined,
@@ -212,21 +236,49 @@ function summariseAiSdk(runs) {
   return lines;
 }
 
+/** The LLM variants to run, with the bare line each needs and the A/A twin (`VARIANT~aa`) when asked for. */
 function selectLlmVariants() {
   const all = Object.keys(LLM_VARIANTS);
-  if (!args.variants) return all;
-  const wanted = new Set(String(args.variants).split(","));
+  const wanted = new Set(args.variants ? String(args.variants).split(",") : all);
   for (const name of wanted) {
     if (!LLM_VARIANTS[name]) throw new Error(`unknown variant ${name}; known: ${all.join(", ")}`);
     wanted.add(LLM_VARIANTS[name].bare); // a ratio needs its bare line
   }
-  return all.filter((name) => wanted.has(name));
+  const selected = all.filter((name) => wanted.has(name));
+  const twins = selected.filter((name) => aaTargets.has(name)).map((name) => `${name}~aa`);
+  return [...selected, ...twins];
 }
 
+/** The pipeline lines to run: `--lines` (or all), the bare line, and the A/A twin (`LINE~aa`) when asked for. */
+function selectPipelineLines() {
+  const wanted = new Set(args.lines ? String(args.lines).split(",") : PIPELINE_LINES);
+  for (const name of wanted) {
+    if (!PIPELINE_LINES.includes(name)) throw new Error(`unknown pipeline line ${name}; known: ${PIPELINE_LINES.join(", ")}`);
+  }
+  wanted.add("bare");
+  const selected = PIPELINE_LINES.filter((name) => wanted.has(name));
+  return [...selected, ...selected.filter((name) => aaTargets.has(name)).map((name) => `${name}~aa`)];
+}
+
+/** The A/A check of the LLM section, on the plain call: the twin against its variant, round by round. */
+function summariseLlmAa(runs, variants) {
+  const twin = variants.find((variant) => variant.endsWith("~aa"));
+  const samplesOf = (variant, mode) => runs.get(`${mode}/${variant}@llm`)?.map((run) => run.perCallUs);
+  if (!twin) return undefined;
+  return Object.fromEntries(
+    llmModes.map((mode) => [mode, summariseAa(twin.slice(0, -3), samplesOf(twin.slice(0, -3), mode), samplesOf(twin, mode))]),
+  );
+}
+
+/** One repetition's result in a few words, CPU time per unit (and for a pipeline line, bytes sent per workflow). */
 function headline(result) {
-  const samples = result.perCallUs ?? result.perSpanNs ?? result.perOpNs ?? [];
-  const unit = result.perCallUs ? "µs/call" : result.perSpanNs ? "ns/span" : "ns/op";
-  return `${median(samples).toFixed(result.perCallUs ? 1 : 0)} ${unit}`;
+  if (result.cpuUsPerWorkflow) {
+    const bytes = (result.arrived.signals.traces?.bytes ?? 0) / result.workflows;
+    return `${median(result.cpuUsPerWorkflow).toFixed(0)} µs/workflow, ${bytes.toFixed(0)} B/workflow`;
+  }
+  const samples = result.perCallUs ?? result.perSpanNs ?? result.perOpNs ?? result.perCallNs ?? [];
+  const unit = result.perCallUs ? "µs/call" : result.perSpanNs ? "ns/span" : result.perCallNs ? "ns/call" : "ns/op";
+  return `${median(samples).toFixed(result.perCallUs ? 1 : 0)} ${unit} (CPU)`;
 }
 
 /**

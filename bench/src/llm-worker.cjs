@@ -13,7 +13,8 @@ const { enableInstrumentation } = require("./instrumentations.cjs");
 
 async function main() {
   const options = JSON.parse(process.argv[2] ?? "{}");
-  const spec = LLM_VARIANTS[options.variant];
+  // `VARIANT~aa` is the A/A twin of VARIANT: the same code in a process of its own.
+  const spec = LLM_VARIANTS[options.variant.replace(/~aa$/, "")];
   if (!spec) throw new Error(`unknown variant ${options.variant}`);
   const stream = options.mode === "stream";
 
