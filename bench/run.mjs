@@ -1,16 +1,18 @@
 #!/usr/bin/env node
-// `pnpm bench`: Telltale's overhead side by side with the instrumentations users would pick instead, the tail sampler
-// against a plain BatchSpanProcessor, and core's wrappers against bare spans.
+// `pnpm bench`: what Telltale costs, side by side with the instrumentations users would pick instead: an agent's
+// workflows through each one's whole export path (the pipeline section), each LLM call, the tail sampler against a
+// plain BatchSpanProcessor, core's wrappers against bare spans, MCP calls.
 //
-// Every measurement runs in its own child process (process.execPath), one variant per process. A repetition starts
-// the variants of one comparison (the LLM variants of one mode, the span processors, the core wrappers) together and
-// takes their samples in lockstep: round after round, one sample of each variant in turn, the order rotated per round
-// (src/samples.cjs). This machine's speed wanders by tens of percent over seconds; samples of one round are taken
-// within a second of each other, so each ratio and difference is taken sample by sample within a round, then the
-// median over the rounds of a repetition. A repetition's value is the median of its samples, a line's value the
-// median of its repetitions, with the min–max over repetitions.
+// Every measurement runs in its own child process (process.execPath), one variant per process, and every figure is
+// the process's CPU time (src/samples.cjs). A repetition starts the variants of one comparison together and takes
+// their samples in lockstep: round after round, one sample of each variant in turn, the order rotated per round
+// (src/lockstep.mjs). Each ratio and difference is taken sample by sample within a round, then the median over the
+// rounds of a repetition. A repetition's value is the median of its samples, a line's value the median of its
+// repetitions, with the min–max over repetitions. The A/A check (--aa) runs a twin of a line to show how far that
+// method can be off.
 //
-//   node bench/run.mjs                     full run (~10 min on 2 cores), writes bench/results.json and results.md
+//   node bench/run.mjs                     full run, writes bench/results/results.json and results.md (ignored by git),
+//                                          and the generated parts of docs/performance.md and README.md
 //   node bench/run.mjs --quick             a few iterations per variant: checks the wiring, numbers mean nothing
 //   --sections pipeline,llm,sampler,core,aisdk,mcp
 //                                          only these sections (pipeline: an agent's workflows through each line's
@@ -25,9 +27,9 @@
 //   --reps N                               repetitions (default 11)
 //   --anchor-reps N                        repetitions of the dedicated run against the cheapest anchor (default 40;
 //                                          0 leaves it out; see runAgainstCheapestAnchor)
-//   --out DIR                              where results.json / results.md go (default: bench/)
-//   --render                               re-render results.md (and the targets) from results.json, e.g. after
-//                                          editing NOTES.md, without measuring again
+//   --out DIR                              where results.json / results.md go instead (default: bench/results/);
+//                                          a run with --out, or --quick, leaves the docs alone
+//   --render                               re-render results.md (and the docs) from results.json, without measuring
 //   --cpu-prof VARIANT[:plain|stream]      profile one LLM variant (writes bench/profiles/*.cpuprofile) and summarise it
 //   --alloc-prof VARIANT[:plain|stream]    bytes allocated per call by function (bench/profiles/*.heapprofile)
 
@@ -39,6 +41,7 @@ import { fileURLToPath } from "node:url";
 import { runLockstep, runWorker } from "./src/lockstep.mjs";
 import { pipelineGroup, summariseAa, summarisePipeline } from "./src/pipeline/section.mjs";
 import { summariseAllocations, summariseProfile } from "./src/profile-summary.mjs";
+import { writeDocs } from "./src/docs.mjs";
 import { renderMarkdown } from "./src/report.mjs";
 import { medianConfidenceInterval, spreadOf, median } from "./src/stats.mjs";
 
@@ -56,13 +59,16 @@ const aaTargets = new Set(String(args.aa ?? "telltale,telltale@6").split(",").fi
 const llmModes = String(args.modes ?? "plain,stream")
   .split(",")
   .filter((mode) => mode === "plain" || mode === "stream");
-const outDir = path.resolve(String(args.out ?? benchDir));
+const outDir = path.resolve(String(args.out ?? path.join(benchDir, "results")));
+/** Only a full run into the default place writes the docs: a side run or a wiring check never does. */
+const writesDocs = args.out === undefined;
+const repoRoot = path.resolve(benchDir, "..");
 
 /** Iteration counts: the full run is sized to finish in ~5 minutes on 2 cores; --quick only checks the wiring. */
 const SIZES = quick
   ? {
       llm: { plain: { warmup: 5, samples: 2, callsPerSample: 5 }, stream: { warmup: 2, samples: 2, callsPerSample: 3 } },
-      pipeline: { warmup: 10, samples: 2, workflowsPerSample: 25, healthyChecked: 25, settleMs: 0 },
+      pipeline: { warmup: 20, samples: 2, workflowsPerSample: 25, healthyChecked: 25, settleMs: 0 },
       sampler: { warmup: 1, samples: 2, tracesPerSample: 10 },
       memoryTraces: [100],
       core: { warmup: 10, samples: 2, opsPerSample: 20 },
@@ -86,12 +92,11 @@ const SIZES = quick
 
 async function main() {
   if (args.render) {
-    // Re-render results.md from results.json (after editing NOTES.md), without measuring again.
+    // Re-render results.md and the docs from results.json (after a change to the tables), without measuring again.
     const results = JSON.parse(readFileSync(path.join(outDir, "results.json"), "utf8"));
     if (results.llm) addRatiosToFloor(results.llm);
     results.targets = evaluateTargets(results);
-    writeFileSync(path.join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(path.join(outDir, "results.md"), renderMarkdown(results, readNotes()));
+    writeResults(results);
     return;
   }
   if (args["cpu-prof"]) {
@@ -197,13 +202,19 @@ async function main() {
     mcp: sections.has("mcp") ? summariseMcp(runs) : undefined,
   };
   results.targets = evaluateTargets(results);
+  writeResults(results);
+  // The machine, Node and package versions and every table, on the terminal too.
+  process.stdout.write(renderMarkdown(results));
+}
+
+/** results.json and results.md into the output folder; the docs too, from a full run into the default place. */
+function writeResults(results) {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  const markdown = renderMarkdown(results, readNotes());
-  writeFileSync(path.join(outDir, "results.md"), markdown);
-  // The machine, Node and package versions and every table, on the terminal too (without the hand-written notes).
-  process.stdout.write(renderMarkdown(results, ""));
-  process.stderr.write(`wrote ${path.join(outDir, "results.json")} and results.md in ${results.durationSeconds}s\n`);
+  writeFileSync(path.join(outDir, "results.md"), renderMarkdown(results));
+  const docs = writesDocs && !results.quick;
+  if (docs) writeDocs(results, repoRoot);
+  process.stderr.write(`wrote ${path.join(outDir, "results.json")} and results.md${docs ? ", docs/performance.md and README.md" : ""}\n`);
 }
 
 /** The AI SDK lines: [instrumentation, the AI SDK's own telemetry] (src/ai-sdk-worker.cjs). */
@@ -527,7 +538,10 @@ function environment() {
     "@telltale/core",
     "@telltale/instrumentation-openai",
     "@telltale/sampler",
+    "@telltale/node",
     "@opentelemetry/api",
+    "@opentelemetry/sdk-node",
+    "@opentelemetry/exporter-trace-otlp-proto",
     "@opentelemetry/sdk-trace",
     "@opentelemetry/context-async-hooks",
     "@opentelemetry/instrumentation-openai",
@@ -550,15 +564,6 @@ function environment() {
     loadAverageAtEnd: os.loadavg().map((value) => Number(value.toFixed(2))),
     packages,
   };
-}
-
-/** Hand-written analysis (profiles, why a line is slower) that results.md carries over from run to run. */
-function readNotes() {
-  try {
-    return readFileSync(path.join(benchDir, "NOTES.md"), "utf8");
-  } catch {
-    return "";
-  }
 }
 
 async function profile(target) {

@@ -67,7 +67,7 @@ async function main() {
   // The warm-up's spans are exported before counting starts, so the count is the measured calls' alone.
   await provider.forceFlush();
   countingExporter.reset();
-  const perCallUs = await takeSamples(
+  const { values: perCallUs, taken } = await takeSamples(
     options,
     async () => {
       for (let index = 0; index < options.callsPerSample; index++) {
@@ -79,7 +79,7 @@ async function main() {
   );
   const perCallNs = perCallUs.map((value) => value * 1000);
   await provider.forceFlush();
-  const calls = options.samples * options.callsPerSample;
+  const calls = taken * options.callsPerSample;
   const result = {
     instrumentation: options.instrumentation,
     aiTelemetry: options.aiTelemetry,

@@ -40,7 +40,7 @@ async function main() {
 
   const measure = async () => {
     for (let index = 0; index < options.warmup; index++) await op();
-    const perOpUs = await takeSamples(
+    const { values: perOpUs } = await takeSamples(
       options,
       async () => {
         for (let index = 0; index < options.opsPerSample; index++) {

@@ -36,7 +36,7 @@ async function main() {
   // --alloc-prof: the measured calls run under V8's sampling heap profiler, counting what garbage collection
   // freed too, so the profile says which functions allocate how much per call (the GC time in a CPU profile does not).
   const allocationSession = options.allocationProfile ? await startAllocationSampling() : undefined;
-  const perCallUs = await takeSamples(
+  const { values: perCallUs, taken } = await takeSamples(
     options,
     async () => {
       for (let index = 0; index < options.callsPerSample; index++) {
@@ -48,7 +48,7 @@ async function main() {
   );
   if (allocationSession) await stopAllocationSampling(allocationSession, options.allocationProfile);
   await provider.forceFlush();
-  const measuredCalls = options.samples * options.callsPerSample;
+  const measuredCalls = taken * options.callsPerSample;
   const result = {
     variant: options.variant,
     mode: options.mode,

@@ -60,7 +60,7 @@ async function main() {
   }
   await provider.forceFlush();
   countingExporter.reset();
-  const perCallUs = await takeSamples(
+  const { values: perCallUs, taken } = await takeSamples(
     options,
     async () => {
       for (let index = 0; index < options.callsPerSample; index++) {
@@ -71,7 +71,7 @@ async function main() {
     options.callsPerSample,
   );
   await provider.forceFlush();
-  const calls = options.samples * options.callsPerSample;
+  const calls = taken * options.callsPerSample;
   const result = {
     sdk: options.sdk,
     impl: options.impl,

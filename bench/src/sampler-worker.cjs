@@ -52,7 +52,7 @@ async function throughput(options) {
     await flush();
   }
   countingExporter.reset();
-  const perSpanUs = await takeSamples(
+  const { values: perSpanUs, taken } = await takeSamples(
     options,
     async () => {
       makeTraces(tracer, options.tracesPerSample);
@@ -61,7 +61,7 @@ async function throughput(options) {
     options.tracesPerSample * SPANS_PER_TRACE,
   );
   const perSpanNs = perSpanUs.map((value) => value * 1000);
-  const spans = options.samples * options.tracesPerSample * SPANS_PER_TRACE;
+  const spans = taken * options.tracesPerSample * SPANS_PER_TRACE;
   const result = { processor: options.processor, perSpanNs, spans, spansExported: countingExporter.spans };
   if (processor && typeof processor.stats === "function") {
     const stats = processor.stats();

@@ -31,7 +31,8 @@ function cpuMicros() {
 /**
  * Takes `options.samples` samples, each one `runOne()` (which does `units` units of work), paced by the parent when
  * `options.lockstep` is set; on its own, `options.warmSamples` (default 0) samples are run and discarded first.
- * Returns CPU µs per unit for each sample, in the order they were taken.
+ * Returns `values`, CPU µs per unit for each sample in the order they were taken, and `taken`, how many samples ran
+ * in all (warm-up samples included: their work is exported and counted like the rest).
  */
 async function takeSamples(options, runOne, units) {
   let mark = cpuMicros();
@@ -43,10 +44,11 @@ async function takeSamples(options, runOne, units) {
     return value;
   };
   const values = [];
+  let taken = 0;
   if (!options.lockstep) {
-    for (let sample = 0; sample < (options.warmSamples ?? 0); sample++) await measure();
-    for (let sample = 0; sample < options.samples; sample++) values.push(await measure());
-    return values;
+    for (; taken < (options.warmSamples ?? 0); taken++) await measure();
+    for (let sample = 0; sample < options.samples; sample++, taken++) values.push(await measure());
+    return { values, taken };
   }
   const input = readline.createInterface({ input: process.stdin });
   const commands = input[Symbol.asyncIterator]();
@@ -58,13 +60,14 @@ async function takeSamples(options, runOne, units) {
         throw new Error(`lockstep: expected "sample" or "warm" from the parent, got ${command.done ? "the end of stdin" : JSON.stringify(command.value)}`);
       }
       const value = await measure();
+      taken++;
       if (command.value === "sample") values.push(value);
       process.stdout.write(`${JSON.stringify({ [command.value]: value })}\n`);
     }
   } finally {
     input.close();
   }
-  return values;
+  return { values, taken };
 }
 
 module.exports = { takeSamples, cpuMicros };

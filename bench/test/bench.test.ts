@@ -156,7 +156,7 @@ describe("pnpm bench (--quick, Telltale and the floor on openai 7)", () => {
   });
 
   it("writes the Markdown tables the README quotes", () => {
-    expect(markdown).toContain("## Per-call overhead on the `openai` SDK");
+    expect(markdown).toContain("## Per call on the `openai` SDK");
     expect(markdown).toContain("### Plain call");
     expect(markdown).toContain("### Streaming call (50 chunks, `include_usage`)");
     expect(markdown).toMatch(/\| Telltale \(defaults\) \| openai@7\.\d+\.\d+ \| [\d.]+ \|/);

@@ -50,7 +50,7 @@ async function main() {
 
   for (let warm = 0; warm < options.warmup; warm++) await runOne();
   trackHeap = true;
-  const cpuUsPerWorkflow = await takeSamples(
+  const { values: cpuUsPerWorkflow } = await takeSamples(
     options,
     async () => {
       for (let workflow = 0; workflow < options.workflowsPerSample; workflow++) await runOne();
