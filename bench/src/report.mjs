@@ -50,7 +50,7 @@ function renderMethod(results) {
       "the min–max over repetitions.",
     `- **Repetitions.** ${reps} per comparison in this run. A process's own speed differs from one start to the ` +
       "next by more than a round's pairing can cancel, so only more processes average it out. The A/A check below " +
-      "says how many it takes.",
+      `says how many it takes${repetitionsNeeded(results)}.`,
     ...(pipeline
       ? [
           `- **The pipeline.** ${pipeline.workflowsPerSample} workflows per sample, ${pipeline.samples} samples per ` +
@@ -61,6 +61,16 @@ function renderMethod(results) {
       : []),
   ];
 }
+/** ": N for the pipeline, M per call" from the run's A/A checks, or nothing without one. */
+function repetitionsNeeded(results) {
+  const needed = (aa) => (aa ? (aa.repetitionsNeeded === null ? "more than 100" : String(aa.repetitionsNeeded)) : undefined);
+  const parts = [
+    results.pipeline?.aa && `${needed(results.pipeline.aa)} for the pipeline`,
+    results.llmAa?.plain && `${needed(results.llmAa.plain)} per call`,
+  ].filter(Boolean);
+  return parts.length > 0 ? ` to stay within ±2 %: ${parts.join(", ")}` : "";
+}
+
 function renderEnvironment(env) {
   const packages = Object.entries(env.packages)
     .filter(([, version]) => version)

@@ -255,6 +255,31 @@ describe("the confidence interval for a median", () => {
   });
 });
 
+describe("the repetitions an A/A check needs", () => {
+  type Needed = (ratios: number[], options?: { tolerance?: number; maxReps?: number }) => number | undefined;
+  const load = async () => ((await import("../src/stats.mjs")) as { repetitionsForTolerance: Needed }).repetitionsForTolerance;
+
+  it("is the fewest that keep 95 % of bootstrap medians within ±2 %, the same on every call", async () => {
+    const repetitionsForTolerance = await load();
+    // Ratios within ±1 %: any median is within ±2 %, so the fewest allowed.
+    expect(repetitionsForTolerance([1.01, 0.99, 1.005, 0.995, 1, 1.008])).toBe(6);
+    // ±5 % spread around 1: more repetitions, found again exactly on a second call (a seeded bootstrap).
+    const spread = [0.95, 1.05, 0.97, 1.03, 0.99, 1.01, 0.96, 1.04, 1.0, 0.98, 1.02];
+    const needed = repetitionsForTolerance(spread)!;
+    expect(needed).toBeGreaterThan(6);
+    expect(needed).toBeLessThanOrEqual(100);
+    expect(repetitionsForTolerance(spread)).toBe(needed);
+    // A looser tolerance needs fewer.
+    expect(repetitionsForTolerance(spread, { tolerance: 0.04 })!).toBeLessThan(needed);
+  });
+
+  it("says none suffices when the twin sits off 1, and needs 6 observed repetitions", async () => {
+    const repetitionsForTolerance = await load();
+    expect(repetitionsForTolerance([1.05, 1.04, 1.06, 1.05, 1.03, 1.07])).toBeUndefined();
+    expect(repetitionsForTolerance([1, 1, 1, 1, 1])).toBeUndefined();
+  });
+});
+
 describe("retention probe", () => {
   const probe = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "src", "retention-probe.cjs");
   const run = (variant: string) => promisify(execFile)(process.execPath, ["--expose-gc", probe, variant], { timeout: 120_000 });
