@@ -5,7 +5,7 @@
 //
 // Every measurement runs in its own child process (process.execPath), one variant per process, and every figure is
 // the process's CPU time (src/samples.cjs). A repetition starts the variants of one comparison together and takes
-// their samples in lockstep: round after round, one sample of each variant in turn, the order rotated per round
+// their samples in lockstep: round after round, one sample of each variant in turn, in an order shuffled per round
 // (src/lockstep.mjs). Each ratio and difference is taken sample by sample within a round, then the median over the
 // rounds of a repetition. A repetition's value is the median of its samples, a line's value the median of its
 // repetitions, with the min–max over repetitions. The A/A check (--aa) runs a twin of a line to show how far that
@@ -82,7 +82,7 @@ const SIZES = quick
       },
       // settleMs: warm-up rounds go on that long, past the tail sampler's 10 s decision wait, so that the measured
       // rounds see its buffer, its decisions and its exports in their steady state.
-      pipeline: { warmup: 300, samples: 10, workflowsPerSample: 100, healthyChecked: 200, settleMs: 12_000 },
+      pipeline: { warmup: 300, samples: 10, workflowsPerSample: 400, healthyChecked: 200, settleMs: 12_000 },
       sampler: { warmup: 8, samples: 15, tracesPerSample: 250 },
       memoryTraces: [1_000, 10_000],
       core: { warmup: 3000, samples: 12, opsPerSample: 2000 },

@@ -50,8 +50,9 @@ export async function runLockstep(jobs, rep, { warmRounds = 1, settleMs = 0 } = 
     if (jobs.some((job) => job.options.samples !== rounds)) throw new Error("a lockstep comparison needs one sample count");
     const settleUntil = Date.now() + settleMs;
     let round = 0;
-    for (; round < warmRounds || Date.now() < settleUntil; round++) await runRound(workers, round + rep, "warm");
-    for (let measured = 0; measured < rounds; measured++, round++) await runRound(workers, round + rep, "sample");
+    const seed = (round) => rep * 1000 + round;
+    for (; round < warmRounds || Date.now() < settleUntil; round++) await runRound(workers, seed(round), "warm");
+    for (let measured = 0; measured < rounds; measured++, round++) await runRound(workers, seed(round), "sample");
     return await Promise.all(workers.map((worker) => worker.result()));
   } finally {
     for (const worker of workers) worker.stop();
@@ -59,18 +60,28 @@ export async function runLockstep(jobs, rep, { warmRounds = 1, settleMs = 0 } = 
 }
 
 /**
- * One sample (or warm-up sample) of every worker in turn. Each round starts with another worker, and every other
- * round runs backwards, so that no worker always follows the same one (whose background work may still be running).
+ * One sample (or warm-up sample) of every worker in turn, in an order shuffled afresh every round (seeded by the
+ * repetition and the round, so a run repeats): no worker always comes first, and none always follows the same one,
+ * whose background work (a collection, an export) may still be running on the other core.
  */
-async function runRound(workers, turnOffset, command) {
-  const count = workers.length;
-  const first = turnOffset % count;
-  for (let turn = 0; turn < count; turn++) {
-    const worker = workers[turnOffset % 2 === 0 ? (first + turn) % count : (first - turn + count) % count];
+async function runRound(workers, seed, command) {
+  for (const worker of shuffled(workers, seed)) {
     worker.send(command);
     const line = await worker.nextLine();
     if (typeof line[command] !== "number") throw new Error(`${worker.label}: expected ${command}, got ${JSON.stringify(line)}`);
   }
+}
+
+/** A copy of `items` in a random order drawn from `seed` (Fisher–Yates on a small linear congruential generator). */
+function shuffled(items, seed) {
+  const order = [...items];
+  let state = (seed * 2654435761 + 1013904223) >>> 0;
+  for (let index = order.length - 1; index > 0; index--) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    const other = (state >>> 16) % (index + 1);
+    [order[index], order[other]] = [order[other], order[index]];
+  }
+  return order;
 }
 
 /** One worker process run in lockstep: JSON lines out, one command per line in. */

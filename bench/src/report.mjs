@@ -45,7 +45,7 @@ function renderMethod(results) {
       "time barely does.",
     "- **One process per line, in lockstep.** Every line (variant) runs in its own process. A repetition starts the " +
       "lines of one comparison together, warms each up, then takes their samples round after round, one sample of " +
-      "each in turn, the order rotated every round. Ratios and differences are taken sample by sample within a " +
+      "each in turn, in an order shuffled every round. Ratios and differences are taken sample by sample within a " +
       "round, then the median over a repetition's rounds; a line's figure is the median over repetitions, with " +
       "the min–max over repetitions.",
     `- **Repetitions.** ${reps} per comparison in this run. A process's own speed differs from one start to the ` +
