@@ -161,18 +161,22 @@ async function main() {
     else groups.push({ name, jobs: [job] });
   }
   const runs = new Map(jobs.map((job) => [job.key + "@" + job.section, []]));
-  for (let rep = 0; rep < reps; rep++) {
-    // Rotate the order every repetition so no comparison always runs first (cold machine) or last.
-    const order = groups.map((_, index) => groups[(index + rep) % groups.length]);
-    for (const group of order) {
-      const results = group.runRep ? await group.runRep(rep) : await runLockstep(group.jobs, rep);
-      group.jobs.forEach((job, index) => {
-        runs.get(job.key + "@" + job.section).push(results[index]);
-        process.stderr.write(`rep ${rep + 1}/${reps} ${job.section} ${job.key}: ${headline(results[index])}\n`);
-      });
+  try {
+    for (let rep = 0; rep < reps; rep++) {
+      // Rotate the order every repetition so no comparison always runs first (cold machine) or last.
+      const order = groups.map((_, index) => groups[(index + rep) % groups.length]);
+      for (const group of order) {
+        const results = group.runRep ? await group.runRep(rep) : await runLockstep(group.jobs, rep);
+        group.jobs.forEach((job, index) => {
+          runs.get(job.key + "@" + job.section).push(results[index]);
+          process.stderr.write(`rep ${rep + 1}/${reps} ${job.section} ${job.key}: ${headline(results[index])}\n`);
+        });
+      }
     }
+  } finally {
+    // The pipeline's receiver runs until here, whatever happened.
+    for (const group of groups) group.close?.();
   }
-  for (const group of groups) group.close?.();
 
   const llm = sections.has("llm") ? summariseLlm(runs, llmVariants.filter((variant) => !variant.endsWith("~aa"))) : undefined;
   const llmAa = sections.has("llm") ? summariseLlmAa(runs, llmVariants) : undefined;
