@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const coreDir = path.join(repoRoot, "packages", "core");
 const declarationsFile = path.join(coreDir, "dist", "types", "attributes.d.ts");
+const semconvDeclarationsFile = path.join(coreDir, "dist", "types", "semconv.d.ts");
 const runtimeModule = path.join(coreDir, "dist", "index.mjs");
 const attributesSource = path.join(coreDir, "src", "attributes.ts");
 // Core's copy of the unstable semantic-convention names, which attributes.ts re-exports: not a use of them.
@@ -61,14 +62,19 @@ function parseValueSetTypes(text) {
   return valueSets;
 }
 
-/** The standard names core re-exports, in the order of its `export { … }` list. */
+/** The standard names core re-exports, in order: the stable ones of its `export { … } from
+ * "@opentelemetry/semantic-conventions"` list, then every name of its copy of the unstable ones (semconv.ts, which
+ * attributes.ts re-exports whole). */
 function parseReexports(text) {
-  const block = /export \{([^}]*)\};/.exec(text);
-  if (!block) throw new Error(`no re-export list in ${declarationsFile}`);
-  return block[1]
+  const block = /export \{([^}]*)\} from "@opentelemetry\/semantic-conventions";/.exec(text);
+  if (!block) throw new Error(`no re-export of @opentelemetry/semantic-conventions in ${declarationsFile}`);
+  if (!text.includes('export * from "./semconv.js";')) throw new Error(`${declarationsFile} no longer re-exports semconv.js`);
+  const stable = block[1]
     .split(",")
     .map((name) => name.trim())
     .filter(Boolean);
+  const unstable = parseDeclarations(readFileSync(semconvDeclarationsFile, "utf8")).map((declaration) => declaration.exportName);
+  return [...stable, ...unstable];
 }
 
 function escapeCell(text) {

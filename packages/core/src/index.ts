@@ -9,8 +9,9 @@ export {
   type ErrorClassification,
 } from "./errors.js";
 export { markKeep, recordError } from "./keep.js";
-export { budgetCheck } from "./budget.js";
+export { budgetCheck, setDefaultBudget } from "./budget.js";
 export { bindContextValue } from "./bound-context.js";
+export { createLlmMetrics, type LlmMetrics } from "./metrics.js";
 export {
   startLlmCall,
   type LlmAttempt,
@@ -21,19 +22,13 @@ export {
 } from "./llm.js";
 export { DEFAULT_PRICES, PRICE_TABLE_DATE, findPrice, costOf, type ModelPrice, type PriceTable } from "./prices.js";
 export { getPrices, resetPrices, setPrices } from "./price-table.js";
-export { setDefaultBudget, setMaxTrackedTraces, trackedTraceCount, type BudgetMode, type BudgetOptions } from "./state.js";
-export {
-  workflow,
-  step,
-  tool,
-  spawn,
-  toolResultSoftError,
-  type RunContext,
-  type SpawnOptions,
-  type StepOptions,
-  type ToolOptions,
-  type WorkflowOptions,
-} from "./workflow.js";
+export type { BudgetMode, BudgetOptions } from "./state.js";
+export { setMaxTrackedTraces, trackedTraceCount } from "./trace-state.js";
+export { workflow, type WorkflowOptions } from "./workflow.js";
+export { step, type StepOptions } from "./step.js";
+export { tool, toolResultSoftError, type ToolOptions } from "./tool.js";
+export { spawn, type SpawnOptions } from "./spawn.js";
+export type { RunContext } from "./run.js";
 export { retry, type RetryAttempt, type RetryPolicy } from "./retry.js";
 export { inject, extract, type TraceCarrier } from "./propagation.js";
 export { fingerprint } from "./fingerprint.js";

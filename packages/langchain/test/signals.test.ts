@@ -123,6 +123,26 @@ describe("tools (F5, F8, F10)", () => {
     expect(attr(workflow, ATTR_TELLTALE_WORKFLOW_OUTCOME)).toBe("error");
     expect(attr(workflow, ATTR_TELLTALE_DEADLINE_EXCEEDED)).toBe(true);
     expect(attr(workflow, ATTR_TELLTALE_KEEP_REASONS)).toEqual(expect.arrayContaining(["error", "deadline_exceeded"]));
+    expect(attr(workflow, ATTR_TELLTALE_ERROR_CLASS)).toBe("deadline_exceeded");
+  });
+
+  it("does not take a run the caller aborted long before its timeout for one past its deadline", async () => {
+    const mock = await mockLlm();
+    const controller = new AbortController();
+    const stuck = tool(
+      async () => {
+        controller.abort();
+        return new Promise<string>((resolve) => setTimeout(() => resolve("late"), 1_500));
+      },
+      { name: "stuck", description: "stuck", schema: z.object({}) },
+    );
+    const graph = await toolGraph([stuck], "aborted-graph");
+    mock.enqueue({ kind: "tool_calls", calls: [{ name: "stuck" }] }, { kind: "ok" });
+    await expect(graph.invoke(input("wait"), { callbacks: [telltale()], timeout: 60_000, signal: controller.signal })).rejects.toThrow();
+    const workflow = only("invoke_agent aborted-graph");
+    expect(attr(workflow, ATTR_TELLTALE_WORKFLOW_OUTCOME)).toBe("error");
+    expect(attr(workflow, ATTR_TELLTALE_DEADLINE_EXCEEDED)).toBeUndefined();
+    expect(attr(workflow, ATTR_TELLTALE_ERROR_CLASS)).not.toBe("deadline_exceeded");
   });
 });
 

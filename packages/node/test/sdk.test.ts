@@ -139,7 +139,7 @@ describe("start() with in-process sampling", () => {
     const warnings: string[] = [];
     const logger: DiagLogger = {
       error: () => {},
-      warn: (message) => void warnings.push(message),
+      warn: (...args: unknown[]) => void warnings.push(args.join(" ")),
       info: () => {},
       debug: () => {},
       verbose: () => {},
@@ -162,7 +162,8 @@ describe("start() with in-process sampling", () => {
     diag.disable();
 
     expect(telltale.sampler?.stats().tracesKept).toBe(1);
-    expect(warnings).toContain("@telltale/node: shutdown did not finish within 20 ms; giving up");
+    // Through the package's component logger: its namespace, then the message.
+    expect(warnings).toContain("@telltale/node shutdown did not finish within 20 ms; giving up");
     // The SDK says why it gave up; the sampler, through the same sink, says what was lost.
     expect(stderrLines).toContain(
       "telltale: shutdown gave up after 20 ms (TELLTALE_SHUTDOWN_TIMEOUT_MS) waiting for the given trace exporter (Object); " +

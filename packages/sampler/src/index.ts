@@ -15,8 +15,17 @@ export {
   type SlowRule,
 } from "./policy.js";
 export { createBaselineSampler, hashTraceId, probabilisticThreshold, type BaselineSampler } from "./baseline.js";
-export { compilePolicy, decideTrace, durationMs, type CompiledPolicy, type TraceDecision, type TraceExtent } from "./evaluators.js";
-export { KEEP_RULES, REASON_READS, type KeepRule, type RuleMatch } from "./rules.js";
+export {
+  compilePolicy,
+  decideTrace,
+  durationMs,
+  type CompiledPolicy,
+  type SpanFacts,
+  type TraceDecision,
+  type TraceExtent,
+} from "./evaluators.js";
+export { KEEP_RULES, MARKED_REASONS, REASON_READS, type KeepRule, type MarkedReason, type RuleMatch } from "./rules.js";
+export { spanKeepReasons } from "./span-reasons.js";
 export { MAX_TIMER_MS, SamplerOptionError } from "./limits.js";
 export { DROP_REASONS, LOSS_REASONS, type DropReason, type LossReason } from "./outcomes.js";
 export type { TailSamplingStats } from "./ledger.js";

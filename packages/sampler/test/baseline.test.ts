@@ -13,6 +13,25 @@ describe("probabilistic baseline (collector-compatible)", () => {
     expect(hashTraceId(salt, traceId)).toBe(expected);
   });
 
+  it("agrees with a plain BigInt FNV-1a 64 on many salts and trace ids (every carry path of the 32-bit halves)", () => {
+    const fnv = (bytes: Iterable<number>): bigint => {
+      let hash = 0xcbf29ce484222325n;
+      for (const byte of bytes) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+      return hash;
+    };
+    let seed = 0x2545f491;
+    const nextByte = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed >>> 24;
+    };
+    for (let round = 0; round < 500; round++) {
+      const salt = String.fromCharCode(...Array.from({ length: round % 9 }, () => 32 + (nextByte() % 90)));
+      const idBytes = Array.from({ length: 16 }, nextByte);
+      const traceId = idBytes.map((byte) => byte.toString(16).padStart(2, "0")).join("");
+      expect(hashTraceId(salt, traceId), `${salt} ${traceId}`).toBe(fnv([...new TextEncoder().encode(salt), ...idBytes]));
+    }
+  });
+
   it.each([
     [5, 922337203685477631n],
     [10, 1844674407370955263n],
