@@ -40,7 +40,14 @@ interface PipelineLine {
   workflows: number;
   failures: Counts & { byFault: Record<string, Counts & { arrived?: string }> };
   healthyChecked: Counts;
-  sampler: { tracesKept: number; tracesDropped: number } | null;
+  sampler: {
+    tracesKept: number;
+    tracesDropped: number;
+    tracesExported: number;
+    tracesLost: number;
+    spansLost: number;
+    lostSpansByReason: Record<string, number>;
+  } | null;
   samplesUs: number[][];
 }
 interface Results {
@@ -104,14 +111,14 @@ describe("pnpm bench --sections pipeline (--quick: no telemetry, Telltale both w
     }
   });
 
-  it("counts at the receiver every span of every trace that the collector mode and the anchor export", () => {
+  it("counts at the receiver every span of every trace that the collector mode and the other instrumentation export", () => {
     const perRep = line("telltale-collector").workflows / 2;
     let spans = 0;
     for (let index = 0; index < perRep; index++) spans += agent.expectedSpans(agent.faultOf(index));
     expect(line("telltale-collector").spansPerWorkflow.median).toBeCloseTo(spans / perRep, 4);
     expect(line("bare").bytesPerWorkflow.median).toBe(0);
     for (const name of ["otel", "telltale-collector"]) {
-      // Every healthy trace checked arrived whole, and so did every failure the anchor records.
+      // Every healthy trace checked arrived whole, and so did every failure the other instrumentation records.
       expect(line(name).healthyChecked).toEqual({ complete: 50, incomplete: 0, missing: 0 });
       expect(line(name).bytesPerWorkflow.median).toBeGreaterThan(0);
     }
@@ -129,13 +136,16 @@ describe("pnpm bench --sections pipeline (--quick: no telemetry, Telltale both w
     expect(telltale.bytesPerWorkflow.median).toBeLessThan(line("telltale-collector").bytesPerWorkflow.median);
     // The sampler decided every trace of the last repetition.
     expect(telltale.sampler!.tracesKept + telltale.sampler!.tracesDropped).toBe(telltale.workflows / 2);
+    // And delivered every trace it kept: none lost on the way to the receiver.
+    expect(telltale.sampler).toMatchObject({ tracesExported: telltale.sampler!.tracesKept, tracesLost: 0, spansLost: 0 });
+    expect(Object.values(telltale.sampler!.lostSpansByReason).every((count) => count === 0)).toBe(true);
   });
 
   it("shows the stream the official instrumentation never ends as a trace that arrived without its LLM span", () => {
     expect(line("otel").failures.byFault.stream_aborted).toEqual({ complete: 0, incomplete: 2, missing: 0, arrived: "8 of 9 spans" });
   });
 
-  it("compares each Telltale line with the anchor", () => {
+  it("compares each Telltale line with the cheapest other instrumentation", () => {
     expect(results.pipeline.comparisons.map((entry) => [entry.line, entry.anchor])).toEqual([
       ["telltale", "otel"],
       ["telltale-collector", "otel"],

@@ -88,7 +88,18 @@ function startTelltale(line) {
   };
   const stats = () => {
     const sampler = telltale.sampler?.stats();
-    return sampler && { tracesKept: sampler.tracesKept, tracesDropped: sampler.tracesDropped, keptTracesByReason: sampler.keptTracesByReason };
+    // Kept means delivered: the kept traces the exporter took whole, and any spans of kept traces lost, by reason.
+    return (
+      sampler && {
+        tracesKept: sampler.tracesKept,
+        tracesDropped: sampler.tracesDropped,
+        tracesExported: sampler.tracesExported,
+        tracesLost: sampler.tracesLost,
+        keptTracesByReason: sampler.keptTracesByReason,
+        spansLost: sampler.spansLost,
+        lostSpansByReason: sampler.lostSpansByReason,
+      }
+    );
   };
   return { structure, shutdown: () => telltale.shutdown(), stats };
 }
