@@ -25,10 +25,13 @@
 //                                          shown; none leaves it out)
 //   --modes plain                          only these LLM modes (plain, stream; default both)
 //   --reps N                               repetitions (default 11)
-//   --anchor-reps N                        repetitions of the dedicated run against the cheapest anchor (default 40;
+//   --pipeline-reps N                      repetitions of the pipeline section (default: --reps); it takes ~20 times
+//                                          as long per repetition as the others
+//   --cheapest-reps N                      repetitions of the dedicated run against the cheapest other instrumentation (default 40;
 //                                          0 leaves it out; see runAgainstCheapestAnchor)
 //   --out DIR                              where results.json / results.md go instead (default: bench/results/);
 //                                          a run with --out, or --quick, leaves the docs alone
+//   --note TEXT                            a sentence on the machine's state during the run, printed under Machine
 //   --render                               re-render results.md (and the docs) from results.json, without measuring
 //   --cpu-prof VARIANT[:plain|stream]      profile one LLM variant (writes bench/profiles/*.cpuprofile) and summarise it
 //   --alloc-prof VARIANT[:plain|stream]    bytes allocated per call by function (bench/profiles/*.heapprofile)
@@ -42,6 +45,7 @@ import { runLockstep, runWorker } from "./src/lockstep.mjs";
 import { pipelineGroup, summariseAa, summarisePipeline } from "./src/pipeline/section.mjs";
 import { summariseAllocations, summariseProfile } from "./src/profile-summary.mjs";
 import { writeDocs } from "./src/docs.mjs";
+import { evaluateTargets } from "./src/targets.mjs";
 import { renderMarkdown } from "./src/report.mjs";
 import { medianConfidenceInterval, spreadOf, median } from "./src/stats.mjs";
 
@@ -53,7 +57,8 @@ const { LINES: PIPELINE_LINES } = require("./src/pipeline/telemetry.cjs");
 const args = parseArgs(process.argv.slice(2));
 const quick = args.quick === true;
 const reps = Number(args.reps ?? (quick ? 1 : 11));
-const anchorReps = Number(args["anchor-reps"] ?? (quick ? 1 : 40));
+const pipelineReps = Number(args["pipeline-reps"] ?? reps);
+const anchorReps = Number(args["cheapest-reps"] ?? (quick ? 1 : 40));
 const sections = new Set(String(args.sections ?? "pipeline,llm,sampler,core,aisdk,mcp").split(","));
 const aaTargets = new Set(String(args.aa ?? "telltale,telltale@6").split(",").filter((name) => name !== "none"));
 const llmModes = String(args.modes ?? "plain,stream")
@@ -95,6 +100,7 @@ async function main() {
     // Re-render results.md and the docs from results.json (after a change to the tables), without measuring again.
     const results = JSON.parse(readFileSync(path.join(outDir, "results.json"), "utf8"));
     if (results.llm) addRatiosToFloor(results.llm);
+    if (args.note !== undefined) results.environment.note = String(args.note);
     results.targets = evaluateTargets(results);
     writeResults(results);
     return;
@@ -108,6 +114,10 @@ async function main() {
     return;
   }
   const startedAt = Date.now();
+  // The 1-minute load average every 30 s: what else the machine was running while the samples were taken.
+  const loadSamples = [os.loadavg()[0]];
+  const loadTimer = setInterval(() => loadSamples.push(os.loadavg()[0]), 30_000);
+  loadTimer.unref();
   const llmVariants = selectLlmVariants();
   const jobs = [];
   if (sections.has("llm")) {
@@ -162,10 +172,11 @@ async function main() {
   }
   const runs = new Map(jobs.map((job) => [job.key + "@" + job.section, []]));
   try {
-    for (let rep = 0; rep < reps; rep++) {
+    for (let rep = 0; rep < Math.max(reps, pipelineReps); rep++) {
       // Rotate the order every repetition so no comparison always runs first (cold machine) or last.
       const order = groups.map((_, index) => groups[(index + rep) % groups.length]);
       for (const group of order) {
+        if (rep >= (group.name === "pipeline" ? pipelineReps : reps)) continue;
         const results = group.runRep ? await group.runRep(rep) : await runLockstep(group.jobs, rep);
         group.jobs.forEach((job, index) => {
           runs.get(job.key + "@" + job.section).push(results[index]);
@@ -194,8 +205,8 @@ async function main() {
     generatedAt: new Date().toISOString(),
     quick,
     durationSeconds: Math.round((Date.now() - startedAt) / 1000),
-    environment: environment(),
-    config: { reps, anchorReps, sizes: SIZES },
+    environment: { ...environment(), loadDuringRun: loadDuring(loadSamples), note: args.note === undefined ? null : String(args.note) },
+    config: { reps, pipelineReps, anchorReps, sizes: SIZES },
     pipeline: sections.has("pipeline") ? summarisePipeline(runs, pipelineLines) : undefined,
     llm,
     llmAa,
@@ -205,7 +216,12 @@ async function main() {
     aiSdk: sections.has("aisdk") ? summariseAiSdk(runs) : undefined,
     mcp: sections.has("mcp") ? summariseMcp(runs) : undefined,
   };
-  results.targets = evaluateTargets(results);
+  try {
+    results.targets = evaluateTargets(results);
+  } catch (error) {
+    // The measurements are written whatever happens; `--render` evaluates the targets again.
+    process.stderr.write(`targets: ${error.stack ?? error}\n`);
+  }
   writeResults(results);
   // The machine, Node and package versions and every table, on the terminal too.
   process.stdout.write(renderMarkdown(results));
@@ -350,8 +366,8 @@ function addRatiosToFloor(llm) {
 }
 
 /**
- * The cheapest anchor on the plain call (the least added cost in the main run), Telltale on the same openai major,
- * and every anchor on that major, when the run has them.
+ * The cheapest other instrumentation on the plain call (the least added cost in the main run), Telltale on the same
+ * openai major, and every other instrumentation on that major, when the run has them.
  */
 function cheapestAnchorOf(plain) {
   const line = (variant) => plain.find((entry) => entry.variant === variant);
@@ -366,12 +382,12 @@ function cheapestAnchorOf(plain) {
 }
 
 /**
- * The main run's 11 repetitions cannot tell Telltale from the cheapest anchor: both sit within a few percent of the
+ * The main run's repetitions cannot tell Telltale from the cheapest other instrumentation: both sit within a few percent of the
  * floor, and a process's own speed differs by ±6 % from one start to the next, which pairing within a round does not
- * cancel. This run puts only Telltale, the anchors on the cheapest one's openai major (which of them is cheapest
+ * cancel. This run puts only Telltale, the other instrumentations on the cheapest one's openai major (which of them is cheapest
  * changes from run to run) and their bare call in lockstep, for many more repetitions (~1.5 s per process and
- * repetition), and reports for each anchor the median of the per-repetition differences with a distribution-free
- * 95 % confidence interval. The anchor with the least added cost in this run is the one the target is judged on.
+ * repetition), and reports for each of them the median of the per-repetition differences with a distribution-free
+ * 95 % confidence interval. The one with the least added cost in this run is the one Telltale is judged against.
  */
 async function runAgainstCheapestAnchor(plain) {
   const found = cheapestAnchorOf(plain);
@@ -388,7 +404,7 @@ async function runAgainstCheapestAnchor(plain) {
   for (let rep = 0; rep < anchorReps; rep++) {
     const results = await runLockstep(jobs, rep);
     results.forEach((result, index) => samples[index].push(result.perCallUs));
-    process.stderr.write(`anchor rep ${rep + 1}/${anchorReps}: ${variants.map((variant, index) => `${variant} ${headline(results[index])}`).join(", ")}\n`);
+    process.stderr.write(`cheapest rep ${rep + 1}/${anchorReps}: ${variants.map((variant, index) => `${variant} ${headline(results[index])}`).join(", ")}\n`);
   }
   const [bare, telltale, ...anchorSamples] = samples;
   const compared = anchors.map((variant, index) => {
@@ -470,63 +486,10 @@ function summariseMcp(runs) {
   });
 }
 
-/**
- * The issue's targets, checked on this run (a report, not a gate: no run fails on them). Each is judged on the paired
- * figures: Telltale against the other line sample by sample within each lockstep round (so the machine's drift
- * cancels), the median over rounds, then the median over repetitions. The ratio and the difference of the lines'
- * medians are reported next to it.
- */
-function evaluateTargets(results) {
-  const targets = {};
-  const plain = results.llm?.plain;
-  if (plain) {
-    // Like for like: each anchor is compared with Telltale on the same openai major (the bare call differs by major).
-    const line = (variant) => plain.find((entry) => entry.variant === variant);
-    const majorOf = (entry) => entry.variant.split("@")[1];
-    const found = cheapestAnchorOf(plain);
-    if (found) {
-      // Judged on the run of their own when there is one (runAgainstCheapestAnchor): its cheapest anchor, its
-      // differences. Else on the main run's cheapest anchor, round by round.
-      const dedicated = results.anchorRun?.anchors.find((entry) => entry.variant === results.anchorRun.cheapestAnchor);
-      const cheapest = dedicated ? line(dedicated.variant) : found.anchor;
-      const telltale = found.telltale;
-      // Both lines subtract the same bare call of each round, so their added costs differ by the lines' own.
-      const pairedDifferenceUs = pairedByRound(telltale.samplesUs, cheapest.samplesUs, difference);
-      const judged = dedicated?.differenceUs ?? pairedDifferenceUs;
-      targets.plainAddedVsCheapestAnchor = {
-        telltale: telltale.variant,
-        telltaleAddedUs: telltale.addedUs.median,
-        cheapestAnchor: cheapest.variant,
-        cheapestAnchorAddedUs: cheapest.addedUs.median,
-        pairedDifferenceUs,
-        dedicatedDifferenceUs: dedicated?.differenceUs ?? null,
-        judgedOn: dedicated ? "dedicated" : "main",
-        met: judged.median <= 0,
-      };
-    }
-    targets.plainVsFloor = [];
-    for (const telltale of plain.filter((entry) => entry.instrumentation === "telltale" && !entry.wrap)) {
-      const floor = line(`floor@${majorOf(telltale)}`);
-      if (!floor) continue;
-      // The paired ratio the tables show (addRatiosToFloor).
-      const pairedRatio = telltale.ratioToFloor;
-      if (!pairedRatio) continue;
-      targets.plainVsFloor.push({
-        telltale: telltale.variant,
-        floor: floor.variant,
-        telltaleAddedUs: telltale.addedUs.median,
-        floorAddedUs: floor.addedUs.median,
-        addedRatio: telltale.addedUs.median / floor.addedUs.median,
-        perCallRatio: telltale.perCallUs.median / floor.perCallUs.median,
-        pairedRatio,
-        limit: 1.1,
-        met: pairedRatio.median <= 1.1,
-      });
-    }
-  }
-  const tail = results.sampler?.throughput.find((entry) => entry.processor === "tail");
-  if (tail) targets.samplerVsBatch = { ratio: tail.ratioToBatch.median, limit: 1.3, met: tail.ratioToBatch.median <= 1.3 };
-  return targets;
+/** The 1-minute load average over the run: its first reading, median, highest and last. */
+function loadDuring(samples) {
+  const round = (value) => Number(value.toFixed(2));
+  return { first: round(samples[0]), median: round(median(samples)), max: round(Math.max(...samples)), readings: samples.length };
 }
 
 function environment() {

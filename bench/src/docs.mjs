@@ -48,10 +48,27 @@ export function headlineOf(results) {
   return {
     date: results.generatedAt.slice(0, 10),
     reps: results.config.reps,
+    pipelineReps: results.config.pipelineReps ?? results.config.reps,
+    targets: targetVerdicts(results.targets),
     pipeline: { lines, telltale: comparison("telltale"), collector: comparison("telltale-collector") },
     perCall: { telltaleAddedUs: added("telltale@6"), floorAddedUs: added("floor@6") },
     aa: pipeline.aa && { reps: pipeline.aa.reps, ratio: pipeline.aa.ratio.median, repetitionsNeeded: pipeline.aa.repetitionsNeeded },
   };
+}
+
+/** Each target this run checked, met or not, by the name its table row gives it (targets.mjs). */
+function targetVerdicts(targets = {}) {
+  const verdicts = [];
+  if (targets.pipeline) {
+    const { cpuRatio, cpuLimit, bytesRatio, bytesLimit, failuresComplete, failuresTotal } = targets.pipeline;
+    verdicts.push(["pipeline CPU", cpuRatio <= cpuLimit], ["pipeline bytes", bytesRatio <= bytesLimit], ["failure traces complete", failuresComplete === failuresTotal]);
+  }
+  for (const target of targets.perCall ?? []) verdicts.push([`per call (${target.line})`, target.met]);
+  for (const target of targets.streamed ?? []) verdicts.push([`streamed (${target.line})`, target.met]);
+  if (targets.workflow) verdicts.push(["workflow + step", targets.workflow.met]);
+  if (targets.metrics) verdicts.push(["metrics", targets.metrics.met]);
+  if (targets.samplerMemory) verdicts.push(["sampler memory", targets.samplerMemory.met]);
+  return verdicts.map(([name, met]) => ({ name, met }));
 }
 
 /** The generated block of docs/performance.md: the headline data, then every table of the run. */
@@ -79,7 +96,7 @@ export function renderReadmeSummary(headline) {
   const ours = line("telltale");
   const failures = (entry) => `${entry.failures.complete} of ${entry.failures.complete + entry.failures.incomplete + entry.failures.missing}`;
   const sentences = [
-    `Measured by \`./run bench\` (${headline.date}, ${headline.reps} repetitions; the method, every figure and the known ` +
+    `Measured by \`./run bench\` (${headline.date}, ${headline.pipelineReps ?? headline.reps} repetitions; the method, every figure and the known ` +
       "limits are in [docs/performance.md](docs/performance.md)) on an agent whose workflows make three `openai` calls " +
       "and two tool calls, 8 % of them failing, exported over OTLP/HTTP to a live receiver:",
     "",
@@ -94,6 +111,14 @@ export function renderReadmeSummary(headline) {
     sentences.push(
       `- Exporting everything for a collector to sample (\`TELLTALE_SAMPLING=collector\`): ` +
         `${times(pipeline.collector.cpuRatio)} the CPU and ${times(pipeline.collector.bytesRatio)} the bytes of that alternative.`,
+    );
+  }
+  if (headline.targets?.length > 0) {
+    const met = headline.targets.filter((target) => target.met);
+    const missed = headline.targets.filter((target) => !target.met).map((target) => target.name);
+    sentences.push(
+      `- Of the ${headline.targets.length} performance targets checked, ${met.length} ${met.length === 1 ? "is" : "are"} met` +
+        (missed.length === 0 ? "." : `; not yet: ${missed.join(", ")} ([the targets table](docs/performance.md#targets)).`),
     );
   }
   if (perCall.telltaleAddedUs !== null && perCall.floorAddedUs !== null) {

@@ -1,6 +1,7 @@
 // results.json → Markdown: results.md next to it, and the generated block of docs/performance.md.
 
-import { renderAa, renderPipeline } from "./pipeline/report.mjs";
+import { LINE_LABELS, renderAa, renderPipeline } from "./pipeline/report.mjs";
+import { renderTargets } from "./targets.mjs";
 
 const fixed = (value, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "–");
 const spread = (entry, digits = 1) => `${fixed(entry.min, digits)}–${fixed(entry.max, digits)}`;
@@ -27,6 +28,8 @@ export function renderMarkdown(results) {
   if (results.sampler) lines.push(...renderSampler(results.sampler), "");
   if (results.core) lines.push(...renderCore(results.core), "");
   if (results.mcp) lines.push(...renderMcp(results.mcp), "");
+  const targets = renderTargets(results, LINE_LABELS);
+  if (targets.length > 0) lines.push(...targets, "");
   lines.push(...renderLimits(results));
   return `${lines.join("\n")}\n`;
 }
@@ -48,7 +51,11 @@ function renderMethod(results) {
       "each in turn, in an order shuffled every round. Ratios and differences are taken sample by sample within a " +
       "round, then the median over a repetition's rounds; a line's figure is the median over repetitions, with " +
       "the min–max over repetitions.",
-    `- **Repetitions.** ${reps} per comparison in this run. A process's own speed differs from one start to the ` +
+    `- **Repetitions.** ${reps} per comparison in this run` +
+      (results.config.pipelineReps !== undefined && results.config.pipelineReps !== reps && pipeline
+        ? ` (${results.config.pipelineReps} for the pipeline, whose repetitions are ~20 times as long)`
+        : ".") +
+      " A process's own speed differs from one start to the " +
       "next by more than a round's pairing can cancel, so only more processes average it out. The A/A check below " +
       `says how many it takes${repetitionsNeeded(results)}.`,
     ...(pipeline
@@ -63,7 +70,8 @@ function renderMethod(results) {
 }
 /** ": N for the pipeline, M per call" from the run's A/A checks, or nothing without one. */
 function repetitionsNeeded(results) {
-  const needed = (aa) => (aa ? (aa.repetitionsNeeded === null ? "more than 100" : String(aa.repetitionsNeeded)) : undefined);
+  const needed = (aa) =>
+    aa ? (aa.reps < 6 ? "too few repetitions to tell" : aa.repetitionsNeeded === null ? "more than 100" : String(aa.repetitionsNeeded)) : undefined;
   const parts = [
     results.pipeline?.aa && `${needed(results.pipeline.aa)} for the pipeline`,
     results.llmAa?.plain && `${needed(results.llmAa.plain)} per call`,
@@ -80,7 +88,14 @@ function renderEnvironment(env) {
     "## Machine",
     "",
     `- ${env.cpuModel}, ${env.cpus} cores, ${env.totalMemoryGb} GB, ${env.platform} (${env.arch})`,
-    `- Node ${env.node} (V8 ${env.v8}); load average at the end ${env.loadAverageAtEnd.join(" / ")}`,
+    `- Node ${env.node} (V8 ${env.v8}); load average at the end ${env.loadAverageAtEnd.join(" / ")} (1, 5, 15 minutes)`,
+    ...(env.loadDuringRun
+      ? [
+          `- 1-minute load average during the run (every 30 s, ${env.loadDuringRun.readings} readings): ` +
+            `${env.loadDuringRun.first} at the start, median ${env.loadDuringRun.median}, highest ${env.loadDuringRun.max}`,
+        ]
+      : []),
+    ...(env.note ? [`- ${env.note}`] : []),
     `- ${packages}`,
   ];
 }
@@ -91,8 +106,8 @@ function renderLlm(llm) {
     "",
     "`client.chat.completions.create` against an in-process `fetch` that returns canned bodies (no network), a " +
       "3.x `TracerProvider` with a `BatchSpanProcessor` and a no-op exporter for every line, no meter provider " +
-      "(metrics are no-ops for every line): the cost of the instrumentation itself, without the export. Each anchor " +
-      "runs on the newest `openai` major it supports, and is compared with the bare call on that same major. The " +
+      "(metrics are no-ops for every line, except the one that says so): the cost of the instrumentation itself, without the export. Each other " +
+      "OpenTelemetry instrumentation of `openai` runs on the newest `openai` major it supports, and is compared with the bare call on that same major. The " +
       "*floor* is one CLIENT span made by hand at the call site with the GenAI attributes the instrumentations write. " +
       "*Added* is the line's CPU minus the bare call's in the same round; the ratios are taken round by round too " +
       "(against the bare call, and the floor, of the same major).",
@@ -123,13 +138,13 @@ function renderLlm(llm) {
 function renderAnchorRun(run) {
   const names = run.anchors.map((anchor) => `\`${anchor.variant}\``).join(" and ");
   const lines = [
-    "### Telltale against the cheapest anchor, in a run of their own",
+    "### Telltale against the cheapest other instrumentation, in a run of their own",
     "",
-    `\`${run.telltale}\`, the anchors on its openai major (${names}) and their bare call \`${run.bare}\`: ` +
+    `\`${run.telltale}\`, the other instrumentations on its openai major (${names}) and their bare call \`${run.bare}\`: ` +
       `${run.reps} repetitions of these processes alone in lockstep, sized as above. A process's own speed differs by ` +
       "several percent from one start to the next, so telling lines a few percent apart takes many more repetitions " +
-      `than the tables above have. The cheapest anchor here, \`${run.cheapestAnchor}\`, is the one the target is ` +
-      "judged on.",
+      `than the tables above have. The cheapest of them here, \`${run.cheapestAnchor}\`, is the one Telltale is ` +
+      "judged against.",
     "",
     "| line | added CPU µs / call | Telltale minus it, µs / call | 95 % CI of that median | repetitions above zero | Telltale / it, per call |",
     "|---|---:|---:|---:|---:|---:|",
@@ -225,6 +240,28 @@ function renderMcp(mcp) {
   return lines;
 }
 
+/** One line per A/A check that did not hold: what it measured, and what that means for the figures it guards. */
+function renderAaLimits(results) {
+  const checks = [
+    ["the pipeline", results.pipeline?.aa],
+    ["the plain call", results.llmAa?.plain],
+    ["the streamed call", results.llmAa?.stream],
+  ];
+  return checks
+    .filter(([, aa]) => aa && !aa.withinTolerance)
+    .map(([name, aa]) => {
+      const interval = aa.confidence ? `, 95 % interval ${fixed(aa.confidence.low, 3)}–${fixed(aa.confidence.high, 3)}` : "";
+      const needed =
+        aa.reps < 6 ? "more repetitions than it had to tell" : aa.repetitionsNeeded === null ? "more than 100 repetitions" : `${aa.repetitionsNeeded} repetitions`;
+      return (
+        `- **The A/A check of ${name} did not hold within ±2 % in this run.** The twin came out at ` +
+        `${fixed(aa.ratio.median, 3)}× its line (${fixed(aa.ratio.min, 3)}–${fixed(aa.ratio.max, 3)} over ${aa.reps} ` +
+        `repetitions${interval}); by this run's spread it would take ${needed}. Differences between those lines ` +
+        "smaller than that spread are not resolved by this run."
+      );
+    });
+}
+
 /** What these figures do not say. */
 function renderLimits(results) {
   const lines = ["## Known limits", ""];
@@ -237,14 +274,15 @@ function renderLimits(results) {
         "traces of its last ten seconds.",
       "- **Defaults, as each user gets them.** `@traceloop/instrumentation-openai` and " +
         "`@arizeai/openinference-instrumentation-openai` record prompts and completions by default, Telltale and " +
-        "`@opentelemetry/instrumentation-openai` do not: that is part of their bytes. The anchors' workflow, step and " +
+        "`@opentelemetry/instrumentation-openai` do not: that is part of their bytes. The other lines' workflow, step and " +
         "tool spans are plain spans with a few GenAI attributes, written by hand as their users would; Telltale's " +
         "carry the manifest, budget and deadline.",
       "- **Bytes are OTLP request bodies**, protobuf without compression (the OTLP default); HTTP headers are not " +
         "counted, and gzip would shrink every line's.",
-      "- **Every line runs on `openai` 6**, the newest major every anchor supports.",
+      "- **Every line runs on `openai` 6**, the newest major every other instrumentation supports.",
     );
   }
+  lines.push(...renderAaLimits(results));
   lines.push(
     "- **A shared 2-core virtual machine.** CPU time shuts out most of what the neighbours do, not all of it (caches, " +
       "the host's frequency); trust the medians and the ratios more than any one digit, and the A/A check for how " +

@@ -66,7 +66,7 @@ function renderComparisons(pipeline) {
   return pipeline.comparisons.map((comparison) => {
     const added = comparison.addedCpuRatio ? `, ${times(comparison.addedCpuRatio)} of its CPU above no telemetry` : "";
     return (
-      `- ${LINE_LABELS[comparison.line]} against the cheapest anchor here, ${LINE_LABELS[comparison.anchor]}, round by ` +
+      `- ${LINE_LABELS[comparison.line]} against the cheapest other instrumentation here, ${LINE_LABELS[comparison.anchor]}, round by ` +
       `round: ${times(comparison.cpuRatio)} its CPU per workflow${added}; ${fixed(comparison.bytesRatio, 3)}× its bytes ` +
       `and ${fixed(comparison.spansRatio, 3)}× its spans on the wire.`
     );
@@ -82,8 +82,8 @@ export function renderPipeline(pipeline) {
       "three `chat.completions.create` calls through the real `openai` 6 SDK (the answer streamed, 20 chunks with " +
       "usage) over an in-process `fetch`, and two tools. Two workflows in every 25 (8 %) fail, each in one of eight " +
       "ways in turn (below). Each line exports over OTLP/HTTP (protobuf, uncompressed) to a live receiver on " +
-      "loopback, in a process of its own so that its CPU is not counted. The anchors, the instrumentations users " +
-      "would pick instead, run through the OpenTelemetry Node SDK with the OTLP/HTTP trace exporter (a `BatchSpanProcessor`), the workflow, steps and tools as plain " +
+      "loopback, in a process of its own so that its CPU is not counted. The other OpenTelemetry instrumentations of " +
+      "`openai`, the ones users would pick instead, run through the OpenTelemetry Node SDK with the OTLP/HTTP trace exporter (a `BatchSpanProcessor`), the workflow, steps and tools as plain " +
       "spans made by hand; Telltale through `@telltale/node`'s `start()`, the structure marked with " +
       "`@telltale/core` (manifest, budget, deadline). Metrics and logs are off in every line " +
       "(`OTEL_METRICS_EXPORTER=none`, `OTEL_LOGS_EXPORTER=none`). *Bytes* are the OTLP request bodies the receiver " +

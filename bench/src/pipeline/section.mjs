@@ -140,7 +140,7 @@ export function summariseAa(name, samples, twinSamples) {
 
 /**
  * Per line: CPU per workflow (and over the bare line, round by round), what went on the wire per workflow, the heap
- * high-water mark, the failure traces that arrived whole; then Telltale against the cheapest anchor, and the A/A.
+ * high-water mark, the failure traces that arrived whole; then Telltale against the cheapest other instrumentation, and the A/A.
  */
 export function summarisePipeline(runs, names) {
   const resultsOf = (name) => runs.get(`${name}@pipeline`) ?? [];
@@ -153,7 +153,7 @@ export function summarisePipeline(runs, names) {
   return { lines, comparisons: compareWithCheapestAnchor(lines), aa };
 }
 
-/** Each Telltale line against the anchor with the least CPU per workflow, round by round. */
+/** Each Telltale line against the other instrumentation with the least CPU per workflow, round by round. */
 function compareWithCheapestAnchor(lines) {
   const anchors = lines.filter((line) => ["otel", "traceloop", "arize"].includes(line.line));
   if (anchors.length === 0) return [];
