@@ -1,5 +1,5 @@
 "use strict";
-// One process = one variant × one mode (plain or stream). CommonJS on purpose: every anchor instrumentation patches
+// One process = one variant × one mode (plain or stream). CommonJS on purpose: every other instrumentation patches
 // `openai` through the require hook, so loading the SDK with require() is the path their users take.
 //
 // argv[2]: JSON { variant, mode, warmup, samples, callsPerSample, lockstep? } (lockstep: see samples.cjs)

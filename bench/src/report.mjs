@@ -254,7 +254,7 @@ function renderAaLimits(results) {
       const needed =
         aa.reps < 6 ? "more repetitions than it had to tell" : aa.repetitionsNeeded === null ? "more than 100 repetitions" : `${aa.repetitionsNeeded} repetitions`;
       return (
-        `- **The A/A check of ${name} did not hold within ±2 % in this run.** The twin came out at ` +
+        `- **The A/A check of ${name} did not hold within ±2 % in this run**, under the load recorded under Machine. The twin came out at ` +
         `${fixed(aa.ratio.median, 3)}× its line (${fixed(aa.ratio.min, 3)}–${fixed(aa.ratio.max, 3)} over ${aa.reps} ` +
         `repetitions${interval}); by this run's spread it would take ${needed}. Differences between those lines ` +
         "smaller than that spread are not resolved by this run."

@@ -5,7 +5,7 @@
 //
 //   node --expose-gc bench/src/retention-probe.cjs telltale@7
 //
-// Variants: every plain-call variant of the bench (bare@N, floor@N, telltale@N and the anchors), not the workflow
+// Variants: every plain-call variant of the bench (bare@N, floor@N, telltale@N and the other instrumentations), not the workflow
 // one. docs/performance.md says what the numbers showed.
 
 const v8 = require("node:v8");

@@ -181,6 +181,7 @@ export function renderTargets(results, labels) {
     ...targetsHead(),
     ...rows,
     ...bytesBreakdown(results.pipeline, targets.pipeline),
+    ...unresolved(results),
   ];
 }
 
@@ -200,6 +201,23 @@ function bytesBreakdown(pipeline, target) {
     `The pipeline's bytes ratio is the share of Telltale's spans' bytes its sampler sends (${fixed(telltale / collector, 3)}: ` +
       "the failures, kept whole, and the 5 % baseline of healthy traces) times the size of everything Telltale writes " +
       `against everything the other instrumentation writes (${fixed(collector / other)}×, the collector line against it).`,
+  ];
+}
+
+/** Which verdicts rest on a comparison whose A/A check did not hold in this run. */
+function unresolved(results) {
+  const failed = [
+    ["the pipeline", results.pipeline?.aa],
+    ["the plain call", results.llmAa?.plain],
+    ["the streamed call", results.llmAa?.stream],
+  ].filter(([, aa]) => aa && !aa.withinTolerance);
+  if (failed.length === 0) return [];
+  const spread = failed.map(([name, aa]) => `${name} ${fixed(aa.ratio.min, 3)}–${fixed(aa.ratio.max, 3)}`).join(", ");
+  return [
+    "",
+    `The A/A check did not hold within ±2 % for ${failed.map(([name]) => name).join(", ")} in this run (twin against ` +
+      `line: ${spread}; see the known limits): a verdict whose figure lies within that spread of its limit is not ` +
+      "resolved by this run; one further away is.",
   ];
 }
 

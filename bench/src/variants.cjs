@@ -1,5 +1,5 @@
 "use strict";
-// What each LLM-call line runs. `sdk` is the pnpm alias of the openai major (each anchor on the newest major it
+// What each LLM-call line runs. `sdk` is the pnpm alias of the openai major (each other instrumentation on the newest major it
 // supports); `bare` names the uninstrumented line on the same major that the ratio is taken against.
 
 const LLM_VARIANTS = {

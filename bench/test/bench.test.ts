@@ -296,7 +296,7 @@ describe("retention probe", () => {
     expect(match).not.toBeNull();
   });
 
-  it("takes the anchors too", async () => {
+  it("takes the other instrumentations too", async () => {
     const { stdout } = await run("otel@6");
     expect(stdout).toMatch(/^otel@6: bytes per call kept through three scavenges: -?\d+, -?\d+, -?\d+\n$/);
   });

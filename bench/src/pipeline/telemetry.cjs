@@ -1,7 +1,7 @@
 "use strict";
 // What each line of the pipeline benchmark runs, set up as its users set it up, before `openai` is loaded:
 //   bare                no telemetry at all: what the agent costs by itself
-//   otel, traceloop,    the anchor instrumentation through the OpenTelemetry Node SDK, as their READMEs show it:
+//   otel, traceloop,    the other OpenTelemetry instrumentation of openai through the OpenTelemetry Node SDK, as their READMEs show it:
 //   arize               NodeSDK with the OTLP/HTTP (protobuf) trace exporter, i.e. a BatchSpanProcessor; the
 //                       workflow, steps and tools as plain spans made by hand
 //   telltale            @telltale/node's start() with its defaults: the in-process tail sampler, OTLP/HTTP
@@ -47,7 +47,7 @@ function startAnchor(line) {
   return { structure: plainSpanStructure(), shutdown: () => sdk.shutdown(), stats: () => undefined };
 }
 
-/** The workflow, steps and tools as an anchor's user writes them: plain spans, errors recorded on the way out. */
+/** The workflow, steps and tools as a user of another instrumentation writes them: plain spans, errors recorded on the way out. */
 function plainSpanStructure() {
   const { SpanStatusCode, trace } = require("@opentelemetry/api");
   const tracer = trace.getTracer("triage-agent");
