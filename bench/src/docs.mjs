@@ -41,7 +41,7 @@ export function headlineOf(results) {
   }));
   const comparison = (name) => {
     const found = pipeline.comparisons.find((entry) => entry.line === name);
-    return found && { anchor: found.anchor, cpuRatio: found.cpuRatio.median, addedCpuRatio: found.addedCpuRatio?.median ?? null, bytesRatio: found.bytesRatio };
+    return found && { against: found.anchor, cpuRatio: found.cpuRatio.median, addedCpuRatio: found.addedCpuRatio?.median ?? null, bytesRatio: found.bytesRatio };
   };
   const plain = results.llm?.plain ?? [];
   const added = (variant) => plain.find((entry) => entry.variant === variant)?.addedUs.median ?? null;
@@ -92,7 +92,7 @@ export function renderReadmeSummary(headline) {
   const { pipeline, perCall } = headline;
   const line = (name) => pipeline.lines.find((entry) => entry.line === name);
   const telltale = pipeline.telltale;
-  const anchor = line(telltale.anchor);
+  const other = line(telltale.against);
   const ours = line("telltale");
   const failures = (entry) => `${entry.failures.complete} of ${entry.failures.complete + entry.failures.incomplete + entry.failures.missing}`;
   const sentences = [
@@ -101,11 +101,11 @@ export function renderReadmeSummary(headline) {
       "and two tool calls, 8 % of them failing, exported over OTLP/HTTP to a live receiver:",
     "",
     `- With its defaults (the in-process sampler), Telltale takes ${times(telltale.cpuRatio)} the CPU per workflow of ` +
-      `the cheapest alternative here, ${LINE_LABELS[telltale.anchor]} with the OpenTelemetry Node SDK` +
+      `the cheapest alternative here, ${LINE_LABELS[telltale.against]} with the OpenTelemetry Node SDK` +
       (telltale.addedCpuRatio === null ? "" : ` (${times(telltale.addedCpuRatio)} its cost above no telemetry)`) +
       `, and sends ${times(telltale.bytesRatio)} its bytes (${bytes(ours.bytesPerWorkflow.median)} against ` +
-      `${bytes(anchor.bytesPerWorkflow.median)} per workflow). It delivered ${failures(ours)} failure traces complete; ` +
-      `the alternative, exporting everything, ${failures(anchor)}.`,
+      `${bytes(other.bytesPerWorkflow.median)} per workflow). It delivered ${failures(ours)} failure traces complete; ` +
+      `the alternative, exporting everything, ${failures(other)}.`,
   ];
   if (pipeline.collector) {
     sentences.push(
