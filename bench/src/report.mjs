@@ -27,6 +27,7 @@ export function renderMarkdown(results) {
   if (results.anchorRun) lines.push(...renderAnchorRun(results.anchorRun), "");
   if (results.sampler) lines.push(...renderSampler(results.sampler), "");
   if (results.core) lines.push(...renderCore(results.core), "");
+  if (results.aiSdk) lines.push(...renderAiSdk(results.aiSdk), "");
   if (results.mcp) lines.push(...renderMcp(results.mcp), "");
   const targets = renderTargets(results, LINE_LABELS);
   if (targets.length > 0) lines.push(...targets, "");
@@ -218,6 +219,32 @@ function renderCore(core) {
       `| ${entry.label} | ${fixed(entry.coreNs.median, 0)} (${spread(entry.coreNs, 0)}) | ` +
         `${fixed(entry.bareNs.median, 0)} (${spread(entry.bareNs, 0)}) | ${fixed(entry.addedNs.median, 0)} | ${ratio(entry.ratioToBare)} |`,
     );
+  }
+  return lines;
+}
+
+const AI_SDK_LABELS = {
+  "bare/off": "no instrumentation",
+  "telltale/off": "Telltale's telemetry integration (`registerTelemetry(telltaleTelemetry())`)",
+  "telltale-middleware/off": "Telltale's middleware (`telltaleMiddleware()` inside `agentRun()`)",
+  "bare/on": "the AI SDK's own spans (`@ai-sdk/otel`)",
+  "telltale/on": "the AI SDK's own spans and Telltale's integration",
+};
+
+function renderAiSdk(aiSdk) {
+  const lines = [
+    "## Vercel AI SDK",
+    "",
+    "`generateText` of `ai` 7 over an in-process language model (no HTTP, no JSON), same provider and no-op exporter. " +
+      "*Added* is the line's median minus the bare line's with the same AI SDK telemetry (medians over repetitions, " +
+      "not paired by round).",
+    "",
+    "| line | CPU µs / call | added µs | spans / call |",
+    "|---|---:|---:|---:|",
+  ];
+  for (const [key, entry] of Object.entries(aiSdk)) {
+    const added = entry.addedUsOverBare === undefined ? "–" : fixed(entry.addedUsOverBare);
+    lines.push(`| ${AI_SDK_LABELS[key] ?? key} | ${fixed(entry.usPerCall)} (${spread(entry.spreadUs)}) | ${added} | ${entry.spansPerCall} |`);
   }
   return lines;
 }
