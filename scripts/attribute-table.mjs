@@ -22,7 +22,7 @@ const attributesSource = path.join(coreDir, "src", "attributes.ts");
 const semconvSource = path.join(coreDir, "src", "semconv.ts");
 export const ATTRIBUTES_PAGE = path.join(repoRoot, "docs", "attributes.md");
 
-/** Where the OpenTelemetry semantic-conventions registry documents each namespace of a standard name. */
+/** The semantic-conventions release whose registry namespaces the standard names are listed under. */
 const SEMCONV_VERSION = "1.45";
 
 /**

@@ -87,13 +87,21 @@ describe("README.md", () => {
     expect(missing).toEqual([]);
   });
 
-  it("has the performance markers on their own lines, with the bench tables or 'not measured yet' between them", () => {
+  it("has the performance paragraph docs/performance.md's headline figures give, between its markers", async () => {
+    const docs = (await import("../bench/src/docs.mjs")) as {
+      README_BEGIN: string;
+      README_END: string;
+      PERFORMANCE_BEGIN: string;
+      PERFORMANCE_END: string;
+      parseHeadline: (block: string) => unknown;
+      renderReadmeSummary: (headline: unknown) => string;
+    };
     const lines = readme.split("\n");
-    expect(lines).toContain("<!-- bench:results -->");
-    expect(lines).toContain("<!-- /bench:results -->");
-    const results = between(readme, "<!-- bench:results -->", "<!-- /bench:results -->");
-    if (existsSync(path.join(repoRoot, "bench", "results.md"))) expect(results).toMatch(/\| Telltale \(defaults\) \|/);
-    else expect(results).toBe("not measured yet");
+    expect(lines).toContain(docs.README_BEGIN);
+    expect(lines).toContain(docs.README_END);
+    const page = readFileSync(path.join(repoRoot, "docs", "performance.md"), "utf8");
+    const headline = docs.parseHeadline(between(page, docs.PERFORMANCE_BEGIN, docs.PERFORMANCE_END));
+    expect(between(readme, docs.README_BEGIN, docs.README_END)).toBe(docs.renderReadmeSummary(headline));
   });
 });
 
