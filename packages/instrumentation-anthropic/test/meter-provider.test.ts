@@ -1,7 +1,7 @@
 // The GenAI metrics come from the instrumentation's own meter, as in the OpenTelemetry contrib instrumentations:
 // `instrumentation.setMeterProvider(provider)` routes them to that provider, not to the global one.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MeterProvider, MetricReader, type DataPoint } from "@opentelemetry/sdk-metrics";
+import { MeterProvider, type DataPoint } from "@opentelemetry/sdk-metrics";
 import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
@@ -12,12 +12,8 @@ import {
   METRIC_TELLTALE_RETRIES,
 } from "@telltale/core";
 import type { MockLlm } from "@telltale/mock-llm";
+import { PullMetricReader } from "@telltale/test-utils/metric-reader";
 import { MAJORS, client, instrumentAll, instrumentation, metricPoints, mockLlm } from "./harness.js";
-
-class PullMetricReader extends MetricReader {
-  protected override async onShutdown(): Promise<void> {}
-  protected override async onForceFlush(): Promise<void> {}
-}
 
 const routed = new PullMetricReader();
 const routedProvider = new MeterProvider({ readers: [routed] });

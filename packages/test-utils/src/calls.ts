@@ -1,5 +1,5 @@
 // Scenarios the openai and anthropic call tests run the same way against their own SDK: what they assert is the
-// Stainless machinery of @telltale/instrumentation-common, not the provider. Imported by relative path.
+// Stainless machinery of @telltale/instrumentation-common, not the provider.
 import { execFile } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { promisify } from "node:util";
