@@ -103,6 +103,7 @@ function packagesReferencing(exportNames) {
     const srcDir = path.join(packagesDir, pkg, "src");
     if (!existsSync(srcDir)) continue;
     const manifest = JSON.parse(readFileSync(path.join(packagesDir, pkg, "package.json"), "utf8"));
+    if (manifest.private === true) continue; // the shared test harnesses are not what users run
     for (const file of readdirSync(srcDir, { recursive: true })) {
       const full = path.join(srcDir, String(file));
       if (!/\.(ts|mts|cts)$/.test(full) || full === attributesSource || full === semconvSource) continue;

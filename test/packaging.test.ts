@@ -26,15 +26,14 @@ interface WorkspacePackage {
   manifest: PackageJson;
 }
 
-/** Every publishable package under packages/ (discovered, never listed by hand). */
-function discoverPackages(): WorkspacePackage[] {
+/** Every package under packages/ (discovered, never listed by hand), the private ones included. */
+function discoverWorkspacePackages(): WorkspacePackage[] {
   return readdirSync(packagesDir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(path.join(packagesDir, entry.name, "package.json")))
     .map((entry) => {
       const dir = path.join(packagesDir, entry.name);
       return { dir, manifest: JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as PackageJson };
     })
-    .filter((pkg) => pkg.manifest.private !== true)
     .sort((a, b) => a.manifest.name.localeCompare(b.manifest.name));
 }
 
@@ -145,7 +144,10 @@ function treeBytes(dir: string): number {
 const NODE_INSTALL_MAX_PACKAGES = 80;
 const NODE_INSTALL_MAX_BYTES = 36 * 1_000_000;
 
-const packages = discoverPackages();
+const workspacePackages = discoverWorkspacePackages();
+/** What is published; a private package (the shared test harnesses) is never packed. */
+const packages = workspacePackages.filter((pkg) => pkg.manifest.private !== true);
+const privateNames = workspacePackages.filter((pkg) => pkg.manifest.private === true).map((pkg) => pkg.manifest.name);
 let scratchRoot = "";
 let project = "";
 let nodeProject = "";
@@ -208,6 +210,17 @@ describe("published packages", () => {
 
   it("finds the workspace packages", () => {
     expect(packages.map((pkg) => pkg.manifest.name)).toContain("@telltale/core");
+  });
+
+  it("packs no private package, and no published package needs one to install", () => {
+    expect(privateNames).toContain("@telltale/test-utils");
+    expect(packages.map((pkg) => pkg.manifest.name).filter((name) => privateNames.includes(name))).toEqual([]);
+    const needed = packages.flatMap((pkg) =>
+      Object.keys({ ...pkg.manifest.dependencies, ...pkg.manifest.peerDependencies, ...pkg.manifest.optionalDependencies })
+        .filter((name) => privateNames.includes(name))
+        .map((name) => `${pkg.manifest.name} -> ${name}`),
+    );
+    expect(needed).toEqual([]);
   });
 
   for (const pkg of packages) {

@@ -75,6 +75,14 @@ describe("README.md", () => {
     for (const subcommand of used) expect(accepted, `./run ${subcommand}`).toContain(subcommand);
   });
 
+  it("runs only root package.json scripts through ./run pnpm, the unit tier among them (test/test-tiers.test.ts holds what it runs)", () => {
+    const scripts = (JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    const pnpmCommands = new Set(["install", "exec", "--filter"]);
+    const used = [...readme.matchAll(/\.\/run pnpm ([\w:-]+)/g)].map((match) => match[1] ?? "");
+    expect(used).toContain("test:unit");
+    for (const word of used.filter((word) => !pnpmCommands.has(word))) expect(Object.keys(scripts), `./run pnpm ${word}`).toContain(word);
+  });
+
   it("links only to files and folders that exist in the repository", () => {
     const targets = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
       .map((match) => match[1] ?? "")

@@ -50,7 +50,7 @@ import {
   closedPort,
   expectEnforcedBudgetRefusal,
   expectRateLimitedTwiceThenOk,
-} from "../../instrumentation-common/test/support/calls.js";
+} from "@telltale/test-utils/calls";
 import { API_KEY, MAJORS, attr, client, exporter, instrumentAll, metricPoints, mockLlm, onlySpan, spans } from "./harness.js";
 
 const MODEL = "claude-sonnet-4-6";

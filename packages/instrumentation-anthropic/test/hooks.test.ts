@@ -12,7 +12,7 @@ import {
 import { AnthropicInstrumentation } from "@telltale/instrumentation-anthropic";
 import type { MockLlm } from "@telltale/mock-llm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { runChild } from "../../instrumentation-common/test/support/calls.js";
+import { runChild } from "@telltale/test-utils/calls";
 import { MAJORS, attr, client, exporter, mockLlm, onlySpan, spans } from "./harness.js";
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));

@@ -7,8 +7,7 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { workflow } from "@telltale/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-// @ts-expect-error a plain ES module shared with the child processes
-import { registerTestTools } from "./fixtures/tools.mjs";
+import { registerTestTools } from "@telltale/test-utils/mcp-tools";
 import { MAJORS, exporter, instrumentAll, spans, until } from "./harness.js";
 
 // Each diagnostic as the logger got it: the component's namespace, then the message.

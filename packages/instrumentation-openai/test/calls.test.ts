@@ -42,7 +42,7 @@ import {
   closedPort,
   expectEnforcedBudgetRefusal,
   expectRateLimitedTwiceThenOk,
-} from "../../instrumentation-common/test/support/calls.js";
+} from "@telltale/test-utils/calls";
 import { MAJORS, attr, client, exporter, instrumentAll, metricPoints, mockLlm, onlySpan, spans } from "./harness.js";
 
 const MODEL = "gpt-4o-mini";

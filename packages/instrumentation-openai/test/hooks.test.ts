@@ -11,7 +11,7 @@ import {
 import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
 import type { MockLlm } from "@telltale/mock-llm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { runChild } from "../../instrumentation-common/test/support/calls.js";
+import { runChild } from "@telltale/test-utils/calls";
 import { MAJORS, attr, client, exporter, mockLlm, onlySpan, spans } from "./harness.js";
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
