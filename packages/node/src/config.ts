@@ -4,13 +4,7 @@
  * a typo in a sampling mode should stop the process, not silently export nothing.
  */
 import type { BudgetMode, BudgetOptions } from "@telltale/core";
-import {
-  defaultPolicy,
-  loadPolicyFile,
-  parsePolicy,
-  type SamplingPolicy,
-  type SamplingPolicyInput,
-} from "@telltale/sampler";
+import { defaultPolicy, loadPolicyFile, parsePolicy, type SamplingPolicy, type SamplingPolicyInput } from "@telltale/sampler";
 import {
   MAX_TIMER_MS,
   quoted,
