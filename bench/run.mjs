@@ -1,58 +1,79 @@
 #!/usr/bin/env node
-// `pnpm bench`: Telltale's overhead side by side with the instrumentations users would pick instead, the tail sampler
-// against a plain BatchSpanProcessor, and core's wrappers against bare spans.
+// `pnpm bench`: what Telltale costs, side by side with the instrumentations users would pick instead: an agent's
+// workflows through each one's whole export path (the pipeline section), each LLM call, the tail sampler against a
+// plain BatchSpanProcessor, core's wrappers against bare spans, MCP calls.
 //
-// Every measurement runs in its own child process (process.execPath), one variant per process. A repetition starts
-// the variants of one comparison (the LLM variants of one mode, the span processors, the core wrappers) together and
-// takes their samples in lockstep: round after round, one sample of each variant in turn, the order rotated per round
-// (src/samples.cjs). This machine's speed wanders by tens of percent over seconds; samples of one round are taken
-// within a second of each other, so each ratio and difference is taken sample by sample within a round, then the
-// median over the rounds of a repetition. A repetition's value is the median of its samples, a line's value the
-// median of its repetitions, with the min–max over repetitions.
+// Every measurement runs in its own child process (process.execPath), one variant per process, and every figure is
+// the process's CPU time (src/samples.cjs). A repetition starts the variants of one comparison together and takes
+// their samples in lockstep: round after round, one sample of each variant in turn, in an order shuffled per round
+// (src/lockstep.mjs). Each ratio and difference is taken sample by sample within a round, then the median over the
+// rounds of a repetition. A repetition's value is the median of its samples, a line's value the median of its
+// repetitions, with the min–max over repetitions. The A/A check (--aa) runs a twin of a line to show how far that
+// method can be off.
 //
-//   node bench/run.mjs                     full run (~10 min on 2 cores), writes bench/results.json and results.md
+//   node bench/run.mjs                     full run, writes bench/results/results.json and results.md (ignored by git),
+//                                          and the generated parts of docs/performance.md and README.md
 //   node bench/run.mjs --quick             a few iterations per variant: checks the wiring, numbers mean nothing
-//   --sections llm,sampler,core,aisdk,mcp  only these sections (aisdk: generateText of ai 7 over an in-process
-//                                          model, bare against Telltale, the AI SDK's own telemetry off and on)
+//   --sections pipeline,llm,sampler,core,aisdk,mcp
+//                                          only these sections (pipeline: an agent's workflows through each line's
+//                                          whole export path to a live OTLP receiver; aisdk: generateText of ai 7
+//                                          over an in-process model, bare against Telltale, its telemetry off and on)
+//   --lines telltale,otel                  only these pipeline lines (the bare line is added)
 //   --variants bare@7,telltale@7           only these LLM variants (their bare lines are added)
+//   --aa telltale,telltale@6               the A/A check: a twin of this pipeline line and of this LLM variant runs as
+//                                          a line of its own, and the twin's ratio to it is reported (default as
+//                                          shown; none leaves it out)
 //   --modes plain                          only these LLM modes (plain, stream; default both)
 //   --reps N                               repetitions (default 11)
-//   --anchor-reps N                        repetitions of the dedicated run against the cheapest anchor (default 40;
+//   --pipeline-reps N                      repetitions of the pipeline section (default: --reps); it takes ~20 times
+//                                          as long per repetition as the others
+//   --cheapest-reps N                      repetitions of the dedicated run against the cheapest other instrumentation (default 40;
 //                                          0 leaves it out; see runAgainstCheapestAnchor)
-//   --out DIR                              where results.json / results.md go (default: bench/)
-//   --render                               re-render results.md (and the targets) from results.json, e.g. after
-//                                          editing NOTES.md, without measuring again
+//   --out DIR                              where results.json / results.md go instead (default: bench/results/);
+//                                          a run with --out, or --quick, leaves the docs alone
+//   --note TEXT                            a sentence on the machine's state during the run, printed under Machine
+//   --render                               re-render results.md (and the docs) from results.json, without measuring
 //   --cpu-prof VARIANT[:plain|stream]      profile one LLM variant (writes bench/profiles/*.cpuprofile) and summarise it
 //   --alloc-prof VARIANT[:plain|stream]    bytes allocated per call by function (bench/profiles/*.heapprofile)
 
-import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runLockstep, runWorker } from "./src/lockstep.mjs";
+import { pipelineGroup, summariseAa, summarisePipeline } from "./src/pipeline/section.mjs";
 import { summariseAllocations, summariseProfile } from "./src/profile-summary.mjs";
+import { writeDocs } from "./src/docs.mjs";
+import { evaluateTargets } from "./src/targets.mjs";
 import { renderMarkdown } from "./src/report.mjs";
 import { medianConfidenceInterval, spreadOf, median } from "./src/stats.mjs";
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const { LLM_VARIANTS, INSTRUMENTATION_PACKAGES } = require("./src/variants.cjs");
+const { LINES: PIPELINE_LINES } = require("./src/pipeline/telemetry.cjs");
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.quick === true;
 const reps = Number(args.reps ?? (quick ? 1 : 11));
-const anchorReps = Number(args["anchor-reps"] ?? (quick ? 1 : 40));
-const sections = new Set(String(args.sections ?? "llm,sampler,core,aisdk,mcp").split(","));
+const pipelineReps = Number(args["pipeline-reps"] ?? reps);
+const anchorReps = Number(args["cheapest-reps"] ?? (quick ? 1 : 40));
+const sections = new Set(String(args.sections ?? "pipeline,llm,sampler,core,aisdk,mcp").split(","));
+const aaTargets = new Set(String(args.aa ?? "telltale,telltale@6").split(",").filter((name) => name !== "none"));
 const llmModes = String(args.modes ?? "plain,stream")
   .split(",")
   .filter((mode) => mode === "plain" || mode === "stream");
-const outDir = path.resolve(String(args.out ?? benchDir));
+const outDir = path.resolve(String(args.out ?? path.join(benchDir, "results")));
+/** Only a full run into the default place writes the docs: a side run or a wiring check never does. */
+const writesDocs = args.out === undefined;
+const repoRoot = path.resolve(benchDir, "..");
 
 /** Iteration counts: the full run is sized to finish in ~5 minutes on 2 cores; --quick only checks the wiring. */
 const SIZES = quick
   ? {
       llm: { plain: { warmup: 5, samples: 2, callsPerSample: 5 }, stream: { warmup: 2, samples: 2, callsPerSample: 3 } },
+      pipeline: { warmup: 20, samples: 2, workflowsPerSample: 25, healthyChecked: 25, settleMs: 0 },
       sampler: { warmup: 1, samples: 2, tracesPerSample: 10 },
       memoryTraces: [100],
       core: { warmup: 10, samples: 2, opsPerSample: 20 },
@@ -64,6 +85,9 @@ const SIZES = quick
         plain: { warmup: 1500, samples: 12, callsPerSample: 400 },
         stream: { warmup: 400, samples: 12, callsPerSample: 100 },
       },
+      // settleMs: warm-up rounds go on that long, past the tail sampler's 10 s decision wait, so that the measured
+      // rounds see its buffer, its decisions and its exports in their steady state.
+      pipeline: { warmup: 300, samples: 10, workflowsPerSample: 400, healthyChecked: 200, settleMs: 12_000 },
       sampler: { warmup: 8, samples: 15, tracesPerSample: 250 },
       memoryTraces: [1_000, 10_000],
       core: { warmup: 3000, samples: 12, opsPerSample: 2000 },
@@ -73,12 +97,12 @@ const SIZES = quick
 
 async function main() {
   if (args.render) {
-    // Re-render results.md from results.json (after editing NOTES.md), without measuring again.
+    // Re-render results.md and the docs from results.json (after a change to the tables), without measuring again.
     const results = JSON.parse(readFileSync(path.join(outDir, "results.json"), "utf8"));
     if (results.llm) addRatiosToFloor(results.llm);
+    if (args.note !== undefined) results.environment.note = String(args.note);
     results.targets = evaluateTargets(results);
-    writeFileSync(path.join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(path.join(outDir, "results.md"), renderMarkdown(results, readNotes()));
+    writeResults(results);
     return;
   }
   if (args["cpu-prof"]) {
@@ -90,6 +114,10 @@ async function main() {
     return;
   }
   const startedAt = Date.now();
+  // The 1-minute load average every 30 s: what else the machine was running while the samples were taken.
+  const loadSamples = [os.loadavg()[0]];
+  const loadTimer = setInterval(() => loadSamples.push(os.loadavg()[0]), 30_000);
+  loadTimer.unref();
   const llmVariants = selectLlmVariants();
   const jobs = [];
   if (sections.has("llm")) {
@@ -129,26 +157,40 @@ async function main() {
 
   // One comparison per group: the jobs whose samples are paired round by round.
   const groups = [];
+  const pipelineLines = selectPipelineLines();
+  if (sections.has("pipeline")) {
+    const group = await pipelineGroup(pipelineLines, SIZES.pipeline);
+    groups.push(group);
+    jobs.push(...group.jobs);
+  }
   for (const job of jobs) {
+    if (job.section === "pipeline") continue; // its group is built above
     const name = job.section === "llm" ? `llm/${job.options.mode}` : job.section;
     const group = groups.find((candidate) => candidate.name === name);
     if (group) group.jobs.push(job);
     else groups.push({ name, jobs: [job] });
   }
   const runs = new Map(jobs.map((job) => [job.key + "@" + job.section, []]));
-  for (let rep = 0; rep < reps; rep++) {
-    // Rotate the order every repetition so no comparison always runs first (cold machine) or last.
-    const order = groups.map((_, index) => groups[(index + rep) % groups.length]);
-    for (const group of order) {
-      const results = await runLockstep(group.jobs, rep);
-      group.jobs.forEach((job, index) => {
-        runs.get(job.key + "@" + job.section).push(results[index]);
-        process.stderr.write(`rep ${rep + 1}/${reps} ${job.section} ${job.key}: ${headline(results[index])}\n`);
-      });
+  try {
+    for (let rep = 0; rep < Math.max(reps, pipelineReps); rep++) {
+      // Rotate the order every repetition so no comparison always runs first (cold machine) or last.
+      const order = groups.map((_, index) => groups[(index + rep) % groups.length]);
+      for (const group of order) {
+        if (rep >= (group.name === "pipeline" ? pipelineReps : reps)) continue;
+        const results = group.runRep ? await group.runRep(rep) : await runLockstep(group.jobs, rep);
+        group.jobs.forEach((job, index) => {
+          runs.get(job.key + "@" + job.section).push(results[index]);
+          process.stderr.write(`rep ${rep + 1}/${reps} ${job.section} ${job.key}: ${headline(results[index])}\n`);
+        });
+      }
     }
+  } finally {
+    // The pipeline's receiver runs until here, whatever happened.
+    for (const group of groups) group.close?.();
   }
 
-  const llm = sections.has("llm") ? summariseLlm(runs, llmVariants) : undefined;
+  const llm = sections.has("llm") ? summariseLlm(runs, llmVariants.filter((variant) => !variant.endsWith("~aa"))) : undefined;
+  const llmAa = sections.has("llm") ? summariseLlmAa(runs, llmVariants) : undefined;
   const anchorRun = llm?.plain && anchorReps > 0 ? await runAgainstCheapestAnchor(llm.plain) : undefined;
 
   const memory = [];
@@ -163,23 +205,36 @@ async function main() {
     generatedAt: new Date().toISOString(),
     quick,
     durationSeconds: Math.round((Date.now() - startedAt) / 1000),
-    environment: environment(),
-    config: { reps, anchorReps, sizes: SIZES },
+    environment: { ...environment(), loadDuringRun: loadDuring(loadSamples), note: args.note === undefined ? null : String(args.note) },
+    config: { reps, pipelineReps, anchorReps, sizes: SIZES },
+    pipeline: sections.has("pipeline") ? summarisePipeline(runs, pipelineLines) : undefined,
     llm,
+    llmAa,
     anchorRun,
     sampler: sections.has("sampler") ? summariseSampler(runs, memory) : undefined,
     core: sections.has("core") ? summariseCore(runs) : undefined,
     aiSdk: sections.has("aisdk") ? summariseAiSdk(runs) : undefined,
     mcp: sections.has("mcp") ? summariseMcp(runs) : undefined,
   };
-  results.targets = evaluateTargets(results);
+  try {
+    results.targets = evaluateTargets(results);
+  } catch (error) {
+    // The measurements are written whatever happens; `--render` evaluates the targets again.
+    process.stderr.write(`targets: ${error.stack ?? error}\n`);
+  }
+  writeResults(results);
+  // The machine, Node and package versions and every table, on the terminal too.
+  process.stdout.write(renderMarkdown(results));
+}
+
+/** results.json and results.md into the output folder; the docs too, from a full run into the default place. */
+function writeResults(results) {
   mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
-  const markdown = renderMarkdown(results, readNotes());
-  writeFileSync(path.join(outDir, "results.md"), markdown);
-  // The machine, Node and package versions and every table, on the terminal too (without the hand-written notes).
-  process.stdout.write(renderMarkdown(results, ""));
-  process.stderr.write(`wrote ${path.join(outDir, "results.json")} and results.md in ${results.durationSeconds}s\n`);
+  writeFileSync(path.join(outDir, "results.md"), renderMarkdown(results));
+  const docs = writesDocs && !results.quick;
+  if (docs) writeDocs(results, repoRoot);
+  process.stderr.write(`wrote ${path.join(outDir, "results.json")} and results.md${docs ? ", docs/performance.md and README.md" : ""}\n`);
 }
 
 /** The AI SDK lines: [instrumentation, the AI SDK's own telemetry] (src/ai-sdk-worker.cjs). */
@@ -212,149 +267,49 @@ function summariseAiSdk(runs) {
   return lines;
 }
 
+/** The LLM variants to run, with the bare line each needs and the A/A twin (`VARIANT~aa`) when asked for. */
 function selectLlmVariants() {
   const all = Object.keys(LLM_VARIANTS);
-  if (!args.variants) return all;
-  const wanted = new Set(String(args.variants).split(","));
+  const wanted = new Set(args.variants ? String(args.variants).split(",") : all);
   for (const name of wanted) {
     if (!LLM_VARIANTS[name]) throw new Error(`unknown variant ${name}; known: ${all.join(", ")}`);
     wanted.add(LLM_VARIANTS[name].bare); // a ratio needs its bare line
   }
-  return all.filter((name) => wanted.has(name));
+  const selected = all.filter((name) => wanted.has(name));
+  const twins = selected.filter((name) => aaTargets.has(name)).map((name) => `${name}~aa`);
+  return [...selected, ...twins];
 }
 
-function runWorker(worker, options, nodeFlags = []) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeFlags, path.join(benchDir, "src", worker), JSON.stringify(options)], {
-      cwd: benchDir,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const lastLine = stdout.trim().split("\n").at(-1) ?? "";
-      if (code !== 0 || !lastLine.startsWith("{")) {
-        reject(new Error(`${worker} ${JSON.stringify(options)} exited with ${code}:\n${stderr}`));
-        return;
-      }
-      resolve(JSON.parse(lastLine));
-    });
-  });
+/** The pipeline lines to run: `--lines` (or all), the bare line, and the A/A twin (`LINE~aa`) when asked for. */
+function selectPipelineLines() {
+  const wanted = new Set(args.lines ? String(args.lines).split(",") : PIPELINE_LINES);
+  for (const name of wanted) {
+    if (!PIPELINE_LINES.includes(name)) throw new Error(`unknown pipeline line ${name}; known: ${PIPELINE_LINES.join(", ")}`);
+  }
+  wanted.add("bare");
+  const selected = PIPELINE_LINES.filter((name) => wanted.has(name));
+  return [...selected, ...selected.filter((name) => aaTargets.has(name)).map((name) => `${name}~aa`)];
 }
 
-/**
- * Runs `jobs` (one comparison) in lockstep (src/samples.cjs): every worker is started and warmed up, one at a time so
- * that no warm-up competes with another, then each round asks every worker for one sample in turn. Resolves with the workers' results, in the order of `jobs`; their sample arrays are
- * in round order.
- */
-async function runLockstep(jobs, rep) {
-  const workers = [];
-  try {
-    for (const job of jobs) {
-      const worker = new LockstepWorker(job.worker, { ...job.options, lockstep: true });
-      workers.push(worker);
-      const line = await worker.nextLine();
-      if (line.ready !== true) throw new Error(`${job.worker} ${job.key}: expected ready, got ${JSON.stringify(line)}`);
-    }
-    const rounds = jobs[0].options.samples;
-    if (jobs.some((job) => job.options.samples !== rounds)) throw new Error("a lockstep comparison needs one sample count");
-    const count = workers.length;
-    for (let round = 0; round < rounds; round++) {
-      // Each round starts with another worker, and every other round runs backwards, so that no worker always
-      // follows the same one (whose background GC or compilation may still be finishing).
-      const first = (round + rep) % count;
-      for (let turn = 0; turn < count; turn++) {
-        const worker = workers[round % 2 === 0 ? (first + turn) % count : (first - turn + count) % count];
-        worker.send("sample");
-        const line = await worker.nextLine();
-        if (typeof line.sample !== "number") throw new Error(`${worker.label}: expected a sample, got ${JSON.stringify(line)}`);
-      }
-    }
-    return await Promise.all(workers.map((worker) => worker.result()));
-  } finally {
-    for (const worker of workers) worker.stop();
-  }
+/** The A/A check of the LLM section, on the plain call: the twin against its variant, round by round. */
+function summariseLlmAa(runs, variants) {
+  const twin = variants.find((variant) => variant.endsWith("~aa"));
+  const samplesOf = (variant, mode) => runs.get(`${mode}/${variant}@llm`)?.map((run) => run.perCallUs);
+  if (!twin) return undefined;
+  return Object.fromEntries(
+    llmModes.map((mode) => [mode, summariseAa(twin.slice(0, -3), samplesOf(twin.slice(0, -3), mode), samplesOf(twin, mode))]),
+  );
 }
 
-/** One worker process run in lockstep: JSON lines out, one command per line in. */
-class LockstepWorker {
-  constructor(worker, options) {
-    this.label = `${worker} ${JSON.stringify(options)}`;
-    this.child = spawn(process.execPath, [path.join(benchDir, "src", worker), JSON.stringify(options)], {
-      cwd: benchDir,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    this.lines = [];
-    this.waiting = undefined;
-    this.stderr = "";
-    this.exit = new Promise((resolve) => this.child.on("close", resolve));
-    let buffered = "";
-    this.child.stdout.setEncoding("utf8");
-    this.child.stdout.on("data", (chunk) => {
-      buffered += chunk;
-      let newline;
-      while ((newline = buffered.indexOf("\n")) >= 0) {
-        this.deliver(buffered.slice(0, newline));
-        buffered = buffered.slice(newline + 1);
-      }
-    });
-    this.child.stderr.on("data", (chunk) => (this.stderr += chunk));
-    this.child.on("error", (error) => this.fail(error));
-    this.exit.then((code) =>
-      this.fail(new Error(code === 0 ? `${this.label} ended before the line expected` : `${this.label} exited with ${code}:\n${this.stderr}`)),
-    );
-  }
-
-  deliver(line) {
-    if (!line.startsWith("{")) return;
-    if (this.waiting) {
-      const { resolve } = this.waiting;
-      this.waiting = undefined;
-      resolve(JSON.parse(line));
-    } else {
-      this.lines.push(JSON.parse(line));
-    }
-  }
-
-  fail(error) {
-    this.failure ??= error;
-    if (this.waiting) {
-      const { reject } = this.waiting;
-      this.waiting = undefined;
-      reject(error);
-    }
-  }
-
-  nextLine() {
-    if (this.lines.length > 0) return Promise.resolve(this.lines.shift());
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
-  }
-
-  send(command) {
-    this.child.stdin.write(`${command}\n`);
-  }
-
-  /** The worker's result line, once it has exited cleanly. */
-  async result() {
-    const line = await this.nextLine();
-    const code = await this.exit;
-    if (code !== 0) throw new Error(`${this.label} exited with ${code}:\n${this.stderr}`);
-    return line;
-  }
-
-  stop() {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
-  }
-}
-
+/** One repetition's result in a few words, CPU time per unit (and for a pipeline line, bytes sent per workflow). */
 function headline(result) {
-  const samples = result.perCallUs ?? result.perSpanNs ?? result.perOpNs ?? [];
-  const unit = result.perCallUs ? "µs/call" : result.perSpanNs ? "ns/span" : "ns/op";
-  return `${median(samples).toFixed(result.perCallUs ? 1 : 0)} ${unit}`;
+  if (result.cpuUsPerWorkflow) {
+    const bytes = (result.arrived.signals.traces?.bytes ?? 0) / result.workflows;
+    return `${median(result.cpuUsPerWorkflow).toFixed(0)} µs/workflow, ${bytes.toFixed(0)} B/workflow`;
+  }
+  const samples = result.perCallUs ?? result.perSpanNs ?? result.perOpNs ?? result.perCallNs ?? [];
+  const unit = result.perCallUs ? "µs/call" : result.perSpanNs ? "ns/span" : result.perCallNs ? "ns/call" : "ns/op";
+  return `${median(samples).toFixed(result.perCallUs ? 1 : 0)} ${unit} (CPU)`;
 }
 
 /**
@@ -411,8 +366,8 @@ function addRatiosToFloor(llm) {
 }
 
 /**
- * The cheapest anchor on the plain call (the least added cost in the main run), Telltale on the same openai major,
- * and every anchor on that major, when the run has them.
+ * The cheapest other instrumentation on the plain call (the least added cost in the main run), Telltale on the same
+ * openai major, and every other instrumentation on that major, when the run has them.
  */
 function cheapestAnchorOf(plain) {
   const line = (variant) => plain.find((entry) => entry.variant === variant);
@@ -427,12 +382,12 @@ function cheapestAnchorOf(plain) {
 }
 
 /**
- * The main run's 11 repetitions cannot tell Telltale from the cheapest anchor: both sit within a few percent of the
+ * The main run's repetitions cannot tell Telltale from the cheapest other instrumentation: both sit within a few percent of the
  * floor, and a process's own speed differs by ±6 % from one start to the next, which pairing within a round does not
- * cancel. This run puts only Telltale, the anchors on the cheapest one's openai major (which of them is cheapest
+ * cancel. This run puts only Telltale, the other instrumentations on the cheapest one's openai major (which of them is cheapest
  * changes from run to run) and their bare call in lockstep, for many more repetitions (~1.5 s per process and
- * repetition), and reports for each anchor the median of the per-repetition differences with a distribution-free
- * 95 % confidence interval. The anchor with the least added cost in this run is the one the target is judged on.
+ * repetition), and reports for each of them the median of the per-repetition differences with a distribution-free
+ * 95 % confidence interval. The one with the least added cost in this run is the one Telltale is judged against.
  */
 async function runAgainstCheapestAnchor(plain) {
   const found = cheapestAnchorOf(plain);
@@ -449,7 +404,7 @@ async function runAgainstCheapestAnchor(plain) {
   for (let rep = 0; rep < anchorReps; rep++) {
     const results = await runLockstep(jobs, rep);
     results.forEach((result, index) => samples[index].push(result.perCallUs));
-    process.stderr.write(`anchor rep ${rep + 1}/${anchorReps}: ${variants.map((variant, index) => `${variant} ${headline(results[index])}`).join(", ")}\n`);
+    process.stderr.write(`cheapest rep ${rep + 1}/${anchorReps}: ${variants.map((variant, index) => `${variant} ${headline(results[index])}`).join(", ")}\n`);
   }
   const [bare, telltale, ...anchorSamples] = samples;
   const compared = anchors.map((variant, index) => {
@@ -531,63 +486,10 @@ function summariseMcp(runs) {
   });
 }
 
-/**
- * The issue's targets, checked on this run (a report, not a gate: no run fails on them). Each is judged on the paired
- * figures: Telltale against the other line sample by sample within each lockstep round (so the machine's drift
- * cancels), the median over rounds, then the median over repetitions. The ratio and the difference of the lines'
- * medians are reported next to it.
- */
-function evaluateTargets(results) {
-  const targets = {};
-  const plain = results.llm?.plain;
-  if (plain) {
-    // Like for like: each anchor is compared with Telltale on the same openai major (the bare call differs by major).
-    const line = (variant) => plain.find((entry) => entry.variant === variant);
-    const majorOf = (entry) => entry.variant.split("@")[1];
-    const found = cheapestAnchorOf(plain);
-    if (found) {
-      // Judged on the run of their own when there is one (runAgainstCheapestAnchor): its cheapest anchor, its
-      // differences. Else on the main run's cheapest anchor, round by round.
-      const dedicated = results.anchorRun?.anchors.find((entry) => entry.variant === results.anchorRun.cheapestAnchor);
-      const cheapest = dedicated ? line(dedicated.variant) : found.anchor;
-      const telltale = found.telltale;
-      // Both lines subtract the same bare call of each round, so their added costs differ by the lines' own.
-      const pairedDifferenceUs = pairedByRound(telltale.samplesUs, cheapest.samplesUs, difference);
-      const judged = dedicated?.differenceUs ?? pairedDifferenceUs;
-      targets.plainAddedVsCheapestAnchor = {
-        telltale: telltale.variant,
-        telltaleAddedUs: telltale.addedUs.median,
-        cheapestAnchor: cheapest.variant,
-        cheapestAnchorAddedUs: cheapest.addedUs.median,
-        pairedDifferenceUs,
-        dedicatedDifferenceUs: dedicated?.differenceUs ?? null,
-        judgedOn: dedicated ? "dedicated" : "main",
-        met: judged.median <= 0,
-      };
-    }
-    targets.plainVsFloor = [];
-    for (const telltale of plain.filter((entry) => entry.instrumentation === "telltale" && !entry.wrap)) {
-      const floor = line(`floor@${majorOf(telltale)}`);
-      if (!floor) continue;
-      // The paired ratio the tables show (addRatiosToFloor).
-      const pairedRatio = telltale.ratioToFloor;
-      if (!pairedRatio) continue;
-      targets.plainVsFloor.push({
-        telltale: telltale.variant,
-        floor: floor.variant,
-        telltaleAddedUs: telltale.addedUs.median,
-        floorAddedUs: floor.addedUs.median,
-        addedRatio: telltale.addedUs.median / floor.addedUs.median,
-        perCallRatio: telltale.perCallUs.median / floor.perCallUs.median,
-        pairedRatio,
-        limit: 1.1,
-        met: pairedRatio.median <= 1.1,
-      });
-    }
-  }
-  const tail = results.sampler?.throughput.find((entry) => entry.processor === "tail");
-  if (tail) targets.samplerVsBatch = { ratio: tail.ratioToBatch.median, limit: 1.3, met: tail.ratioToBatch.median <= 1.3 };
-  return targets;
+/** The 1-minute load average over the run: its first reading, median, highest and last. */
+function loadDuring(samples) {
+  const round = (value) => Number(value.toFixed(2));
+  return { first: round(samples[0]), median: round(median(samples)), max: round(Math.max(...samples)), readings: samples.length };
 }
 
 function environment() {
@@ -603,7 +505,10 @@ function environment() {
     "@telltale/core",
     "@telltale/instrumentation-openai",
     "@telltale/sampler",
+    "@telltale/node",
     "@opentelemetry/api",
+    "@opentelemetry/sdk-node",
+    "@opentelemetry/exporter-trace-otlp-proto",
     "@opentelemetry/sdk-trace",
     "@opentelemetry/context-async-hooks",
     "@opentelemetry/instrumentation-openai",
@@ -626,15 +531,6 @@ function environment() {
     loadAverageAtEnd: os.loadavg().map((value) => Number(value.toFixed(2))),
     packages,
   };
-}
-
-/** Hand-written analysis (profiles, why a line is slower) that results.md carries over from run to run. */
-function readNotes() {
-  try {
-    return readFileSync(path.join(benchDir, "NOTES.md"), "utf8");
-  } catch {
-    return "";
-  }
 }
 
 async function profile(target) {

@@ -4,6 +4,11 @@
 // dist/<name>.cjs (require), with every dependency left external so users dedupe them; then tsc emits
 // the declarations to dist/types. One bundle per entry keeps the published output small and means the
 // CJS and ESM copies never import each other.
+//
+// A package with several public entries over one implementation (a user API at the root, plumbing on a subpath)
+// names that implementation in "telltale.shared" (e.g. "src/internal.ts"): it is bundled once, to
+// dist/internal.{mjs,cjs}, and each entry's `./internal.js` import stays a relative import of that file, so every
+// entry hands out the same classes and state instead of a copy of its own.
 import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,6 +19,8 @@ const cwd = process.cwd();
 const pkg = JSON.parse(readFileSync(path.join(cwd, "package.json"), "utf8"));
 const entries = pkg.telltale?.entries ?? { index: "src/index.ts" };
 const banner = pkg.telltale?.banner ?? {};
+const shared = pkg.telltale?.shared;
+const sharedName = shared === undefined ? undefined : path.basename(shared, ".ts");
 
 rmSync(path.join(cwd, "dist"), { recursive: true, force: true });
 
@@ -26,25 +33,37 @@ const common = {
   logLevel: "warning",
 };
 
+/** Keeps an entry's import of the shared implementation a relative import of its build in the same format. */
+function sharedExternal(extension) {
+  return {
+    name: "telltale-shared",
+    setup(buildApi) {
+      if (sharedName === undefined) return;
+      const request = new RegExp(`^\\./${sharedName}\\.js$`);
+      buildApi.onResolve({ filter: request }, () => ({ path: `./${sharedName}${extension}`, external: true }));
+    },
+  };
+}
+
+const builds = { ...entries, ...(sharedName === undefined ? {} : { [sharedName]: shared }) };
 await Promise.all(
-  Object.entries(entries).flatMap(([name, file]) => [
-    build({
-      ...common,
-      entryPoints: { [name]: file },
-      format: "esm",
-      outdir: "dist",
-      outExtension: { ".js": ".mjs" },
-      banner: banner[name] ? { js: banner[name] } : undefined,
-    }),
-    build({
-      ...common,
-      entryPoints: { [name]: file },
-      format: "cjs",
-      outdir: "dist",
-      outExtension: { ".js": ".cjs" },
-      banner: banner[name] ? { js: banner[name] } : undefined,
-    }),
-  ]),
+  Object.entries(builds).flatMap(([name, file]) =>
+    [
+      { format: "esm", extension: ".mjs" },
+      { format: "cjs", extension: ".cjs" },
+    ].map(({ format, extension }) =>
+      build({
+        ...common,
+        entryPoints: { [name]: file },
+        format,
+        outdir: "dist",
+        outExtension: { ".js": extension },
+        banner: banner[name] ? { js: banner[name] } : undefined,
+        // The shared implementation itself is bundled whole; only the entries point at it.
+        plugins: name === sharedName ? [] : [sharedExternal(extension)],
+      }),
+    ),
+  ),
 );
 
 // esbuild's CJS output exports through getters (live bindings), two levels deep: every `core.ATTR_…` or
@@ -53,7 +72,7 @@ await Promise.all(
 // end of the module, as plain values. The line is replaced in place, so the source map stays aligned above it.
 const TO_COMMONJS = /^module\.exports = __toCommonJS\((\w+)\);$/m;
 const SOURCE_MAP_COMMENT = /^\/\/# sourceMappingURL=.*$/m;
-for (const name of Object.keys(entries)) {
+for (const name of Object.keys(builds)) {
   const file = path.join(cwd, "dist", `${name}.cjs`);
   const text = readFileSync(file, "utf8");
   const match = TO_COMMONJS.exec(text);

@@ -26,15 +26,14 @@ interface WorkspacePackage {
   manifest: PackageJson;
 }
 
-/** Every publishable package under packages/ (discovered, never listed by hand). */
-function discoverPackages(): WorkspacePackage[] {
+/** Every package under packages/ (discovered, never listed by hand), the private ones included. */
+function discoverWorkspacePackages(): WorkspacePackage[] {
   return readdirSync(packagesDir, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(path.join(packagesDir, entry.name, "package.json")))
     .map((entry) => {
       const dir = path.join(packagesDir, entry.name);
       return { dir, manifest: JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as PackageJson };
     })
-    .filter((pkg) => pkg.manifest.private !== true)
     .sort((a, b) => a.manifest.name.localeCompare(b.manifest.name));
 }
 
@@ -138,14 +137,17 @@ function treeBytes(dir: string): number {
 
 /**
  * What `npm install @telltale/node @opentelemetry/api` installs, as the README says it (measured on this repo's
- * tarballs, npm 11, Node 24): 73 packages, 31.5 MB of files (with a second copy of the OpenTelemetry SDK packages,
+ * tarballs, npm 11, Node 24): 77 packages, 33.7 MB of files (with a second copy of the OpenTelemetry SDK packages,
  * before their versions were aligned, it was about 107 packages and 47 MB). The ceilings leave a little room for
  * patch releases of the dependencies; a new dependency or a second copy of a package has to move them on purpose.
  */
 const NODE_INSTALL_MAX_PACKAGES = 80;
 const NODE_INSTALL_MAX_BYTES = 36 * 1_000_000;
 
-const packages = discoverPackages();
+const workspacePackages = discoverWorkspacePackages();
+/** What is published; a private package (the shared test harnesses) is never packed. */
+const packages = workspacePackages.filter((pkg) => pkg.manifest.private !== true);
+const privateNames = workspacePackages.filter((pkg) => pkg.manifest.private === true).map((pkg) => pkg.manifest.name);
 let scratchRoot = "";
 let project = "";
 let nodeProject = "";
@@ -210,6 +212,17 @@ describe("published packages", () => {
     expect(packages.map((pkg) => pkg.manifest.name)).toContain("@telltale/core");
   });
 
+  it("packs no private package, and no published package needs one to install", () => {
+    expect(privateNames).toContain("@telltale/test-utils");
+    expect(packages.map((pkg) => pkg.manifest.name).filter((name) => privateNames.includes(name))).toEqual([]);
+    const needed = packages.flatMap((pkg) =>
+      Object.keys({ ...pkg.manifest.dependencies, ...pkg.manifest.peerDependencies, ...pkg.manifest.optionalDependencies })
+        .filter((name) => privateNames.includes(name))
+        .map((name) => `${pkg.manifest.name} -> ${name}`),
+    );
+    expect(needed).toEqual([]);
+  });
+
   for (const pkg of packages) {
     for (const entry of entryPoints(pkg.manifest)) {
       it(`${entry.specifier} loads through import and require with the names of its own build`, () => {
@@ -242,5 +255,26 @@ describe("published packages", () => {
     const classify = "process.stdout.write(classifyError(Object.assign(new Error('x'), { status: 429 })).errorClass)";
     expect(runNode(["--input-type=module", "-e", `import { classifyError } from '@telltale/core'; ${classify}`], project)).toBe("rate_limit");
     expect(runNode(["-e", `const { classifyError } = require('@telltale/core'); ${classify}`], project)).toBe("rate_limit");
+  });
+
+  it("@telltale/core's root, /instrumentation and /attributes share one implementation in each format", () => {
+    // A budget set by the root's workflow() is what /instrumentation's budgetCheck() sees: one copy of the context key.
+    const check =
+      "workflow('w', { budget: { tokens: 1, mode: 'enforce' } }, async () => { " +
+      "const call = startLlmCall(trace.getTracer('t'), { provider: 'openai', operation: 'chat' }); " +
+      "call.recordUsage({ inputTokens: 5, outputTokens: 0 }); call.end(); " +
+      "process.stdout.write(String(budgetCheck()?.limitKind) + ' ' + ATTR_TELLTALE_BUDGET_EXCEEDED); })";
+    const esm =
+      "import { context, trace } from '@opentelemetry/api'; import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'; " +
+      "context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()); import { workflow } from '@telltale/core'; " +
+      "import { budgetCheck, startLlmCall } from '@telltale/core/instrumentation'; " +
+      "import { ATTR_TELLTALE_BUDGET_EXCEEDED } from '@telltale/core/attributes'; ";
+    const cjs =
+      "const { context, trace } = require('@opentelemetry/api'); const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks'); " +
+      "context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()); const { workflow } = require('@telltale/core'); " +
+      "const { budgetCheck, startLlmCall } = require('@telltale/core/instrumentation'); " +
+      "const { ATTR_TELLTALE_BUDGET_EXCEEDED } = require('@telltale/core/attributes'); ";
+    expect(runNode(["--input-type=module", "-e", esm + check], project)).toBe("tokens telltale.budget.exceeded");
+    expect(runNode(["-e", cjs + check], project)).toBe("tokens telltale.budget.exceeded");
   });
 });

@@ -7,7 +7,6 @@
 //
 // argv[2]: JSON { instrumentation, aiTelemetry, warmup, samples, callsPerSample, lockstep? } (lockstep: samples.cjs)
 
-const { performance } = require("node:perf_hooks");
 const { setupTracing, countingExporter, turnEventLoop, TURN_EVERY } = require("./tracing.cjs");
 const { takeSamples } = require("./samples.cjs");
 
@@ -68,16 +67,19 @@ async function main() {
   // The warm-up's spans are exported before counting starts, so the count is the measured calls' alone.
   await provider.forceFlush();
   countingExporter.reset();
-  const perCallNs = await takeSamples(options, async () => {
-    const start = performance.now();
-    for (let index = 0; index < options.callsPerSample; index++) {
-      await call();
-      if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
-    }
-    return ((performance.now() - start) * 1e6) / options.callsPerSample;
-  });
+  const { values: perCallUs, taken } = await takeSamples(
+    options,
+    async () => {
+      for (let index = 0; index < options.callsPerSample; index++) {
+        await call();
+        if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
+      }
+    },
+    options.callsPerSample,
+  );
+  const perCallNs = perCallUs.map((value) => value * 1000);
   await provider.forceFlush();
-  const calls = options.samples * options.callsPerSample;
+  const calls = taken * options.callsPerSample;
   const result = {
     instrumentation: options.instrumentation,
     aiTelemetry: options.aiTelemetry,

@@ -7,7 +7,6 @@
 // argv[2]: JSON { op: "workflow" | "step" | "tool", impl: "core" | "bare", warmup, samples, opsPerSample, lockstep? }
 // (lockstep: see samples.cjs)
 
-const { performance } = require("node:perf_hooks");
 const { setupTracing, countingExporter, turnEventLoop, TURN_EVERY } = require("./tracing.cjs");
 const { takeSamples } = require("./samples.cjs");
 
@@ -41,14 +40,17 @@ async function main() {
 
   const measure = async () => {
     for (let index = 0; index < options.warmup; index++) await op();
-    return takeSamples(options, async () => {
-      const start = performance.now();
-      for (let index = 0; index < options.opsPerSample; index++) {
-        await op();
-        if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
-      }
-      return ((performance.now() - start) * 1e6) / options.opsPerSample;
-    });
+    const { values: perOpUs } = await takeSamples(
+      options,
+      async () => {
+        for (let index = 0; index < options.opsPerSample; index++) {
+          await op();
+          if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
+        }
+      },
+      options.opsPerSample,
+    );
+    return perOpUs.map((value) => value * 1000);
   };
 
   let perOpNs;

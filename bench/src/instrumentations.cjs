@@ -28,7 +28,7 @@ function enableInstrumentation(kind, provider) {
 }
 
 /**
- * What `registerInstrumentations` does, done by hand because each anchor brings its own copy of the instrumentation
+ * What `registerInstrumentations` does, done by hand because each other instrumentation brings its own copy of the instrumentation
  * base class: the tracer provider, the global (no-op) meter provider, enable. The meter provider matters:
  * @opentelemetry/instrumentation-openai 0.22 only creates its histograms in setMeterProvider (its class fields reset
  * the ones the base constructor made), and its stream wrapper throws without them.

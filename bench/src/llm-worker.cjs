@@ -1,11 +1,10 @@
 "use strict";
-// One process = one variant × one mode (plain or stream). CommonJS on purpose: every anchor instrumentation patches
+// One process = one variant × one mode (plain or stream). CommonJS on purpose: every other instrumentation patches
 // `openai` through the require hook, so loading the SDK with require() is the path their users take.
 //
 // argv[2]: JSON { variant, mode, warmup, samples, callsPerSample, lockstep? } (lockstep: see samples.cjs)
-// stdout (last line): JSON { variant, mode, sdkVersion, perCallUs: number[], spansExported, expectedSpans, ... }
+// stdout (last line): JSON { variant, mode, sdkVersion, perCallUs: number[] (CPU µs per call, per sample), ... }
 
-const { performance } = require("node:perf_hooks");
 const { setupTracing, countingExporter, turnEventLoop, TURN_EVERY } = require("./tracing.cjs");
 const { cannedFetch, MODEL, STREAM_CHUNKS } = require("./canned-fetch.cjs");
 const { LLM_VARIANTS } = require("./variants.cjs");
@@ -14,11 +13,13 @@ const { enableInstrumentation } = require("./instrumentations.cjs");
 
 async function main() {
   const options = JSON.parse(process.argv[2] ?? "{}");
-  const spec = LLM_VARIANTS[options.variant];
+  // `VARIANT~aa` is the A/A twin of VARIANT: the same code in a process of its own.
+  const spec = LLM_VARIANTS[options.variant.replace(/~aa$/, "")];
   if (!spec) throw new Error(`unknown variant ${options.variant}`);
   const stream = options.mode === "stream";
 
   const { provider, tracer } = setupTracing();
+  const meterProvider = spec.metrics ? setupMetrics() : undefined;
   // The instrumentation is enabled before the SDK is required, as its README tells users to.
   const instrumentation = enableInstrumentation(spec.instrumentation, provider);
   const OpenAI = requireSdk(spec.sdk);
@@ -36,17 +37,19 @@ async function main() {
   // --alloc-prof: the measured calls run under V8's sampling heap profiler, counting what garbage collection
   // freed too, so the profile says which functions allocate how much per call (the GC time in a CPU profile does not).
   const allocationSession = options.allocationProfile ? await startAllocationSampling() : undefined;
-  const perCallUs = await takeSamples(options, async () => {
-    const start = performance.now();
-    for (let index = 0; index < options.callsPerSample; index++) {
-      await call();
-      if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
-    }
-    return ((performance.now() - start) * 1000) / options.callsPerSample;
-  });
+  const { values: perCallUs, taken } = await takeSamples(
+    options,
+    async () => {
+      for (let index = 0; index < options.callsPerSample; index++) {
+        await call();
+        if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
+      }
+    },
+    options.callsPerSample,
+  );
   if (allocationSession) await stopAllocationSampling(allocationSession, options.allocationProfile);
   await provider.forceFlush();
-  const measuredCalls = options.samples * options.callsPerSample;
+  const measuredCalls = taken * options.callsPerSample;
   const result = {
     variant: options.variant,
     mode: options.mode,
@@ -61,6 +64,7 @@ async function main() {
   };
   if (instrumentation && typeof instrumentation.disable === "function") instrumentation.disable();
   await provider.shutdown();
+  await meterProvider?.shutdown();
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
@@ -82,6 +86,24 @@ async function stopAllocationSampling({ session, post }, file) {
   const { profile } = await post("HeapProfiler.stopSampling");
   session.disconnect();
   require("node:fs").writeFileSync(file, JSON.stringify(profile));
+}
+
+/**
+ * A real MeterProvider as the global one (the instrumentation takes the global), collected every second by a reader
+ * whose exporter only drops: the histograms are recorded, aggregated and collected as a user's would be.
+ */
+function setupMetrics() {
+  const { metrics } = require("@opentelemetry/api");
+  const { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader } = require("@opentelemetry/sdk-metrics");
+  const exporter = {
+    export: (_metrics, resultCallback) => resultCallback({ code: 0 }),
+    selectAggregationTemporality: () => AggregationTemporality.CUMULATIVE,
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
+  const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 1000 })] });
+  metrics.setGlobalMeterProvider(meterProvider);
+  return meterProvider;
 }
 
 function requireSdk(packageName) {
@@ -120,13 +142,29 @@ function buildCall(spec, client, tracer, stream) {
     return first;
   };
   const sdkCall = stream ? streamCall : plainCall;
-  if (spec.instrumentation === "floor") return floorCall(client, tracer, stream);
+  if (spec.instrumentation === "floor") {
+    const call = floorCall(client, tracer, stream);
+    return spec.wrap === "spans" ? inTwoPlainSpans(tracer, call) : call;
+  }
   if (spec.wrap === "workflow") {
-    const { workflow } = require("@telltale/core");
-    const workflowOptions = { budget: { tokens: 1e12, costUsd: 1e9 }, deadlineMs: 60_000 };
-    return () => workflow("bench", workflowOptions, sdkCall);
+    const { step, workflow } = require("@telltale/core");
+    const workflowOptions = { steps: ["answer"], budget: { tokens: 1e12, costUsd: 1e9 }, deadlineMs: 60_000 };
+    return () => workflow("bench", workflowOptions, () => step("answer", sdkCall));
   }
   return sdkCall;
+}
+
+/** `call` inside a root span and a step span, made by hand and bare of attributes: what workflow() + step() cost at least. */
+function inTwoPlainSpans(tracer, call) {
+  const inSpan = (name, fn) =>
+    tracer.startActiveSpan(name, async (span) => {
+      try {
+        return await fn();
+      } finally {
+        span.end();
+      }
+    });
+  return () => inSpan("invoke_agent bench", () => inSpan("step answer", call));
 }
 
 /**
@@ -135,7 +173,7 @@ function buildCall(spec, client, tracer, stream) {
  */
 function floorCall(client, tracer, stream) {
   const { context, trace, SpanKind } = require("@opentelemetry/api");
-  const core = require("@telltale/core");
+  const core = require("@telltale/core/attributes");
   const requestAttributes = {
     [core.ATTR_GEN_AI_OPERATION_NAME]: "chat",
     [core.ATTR_GEN_AI_PROVIDER_NAME]: "openai",

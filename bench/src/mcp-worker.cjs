@@ -6,7 +6,6 @@
 // argv[2]: JSON { sdk: "v1" | "v2", impl: "bare" | "telltale", warmup, samples, callsPerSample, lockstep? }
 // (lockstep: see samples.cjs)
 
-const { performance } = require("node:perf_hooks");
 const { setupTracing, countingExporter, turnEventLoop, TURN_EVERY } = require("./tracing.cjs");
 const { takeSamples } = require("./samples.cjs");
 
@@ -61,16 +60,18 @@ async function main() {
   }
   await provider.forceFlush();
   countingExporter.reset();
-  const perCallUs = await takeSamples(options, async () => {
-    const start = performance.now();
-    for (let index = 0; index < options.callsPerSample; index++) {
-      await op();
-      if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
-    }
-    return ((performance.now() - start) * 1e3) / options.callsPerSample;
-  });
+  const { values: perCallUs, taken } = await takeSamples(
+    options,
+    async () => {
+      for (let index = 0; index < options.callsPerSample; index++) {
+        await op();
+        if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
+      }
+    },
+    options.callsPerSample,
+  );
   await provider.forceFlush();
-  const calls = options.samples * options.callsPerSample;
+  const calls = taken * options.callsPerSample;
   const result = {
     sdk: options.sdk,
     impl: options.impl,

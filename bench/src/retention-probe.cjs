@@ -5,8 +5,8 @@
 //
 //   node --expose-gc bench/src/retention-probe.cjs telltale@7
 //
-// Variants: every plain-call variant of the bench (bare@N, floor@N, telltale@N and the anchors), not the workflow
-// one. See bench/NOTES.md for what the numbers showed.
+// Variants: every plain-call variant of the bench (bare@N, floor@N, telltale@N and the other instrumentations), not the workflow
+// one. docs/performance.md says what the numbers showed.
 
 const v8 = require("node:v8");
 const { context, trace } = require("@opentelemetry/api");

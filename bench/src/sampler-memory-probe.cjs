@@ -3,59 +3,20 @@
 // calls carrying the GenAI attributes (and a retry event on some), and tools. The decision wait is pushed out so every
 // trace stays buffered; heap is read after full collections. Run with --expose-gc:
 //
-//   node --expose-gc bench/src/sampler-memory-probe.cjs [openTraces=2000]
+//   node --expose-gc bench/src/sampler-memory-probe.cjs [openTraces=2000] [build's index.cjs, default @telltale/sampler]
 //
 // Prints bytes per buffered span (measured heap growth / buffered spans) and the sampler's own byte estimate per
 // span, so the estimate that bounds the buffer can be checked against the heap it stands for.
 
-const { trace, context, SpanStatusCode } = require("@opentelemetry/api");
 const { TracerProvider } = require("@opentelemetry/sdk-trace");
-const { TailSamplingSpanProcessor } = require("@telltale/sampler");
+const path = require("node:path");
+const { TailSamplingSpanProcessor } = require(process.argv[3] ? path.resolve(process.argv[3]) : "@telltale/sampler");
+const { makeAgentTrace, ROOT_ATTRIBUTES } = require("./agent-traces.cjs");
 
 const OPEN_TRACES = Number(process.argv[2] ?? 2000);
 const ROUNDS = 3;
 
 const discard = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} };
-
-function llmAttributes(index) {
-  return {
-    "gen_ai.operation.name": "chat",
-    "gen_ai.provider.name": "openai",
-    "gen_ai.request.model": "gpt-4o-mini",
-    "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
-    "gen_ai.response.id": `chatcmpl-${index.toString(36).padStart(12, "0")}`,
-    "gen_ai.request.max_tokens": 256,
-    "gen_ai.request.temperature": 0.2,
-    "gen_ai.usage.input_tokens": 120 + (index % 50),
-    "gen_ai.usage.output_tokens": 40 + (index % 30),
-    "gen_ai.response.finish_reasons": ["stop"],
-    "server.address": "api.openai.com",
-    "server.port": 443,
-    "telltale.cost.usd": 0.000123,
-    "telltale.step.name": "plan",
-  };
-}
-
-function makeTrace(tracer, index) {
-  const root = tracer.startSpan("invoke_workflow support", {
-    attributes: { "gen_ai.operation.name": "invoke_workflow", "gen_ai.workflow.name": "support", "telltale.workflow.outcome": "ok" },
-  });
-  const rootContext = trace.setSpan(context.active(), root);
-  for (let step = 0; step < 3; step++) {
-    const stepSpan = tracer.startSpan("step plan", { attributes: { "telltale.step.name": "plan" } }, rootContext);
-    const stepContext = trace.setSpan(rootContext, stepSpan);
-    const llm = tracer.startSpan("chat gpt-4o-mini", { attributes: llmAttributes(index * 3 + step) }, stepContext);
-    if (step === 0) llm.addEvent("telltale.attempt", { "telltale.attempt.number": 1, "http.response.status_code": 200 });
-    llm.setStatus({ code: SpanStatusCode.UNSET });
-    llm.end();
-    const tool = tracer.startSpan("execute_tool lookup", {
-      attributes: { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup", "gen_ai.tool.call.id": `call_${index}_${step}` },
-    }, stepContext);
-    tool.end();
-    stepSpan.end();
-  }
-  return root; // left running: the trace stays buffered
-}
 
 function heapAfterGc() {
   gc();
@@ -78,7 +39,7 @@ async function main() {
     const tracer = provider.getTracer("probe");
     const roots = [];
     const before = heapAfterGc();
-    for (let index = 0; index < OPEN_TRACES; index++) roots.push(makeTrace(tracer, index));
+    for (let index = 0; index < OPEN_TRACES; index++) roots.push(makeAgentTrace(tracer, index, false)); // left running: the trace stays buffered
     const after = heapAfterGc();
     const stats = processor.stats();
     // The running roots are the app's, not the sampler's: subtract what they hold by measuring them alone.
@@ -92,9 +53,7 @@ async function main() {
   const roots = [];
   const before = heapAfterGc();
   for (let index = 0; index < OPEN_TRACES; index++) {
-    roots.push(tracer.startSpan("invoke_workflow support", {
-      attributes: { "gen_ai.operation.name": "invoke_workflow", "gen_ai.workflow.name": "support", "telltale.workflow.outcome": "ok" },
-    }));
+    roots.push(tracer.startSpan("invoke_workflow support", { attributes: ROOT_ATTRIBUTES }));
   }
   const rootsBytes = heapAfterGc() - before;
   for (const { heapBytes, spans, estimate } of results) {

@@ -6,7 +6,6 @@
 // argv[2]: JSON { processor: "none" | "batch" | "tail", warmup, samples, tracesPerSample, lockstep? } (samples.cjs)
 //       or JSON { processor: "tail-memory", openTraces }   (run with --expose-gc)
 
-const { performance } = require("node:perf_hooks");
 const { trace, context } = require("@opentelemetry/api");
 const { BatchSpanProcessor, TracerProvider } = require("@opentelemetry/sdk-trace");
 const { TailSamplingSpanProcessor } = require("@telltale/sampler");
@@ -53,13 +52,16 @@ async function throughput(options) {
     await flush();
   }
   countingExporter.reset();
-  const perSpanNs = await takeSamples(options, async () => {
-    const start = performance.now();
-    makeTraces(tracer, options.tracesPerSample);
-    await flush();
-    return ((performance.now() - start) * 1e6) / (options.tracesPerSample * SPANS_PER_TRACE);
-  });
-  const spans = options.samples * options.tracesPerSample * SPANS_PER_TRACE;
+  const { values: perSpanUs, taken } = await takeSamples(
+    options,
+    async () => {
+      makeTraces(tracer, options.tracesPerSample);
+      await flush();
+    },
+    options.tracesPerSample * SPANS_PER_TRACE,
+  );
+  const perSpanNs = perSpanUs.map((value) => value * 1000);
+  const spans = taken * options.tracesPerSample * SPANS_PER_TRACE;
   const result = { processor: options.processor, perSpanNs, spans, spansExported: countingExporter.spans };
   if (processor && typeof processor.stats === "function") {
     const stats = processor.stats();

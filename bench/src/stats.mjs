@@ -42,3 +42,45 @@ export function medianConfidenceInterval(values, level = 0.95) {
   const round = (value) => Number(value.toPrecision(5));
   return { level, low: round(sorted[k]), high: round(sorted[count - k - 1]) };
 }
+
+/** A seeded generator of uniform numbers in [0, 1) (mulberry32): the same draws on every run. */
+function seededRandom(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = Math.imul(state ^ (state >>> 15), 1 | state);
+    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * How many repetitions an A/A comparison needs: the fewest R (6 to `maxReps`) for which the median of R
+ * per-repetition ratios, drawn with replacement from the ones observed (`ratios`), lies within ±`tolerance` of 1 in
+ * at least `confidence` of `draws` draws (a bootstrap; seeded, so the answer repeats; found by bisection, as more
+ * repetitions only narrow the median). `undefined` when even `maxReps` is not enough, or with fewer than 6 observed
+ * repetitions. The draws keep whatever offset the observed ratios have, so a method that favours one of two
+ * identical processes needs more repetitions, or none suffices.
+ */
+export function repetitionsForTolerance(ratios, { tolerance = 0.02, confidence = 0.95, maxReps = 100, draws = 1000, seed = 1 } = {}) {
+  if (ratios.length < 6) return undefined;
+  const passes = (reps) => {
+    const random = seededRandom(seed + reps);
+    const drawn = new Array(reps);
+    let within = 0;
+    for (let draw = 0; draw < draws; draw++) {
+      for (let index = 0; index < reps; index++) drawn[index] = ratios[Math.floor(random() * ratios.length)];
+      if (Math.abs(median(drawn) - 1) <= tolerance) within++;
+    }
+    return within >= confidence * draws;
+  };
+  if (!passes(maxReps)) return undefined;
+  let low = 6;
+  let high = maxReps;
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    if (passes(middle)) high = middle;
+    else low = middle + 1;
+  }
+  return low;
+}

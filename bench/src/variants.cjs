@@ -1,5 +1,5 @@
 "use strict";
-// What each LLM-call line runs. `sdk` is the pnpm alias of the openai major (each anchor on the newest major it
+// What each LLM-call line runs. `sdk` is the pnpm alias of the openai major (each other instrumentation on the newest major it
 // supports); `bare` names the uninstrumented line on the same major that the ratio is taken against.
 
 const LLM_VARIANTS = {
@@ -9,11 +9,25 @@ const LLM_VARIANTS = {
   "floor@6": { label: "hand-made single span (floor)", sdk: "openai-v6", instrumentation: "floor", bare: "bare@6" },
   "telltale@7": { label: "Telltale (defaults)", sdk: "openai-v7", instrumentation: "telltale", bare: "bare@7" },
   "telltale@6": { label: "Telltale (defaults)", sdk: "openai-v6", instrumentation: "telltale", bare: "bare@6" },
+  "telltale+metrics@6": {
+    label: "Telltale with a real MeterProvider (GenAI histograms on)",
+    sdk: "openai-v6",
+    instrumentation: "telltale",
+    metrics: true,
+    bare: "bare@6",
+  },
   "telltale+workflow@7": {
-    label: "Telltale, each call in workflow() with budget + deadline",
+    label: "Telltale, each call in workflow() + step() with budget + deadline",
     sdk: "openai-v7",
     instrumentation: "telltale",
     wrap: "workflow",
+    bare: "bare@7",
+  },
+  "floor+spans@7": {
+    label: "the floor inside two plain spans (a root and a step)",
+    sdk: "openai-v7",
+    instrumentation: "floor",
+    wrap: "spans",
     bare: "bare@7",
   },
   "otel@6": { label: "@opentelemetry/instrumentation-openai", sdk: "openai-v6", instrumentation: "otel", bare: "bare@6" },

@@ -41,7 +41,8 @@ interface Results {
   core?: unknown;
   targets: {
     plainAddedVsCheapestAnchor?: unknown;
-    plainVsFloor?: Array<{ telltale: string; floor: string; pairedRatio: Spread; met: boolean }>;
+    perCall?: Array<{ line: string; base: string; addedRatio: number; limit: number; met: boolean }>;
+    streamed?: Array<{ line: string; base: string; addedRatio: number; limit: number; met: boolean }>;
   };
 }
 
@@ -146,17 +147,22 @@ describe("pnpm bench (--quick, Telltale and the floor on openai 7)", () => {
         expectNear(value, pairedRatio(telltale, floor, rep));
       });
     }
-    // The floor target is judged on those paired ratios of the plain call.
-    const plainTelltale = results.llm.plain.find((line) => line.variant === "telltale@7")!;
-    expect(results.targets.plainVsFloor).toEqual([
-      expect.objectContaining({ telltale: "telltale@7", floor: "floor@7", pairedRatio: plainTelltale.ratioToFloor, met: plainTelltale.ratioToFloor!.median <= 1.1 }),
-    ]);
+    // The per-call targets are judged on added cost: Telltale's over the floor's, at most 1.0× plain, 1.1× streamed.
+    for (const [mode, limit] of [["plain", 1.0], ["stream", 1.1]] as const) {
+      const telltale = results.llm[mode].find((line) => line.variant === "telltale@7")!;
+      const floor = results.llm[mode].find((line) => line.variant === "floor@7")!;
+      const addedRatio = telltale.addedUs.median / floor.addedUs.median;
+      expect(results.targets[mode === "plain" ? "perCall" : "streamed"]).toEqual([
+        expect.objectContaining({ line: "telltale@7", base: "floor@7", addedRatio, limit, met: addedRatio <= limit }),
+      ]);
+    }
+    expect(markdown).toContain("## Targets");
     expect(results.sampler).toBeUndefined();
     expect(results.core).toBeUndefined();
   });
 
   it("writes the Markdown tables the README quotes", () => {
-    expect(markdown).toContain("## Per-call overhead on the `openai` SDK");
+    expect(markdown).toContain("## Per call on the `openai` SDK");
     expect(markdown).toContain("### Plain call");
     expect(markdown).toContain("### Streaming call (50 chunks, `include_usage`)");
     expect(markdown).toMatch(/\| Telltale \(defaults\) \| openai@7\.\d+\.\d+ \| [\d.]+ \|/);
@@ -180,7 +186,7 @@ interface AnchorRun {
   samplesUs: Record<string, number[][]>;
 }
 
-describe("pnpm bench (--quick, Telltale against the cheapest anchor in a run of their own)", () => {
+describe("pnpm bench (--quick, Telltale against the cheapest other instrumentation in a run of their own)", () => {
   let outDir: string;
   let results: Results & { anchorRun: AnchorRun };
   let markdown: string;
@@ -189,7 +195,7 @@ describe("pnpm bench (--quick, Telltale against the cheapest anchor in a run of 
     outDir = mkdtempSync(path.join(tmpdir(), "telltale-bench-"));
     await promisify(execFile)(
       process.execPath,
-      [runScript, "--quick", "--sections", "llm", "--modes", "plain", "--variants", "telltale@6,otel@6,traceloop@6", "--reps", "1", "--anchor-reps", "6", "--out", outDir],
+      [runScript, "--quick", "--sections", "llm", "--modes", "plain", "--variants", "telltale@6,otel@6,traceloop@6", "--reps", "1", "--cheapest-reps", "6", "--out", outDir],
       { timeout: 90_000 },
     );
     results = JSON.parse(readFileSync(path.join(outDir, "results.json"), "utf8")) as Results & { anchorRun: AnchorRun };
@@ -200,7 +206,7 @@ describe("pnpm bench (--quick, Telltale against the cheapest anchor in a run of 
     rmSync(outDir, { recursive: true, force: true });
   });
 
-  it("runs Telltale, the anchors on its major and their bare call, and pairs them round by round", () => {
+  it("runs Telltale, the other instrumentations on its major and their bare call, and pairs them round by round", () => {
     const run = results.anchorRun;
     expect(run).toMatchObject({ reps: 6, bare: "bare@6", telltale: "telltale@6" });
     expect(run.anchors.map((anchor) => anchor.variant)).toEqual(["otel@6", "traceloop@6"]);
@@ -221,18 +227,18 @@ describe("pnpm bench (--quick, Telltale against the cheapest anchor in a run of 
       // With 6 repetitions the only 95 % interval for the median is the whole range.
       expect(anchor.differenceUs.confidence).toEqual({ level: 0.95, low: anchor.differenceUs.min, high: anchor.differenceUs.max });
     }
-    // The cheapest anchor is the one with the least added cost in this run.
+    // The cheapest is the one with the least added cost in this run.
     const cheapest = [...run.anchors].sort((left, right) => left.addedUs.median - right.addedUs.median)[0]!;
     expect(run.cheapestAnchor).toBe(cheapest.variant);
   });
 
-  it("judges the anchor target on that run's cheapest anchor", () => {
+  it("judges Telltale against that run's cheapest other instrumentation", () => {
     const run = results.anchorRun;
     const cheapest = run.anchors.find((anchor) => anchor.variant === run.cheapestAnchor)!;
     const target = results.targets.plainAddedVsCheapestAnchor as { judgedOn: string; cheapestAnchor: string; dedicatedDifferenceUs: unknown; met: boolean };
     expect(target).toMatchObject({ judgedOn: "dedicated", cheapestAnchor: run.cheapestAnchor, dedicatedDifferenceUs: cheapest.differenceUs });
     expect(target.met).toBe(cheapest.differenceUs.median <= 0);
-    expect(markdown).toContain("### Telltale against the cheapest anchor, in a run of their own");
+    expect(markdown).toContain("### Telltale against the cheapest other instrumentation, in a run of their own");
     expect(markdown).toContain(`| ${run.cheapestAnchor} |`);
     expect(markdown).toContain(`${cheapest.repsAbove} of 6`);
   });
@@ -255,6 +261,31 @@ describe("the confidence interval for a median", () => {
   });
 });
 
+describe("the repetitions an A/A check needs", () => {
+  type Needed = (ratios: number[], options?: { tolerance?: number; maxReps?: number }) => number | undefined;
+  const load = async () => ((await import("../src/stats.mjs")) as { repetitionsForTolerance: Needed }).repetitionsForTolerance;
+
+  it("is the fewest that keep 95 % of bootstrap medians within ±2 %, the same on every call", async () => {
+    const repetitionsForTolerance = await load();
+    // Ratios within ±1 %: any median is within ±2 %, so the fewest allowed.
+    expect(repetitionsForTolerance([1.01, 0.99, 1.005, 0.995, 1, 1.008])).toBe(6);
+    // ±5 % spread around 1: more repetitions, found again exactly on a second call (a seeded bootstrap).
+    const spread = [0.95, 1.05, 0.97, 1.03, 0.99, 1.01, 0.96, 1.04, 1.0, 0.98, 1.02];
+    const needed = repetitionsForTolerance(spread)!;
+    expect(needed).toBeGreaterThan(6);
+    expect(needed).toBeLessThanOrEqual(100);
+    expect(repetitionsForTolerance(spread)).toBe(needed);
+    // A looser tolerance needs fewer.
+    expect(repetitionsForTolerance(spread, { tolerance: 0.04 })!).toBeLessThan(needed);
+  });
+
+  it("says none suffices when the twin sits off 1, and needs 6 observed repetitions", async () => {
+    const repetitionsForTolerance = await load();
+    expect(repetitionsForTolerance([1.05, 1.04, 1.06, 1.05, 1.03, 1.07])).toBeUndefined();
+    expect(repetitionsForTolerance([1, 1, 1, 1, 1])).toBeUndefined();
+  });
+});
+
 describe("retention probe", () => {
   const probe = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "src", "retention-probe.cjs");
   const run = (variant: string) => promisify(execFile)(process.execPath, ["--expose-gc", probe, variant], { timeout: 120_000 });
@@ -265,12 +296,56 @@ describe("retention probe", () => {
     expect(match).not.toBeNull();
   });
 
-  it("takes the anchors too", async () => {
+  it("takes the other instrumentations too", async () => {
     const { stdout } = await run("otel@6");
     expect(stdout).toMatch(/^otel@6: bytes per call kept through three scavenges: -?\d+, -?\d+, -?\d+\n$/);
   });
 
   it("refuses a variant it cannot build, naming it", async () => {
     await expect(run("telltale+workflow@7")).rejects.toThrow(/retention-probe takes a plain-call variant .*, not telltale\+workflow@7/);
+  });
+});
+
+describe("pnpm bench (--quick, the lines of the workflow and metrics targets)", () => {
+  let outDir: string;
+  let results: Results & {
+    targets: {
+      workflow?: { line: string; base: string; addedRatio: number; limit: number; met: boolean };
+      metrics?: { line: string; base: string; share: number; metricsUs: number; limit: number; met: boolean };
+    };
+  };
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(path.join(tmpdir(), "telltale-bench-"));
+    const variants = "telltale@6,telltale+metrics@6,telltale+workflow@7,floor+spans@7";
+    await promisify(execFile)(
+      process.execPath,
+      [runScript, "--quick", "--sections", "llm", "--modes", "plain", "--variants", variants, "--aa", "none", "--reps", "1", "--out", outDir],
+      { timeout: 90_000 },
+    );
+    results = JSON.parse(readFileSync(path.join(outDir, "results.json"), "utf8")) as typeof results;
+  });
+
+  afterAll(() => {
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it("wraps Telltale's call in workflow() + step() and the floor in two plain spans", () => {
+    const line = (variant: string) => results.llm.plain.find((entry) => entry.variant === variant)!;
+    expect(line("telltale+workflow@7").spanNames).toEqual(["chat gpt-4o-mini", "invoke_agent bench", "step answer"]);
+    expect(line("floor+spans@7").spanNames).toEqual(["chat gpt-4o-mini", "invoke_agent bench", "step answer"]);
+    for (const variant of ["telltale+workflow@7", "floor+spans@7"]) expect(line(variant).spansPerCall).toBe(3);
+    const workflow = line("telltale+workflow@7").addedUs.median;
+    const floor = line("floor+spans@7").addedUs.median;
+    expect(results.targets.workflow).toMatchObject({ line: "telltale+workflow@7", base: "floor+spans@7", addedRatio: workflow / floor, limit: 1 });
+  });
+
+  it("runs Telltale with a real MeterProvider and reports the metrics' share of its added cost", () => {
+    const line = (variant: string) => results.llm.plain.find((entry) => entry.variant === variant)!;
+    expect(line("telltale+metrics@6").spansPerCall).toBe(1);
+    const withMetrics = line("telltale+metrics@6").addedUs.median;
+    const without = line("telltale@6").addedUs.median;
+    expect(results.targets.metrics).toMatchObject({ line: "telltale+metrics@6", base: "telltale@6", limit: 0.1 });
+    expectNear(results.targets.metrics!.share, (withMetrics - without) / without);
   });
 });

@@ -16,6 +16,12 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import {
+  spawn,
+  step,
+  tool,
+  workflow,
+} from "@telltale/core";
+import {
   ATTR_TELLTALE_BUDGET_EXCEEDED,
   ATTR_TELLTALE_ERROR_CLASS,
   ATTR_TELLTALE_KEEP,
@@ -23,14 +29,11 @@ import {
   ATTR_TELLTALE_RETRY_COUNT,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
-  spawn,
-  step,
-  tool,
-  workflow,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
 import { startMockLlm, type FaultStep, type MockLlm } from "@telltale/mock-llm";
-import { createBaselineSampler, decideTrace, parsePolicy, parsePolicyText, renderCollectorConfig } from "@telltale/sampler";
+import { createBaselineSampler, decideTrace } from "@telltale/sampler/conformance";
+import { parsePolicy, parsePolicyText, renderCollectorConfig } from "@telltale/sampler";
 import * as openaiModule from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

@@ -7,7 +7,7 @@ import { ROOT_CONTEXT, SpanStatusCode, trace } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { TracerProvider } from "@opentelemetry/sdk-trace";
-import { ATTR_GEN_AI_TOOL_NAME } from "@telltale/core";
+import { ATTR_GEN_AI_TOOL_NAME } from "@telltale/core/attributes";
 import { parsePolicy, TailSamplingSpanProcessor } from "@telltale/sampler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

@@ -9,7 +9,8 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { createBaselineSampler, parsePolicy, parsePolicyText, renderCollectorConfig } from "@telltale/sampler";
+import { createBaselineSampler } from "@telltale/sampler/conformance";
+import { parsePolicy, parsePolicyText, renderCollectorConfig } from "@telltale/sampler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   goBinaries,

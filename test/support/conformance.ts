@@ -1,4 +1,5 @@
-import { decideTrace, type SamplingPolicy } from "@telltale/sampler";
+import { decideTrace } from "@telltale/sampler/conformance";
+import { type SamplingPolicy } from "@telltale/sampler";
 import { toReadableSpans, type CorpusTrace } from "@telltale/sampler/conformance";
 import type { JaegerClient, StoredTrace } from "./jaeger.js";
 import { pollUntil } from "./processes.js";

@@ -96,10 +96,13 @@ export async function runTriage(incident: Incident, deps: AgentDeps, real: boole
       });
       const topics = ["logs", "recent deploys", "similar tickets"];
 
+      let researchReturned = (): void => {};
+      const afterResearch = new Promise<void>((resolve) => (researchReturned = resolve));
       const findings = await step("research", async ({ signal }) => {
         if (kind === "late_cache_warm") {
-          // Nobody awaits the cache warm-up: it finishes after "research" has returned (F11).
-          track(deps, spawn("warm_cache", () => sleep(80)));
+          // Nobody awaits the cache warm-up: it finishes after "research" has returned (F11), however long the
+          // research takes on a busy machine.
+          track(deps, spawn("warm_cache", () => afterResearch.then(() => sleep(20))));
         }
         // The subtasks fan out concurrently; one failure fails the step, as Promise.all does.
         const results = await Promise.allSettled(
@@ -116,7 +119,7 @@ export async function runTriage(incident: Incident, deps: AgentDeps, real: boole
           throw Object.assign(new Error("research timed out"), { name: "TimeoutError" });
         }
         return results.map((result) => (result.status === "fulfilled" ? result.value : ""));
-      });
+      }).finally(researchReturned);
 
       const summary = await step("summarize", async ({ signal }) => {
         if (kind === "abandoned_stream") return streamSummaryUntilUserLeaves(deps, marker("summarize"), signal);

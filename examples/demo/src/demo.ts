@@ -11,7 +11,7 @@ import { runTriage, type AgentDeps } from "./agent.js";
 import { BASELINE_PERCENTAGE, SLOW_THRESHOLD_MS } from "./policy.js";
 import { JobQueue } from "./queue.js";
 import { serviceOf } from "./remote-spans.js";
-import { findingsOf, renderTree } from "./report.js";
+import { findingsOf, renderTree, type EndOrder } from "./report.js";
 import { connectRunbooks, RUNBOOK_SERVER } from "./runbooks.js";
 import { FAILURE_IDS, FAILURES, FAULTY_SCENARIOS, MOCK_SCENARIOS_SCRIPT, planRuns, type FailureId, type ScenarioKind } from "./scenarios.js";
 import { startTelemetry } from "./telemetry.js";
@@ -39,7 +39,8 @@ export interface DemoSummary {
   kept: number;
   dropped: number;
   keptByReason: Record<string, number>;
-  healthy: { runs: number; kept: number; dropped: number };
+  /** Healthy runs, and why the kept ones were kept (baseline, or slow on a busy machine). */
+  healthy: { runs: number; kept: number; dropped: number; keptByReason: Record<string, number> };
   failures: CaughtFailure[];
   /** The trace of the failed MCP tool call: the agent's client span and the MCP server's span, two processes. */
   crossProcess?: { traceId: string; services: string[]; clientSpan: string; serverSpan: string; serverFinding: string };
@@ -97,7 +98,7 @@ async function main(): Promise<number> {
   for (const [traceId, spans] of serverTraces) telemetry.recorder.traces.set(traceId, [...(telemetry.recorder.traces.get(traceId) ?? []), ...spans]);
 
   const reasonsOf = new Map(telemetry.keptTraces().map((trace) => [trace.traceId, trace.reasons]));
-  const summary = summarize(telemetry.stats(), telemetry.recorder.traces, reasonsOf, scenarioOfTrace, {
+  const summary = summarize(telemetry.stats(), telemetry.recorder.traces, telemetry.endOrder, reasonsOf, scenarioOfTrace, {
     mode: real ? "real" : "mock",
     seed,
     workflowRuns: kinds.length,
@@ -113,6 +114,7 @@ async function main(): Promise<number> {
 function summarize(
   stats: ReturnType<ReturnType<typeof startTelemetry>["stats"]>,
   kept: Map<string, ReadableSpan[]>,
+  endOrder: EndOrder,
   reasonsOf: Map<string, readonly string[]>,
   scenarioOfTrace: Map<string, ScenarioKind>,
   base: Pick<DemoSummary, "mode" | "seed" | "workflowRuns" | "exportedTo">,
@@ -130,7 +132,8 @@ function summarize(
   const keptInOrder = [...kept].sort(([a], [b]) => order(a) - order(b));
   for (const [traceId, spans] of keptInOrder) {
     const reasons = reasonsOf.get(traceId) ?? [];
-    for (const span of spans) {
+    // In the order the spans ended, not the order they were exported in (see EndOrder).
+    for (const span of [...spans].sort(endOrder.compare)) {
       const found = findingsOf(span, SLOW_THRESHOLD_MS);
       // A trace kept as slow names its slowest tool as the place where F13 happened.
       for (const finding of found) {
@@ -155,13 +158,17 @@ function summarize(
   const crossProcess = crossProcessTrace(kept, scenarioOfTrace);
   const healthyTraces = [...scenarioOfTrace].filter(([, kind]) => kind === "healthy").map(([traceId]) => traceId);
   const healthyKept = healthyTraces.filter((traceId) => reasonsOf.has(traceId)).length;
+  const healthyKeptByReason: Record<string, number> = {};
+  for (const traceId of healthyTraces) {
+    for (const reason of reasonsOf.get(traceId) ?? []) healthyKeptByReason[reason] = (healthyKeptByReason[reason] ?? 0) + 1;
+  }
   return {
     ...base,
     traces: stats.tracesKept + stats.tracesDropped,
     kept: stats.tracesKept,
     dropped: stats.tracesDropped,
     keptByReason,
-    healthy: { runs: healthyTraces.length, kept: healthyKept, dropped: healthyTraces.length - healthyKept },
+    healthy: { runs: healthyTraces.length, kept: healthyKept, dropped: healthyTraces.length - healthyKept, keptByReason: healthyKeptByReason },
     failures,
     ...(crossProcess !== undefined && { crossProcess }),
   };

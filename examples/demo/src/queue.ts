@@ -1,11 +1,9 @@
+import { extract, step, tool } from "@telltale/core";
 import {
   ATTR_MESSAGING_DESTINATION_NAME,
   ATTR_MESSAGING_OPERATION_TYPE,
   ATTR_MESSAGING_SYSTEM,
-  extract,
-  step,
-  tool,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 
 /** The queue's name, as `messaging.destination.name` on the consumer's span. */
 export const JOB_QUEUE_NAME = "triage-jobs";

@@ -6,7 +6,7 @@
 import { writeFileSync, readFileSync } from "node:fs";
 import type { Attributes, HrTime, SpanKind, SpanStatus } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
-import { ATTR_SERVICE_NAME } from "@telltale/core";
+import { ATTR_SERVICE_NAME } from "@telltale/core/attributes";
 
 interface SpanJson {
   traceId: string;

@@ -5,6 +5,7 @@ import { OTLPTraceExporter as OTLPTraceExporterJson } from "@opentelemetry/expor
 import { OTLPTraceExporter as OTLPTraceExporterProto } from "@opentelemetry/exporter-trace-otlp-proto";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
 import { readConfig, start, type Env, type KeptTraceSummary, type TelltaleSdk } from "@telltale/node";
+import { EndOrder } from "./report.js";
 type TailSamplingStats = ReturnType<NonNullable<TelltaleSdk["sampler"]>["stats"]>;
 
 type ExportResult = Parameters<Parameters<SpanExporter["export"]>[1]>[0];
@@ -41,6 +42,8 @@ export class KeptSpanRecorder implements SpanExporter {
 
 export interface DemoTelemetry {
   readonly recorder: KeptSpanRecorder;
+  /** The order spans ended in (the recorder holds them in the order they were exported). */
+  readonly endOrder: EndOrder;
   /** Where kept traces went, in words. */
   readonly exportedTo: string;
   /** Kept/dropped traces, per reason, from @telltale/node's in-process sampler. */
@@ -88,13 +91,15 @@ export function startTelemetry(options: DemoTelemetryOptions): DemoTelemetry {
         ? new OTLPTraceExporterJson({ url: endpoint, headers: { ...config.tracesHeaders } })
         : new OTLPTraceExporterProto({ url: endpoint, headers: { ...config.tracesHeaders } });
   const recorder = new KeptSpanRecorder(otlp);
-  const telltale: TelltaleSdk = start({ ...telltaleOptions, traceExporter: recorder });
+  const endOrder = new EndOrder();
+  const telltale: TelltaleSdk = start({ ...telltaleOptions, traceExporter: recorder, spanProcessors: [endOrder] });
   const sampler = telltale.sampler;
   if (!telltale.enabled || sampler === undefined) {
     throw new Error("the demo needs Telltale's in-process sampler: unset OTEL_SDK_DISABLED");
   }
   return {
     recorder,
+    endOrder,
     exportedTo:
       endpoint === undefined
         ? "nowhere: set OTEL_EXPORTER_OTLP_ENDPOINT to export"

@@ -5,21 +5,21 @@
  *
  * An attempt that fails with an error the AI SDK retries leaves the call open: the next attempt continues it. Where
  * no next attempt comes (the retries were used up), the call ends when whoever knows says so (`settle`: the run's
- * end, ai 7's error hooks), or else when the AI SDK's retry wait for that error has passed with a margin.
+ * end, ai 7's error hooks), or else when the AI SDK's retry wait for that error has passed with a margin; either way
+ * the span ends when the last attempt did, not when the call was found to be over.
  */
-import { context, diag, type Attributes, type Context, type Tracer } from "@opentelemetry/api";
+import { context, type Attributes, type Context, type Tracer } from "@opentelemetry/api";
+import { budgetCheck, startLlmCall, type LlmCall } from "@telltale/core/instrumentation";
 import {
   ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS,
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES,
-  budgetCheck,
-  startLlmCall,
-  type LlmCall,
-} from "@telltale/core";
-import { classifiable, isAbort, isRetryableBySdk, predictedRetryDelayMs, statusCodeOf } from "./errors.js";
+} from "@telltale/core/attributes";
+import { isAbort, isRetryableBySdk, predictedRetryDelayMs } from "./errors.js";
 import { generateResultOf, type ModelResponse } from "./shapes.js";
 import { responseSoftError } from "./soft-errors.js";
 import { observeModelStream, type ModelStreamEnd } from "./stream.js";
+import { AI_SDK_DIAG } from "./diag.js";
 
 /** How long past the AI SDK's own retry wait a call whose last attempt failed stays open for a retry. */
 export const RETRY_SETTLE_MARGIN_MS = 1000;
@@ -43,6 +43,8 @@ export class ModelCall {
   private attempts = 0;
   private lastAttemptEndedAt = 0;
   private pendingError: unknown;
+  /** When the failed attempt a retry may follow was recorded (a `performance.now()` reading). */
+  private pendingSince = 0;
   private settleTimer: NodeJS.Timeout | undefined;
   private ended = false;
   /** How the call's stream ended, once it did. */
@@ -96,7 +98,7 @@ export class ModelCall {
       try {
         this.failedAttempt(error, waitMs, startedAt, willRetry);
       } catch (failure) {
-        diag.error("telltale: recording a failed AI SDK attempt failed", failure);
+        AI_SDK_DIAG.error("recording a failed AI SDK attempt failed", failure);
         this.end();
       }
       throw error;
@@ -104,30 +106,26 @@ export class ModelCall {
   }
 
   private failedAttempt(error: unknown, waitMs: number, startedAt: number, willRetry: RetryDecision): void {
-    const view = classifiable(error);
-    const statusCode = statusCodeOf(error);
-    this.llm.recordAttempt({
-      ...(statusCode !== undefined ? { statusCode } : {}),
-      error: view,
-      waitMs,
-      durationMs: this.lastAttemptEndedAt - startedAt,
-    });
+    // Core reads the status, the provider's error body and a RetryError's last error from the AI SDK's error itself.
+    this.llm.recordAttempt({ error, waitMs, durationMs: this.lastAttemptEndedAt - startedAt });
     const aborted = isAbort(error, this.start.abortSignal);
     const retry = aborted ? false : (willRetry(error, this.attempts) ?? isRetryableBySdk(error));
     if (!retry) {
-      this.end(aborted ? error : view);
+      this.end(error);
       return;
     }
-    this.pendingError = view;
+    this.pendingError = error;
+    this.pendingSince = performance.now();
     const waitForRetryMs = predictedRetryDelayMs(error, this.attempts) + RETRY_SETTLE_MARGIN_MS;
     this.settleTimer = setTimeout(() => this.settle(), waitForRetryMs);
     this.settleTimer.unref();
   }
 
-  /** No further attempt will come: a call left open for a retry ends with its last attempt's error. */
-  settle(error?: unknown): void {
+  /** No further attempt will come: a call left open for a retry ends with its last attempt's error, at the time that
+   * attempt was recorded. */
+  settle(): void {
     if (this.ended || this.pendingError === undefined) return;
-    this.end(error === undefined ? this.pendingError : classifiable(error));
+    this.end(this.pendingError, this.pendingSince);
   }
 
   /** A whole response arrived: response, usage, tool calls and soft errors, then the span ends. */
@@ -139,7 +137,7 @@ export class ModelCall {
       const soft = responseSoftError(response, false);
       if (soft !== undefined) this.llm.softError(soft.kind, soft.detail);
     } catch (failure) {
-      diag.error("telltale: reading an AI SDK model response failed", failure);
+      AI_SDK_DIAG.error("reading an AI SDK model response failed", failure);
     }
     this.end();
   }
@@ -150,7 +148,7 @@ export class ModelCall {
     try {
       return this.observeOrThrow(stream, stripRaw);
     } catch (failure) {
-      diag.error("telltale: observing an AI SDK model stream failed", failure);
+      AI_SDK_DIAG.error("observing an AI SDK model stream failed", failure);
       this.end();
       return stream;
     }
@@ -181,7 +179,7 @@ export class ModelCall {
       const soft = responseSoftError(end.response, true);
       if (soft !== undefined) this.llm.softError(soft.kind, soft.detail);
     }
-    this.end(end.kind === "error" ? classifiable(end.error) : undefined);
+    this.end(end.kind === "error" ? end.error : undefined);
   }
 
   private record(response: ModelResponse): void {
@@ -199,12 +197,12 @@ export class ModelCall {
     if (response.usage !== undefined) this.llm.recordUsage(response.usage);
   }
 
-  /** Ends the span (idempotent). */
-  end(error?: unknown): void {
+  /** Ends the span (idempotent), now or at `endTime` (a `performance.now()` reading). */
+  end(error?: unknown, endTime?: number): void {
     if (this.ended) return;
     this.ended = true;
     if (this.settleTimer !== undefined) clearTimeout(this.settleTimer);
-    this.llm.end(error);
+    this.llm.end(error, endTime);
     for (const listener of this.endListeners.splice(0)) listener();
   }
 }

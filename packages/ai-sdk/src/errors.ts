@@ -1,49 +1,9 @@
 /**
- * The AI SDK's errors, in the terms core's classifier reads. An `APICallError` keeps the provider's status in
- * `statusCode` and its parsed error body in `data` (OpenAI `{ error: { type, code } }`, Anthropic
- * `{ type: "error", error: { type } }`); a `RetryError` wraps the attempts' errors and names the last one. The view
- * passed to core keeps the error's name, message and stack, so the span's `exception` event reads as the original.
+ * What the AI SDK itself does with an error: whether its retry loop sends the request again, how long it waits first,
+ * and whether the error is an abort. (How an error is classified is core's `classifyError`, which reads the AI SDK's
+ * `APICallError` and `RetryError` itself.)
  */
-import { fieldsOf, numberOf, stringOf } from "@telltale/instrumentation-common";
-
-const VIEWS = new WeakMap<object, Error>();
-
-/** The error that decided a failure: the last attempt's error of a `RetryError`, else `error` itself. */
-export function decisiveError(error: unknown): unknown {
-  const fields = fieldsOf(error);
-  if (fields === undefined) return error;
-  if (fields.name === "AI_RetryError" && fields.lastError !== undefined) return fields.lastError;
-  return error;
-}
-
-/** The HTTP status an AI SDK error carries (`APICallError.statusCode`). */
-export function statusCodeOf(error: unknown): number | undefined {
-  const fields = fieldsOf(error);
-  return numberOf(fields?.statusCode) ?? numberOf(fields?.status);
-}
-
-/** `error` as core's classifier understands it: status and provider error body lifted to where it looks. */
-export function classifiable(error: unknown): unknown {
-  const decisive = decisiveError(error);
-  if (!(decisive instanceof Error)) return decisive;
-  const fields = fieldsOf(decisive);
-  const statusCode = numberOf(fields?.statusCode);
-  if (statusCode === undefined) return decisive;
-  const known = VIEWS.get(decisive);
-  if (known !== undefined) return known;
-  const data = fieldsOf(fields?.data);
-  const body = fieldsOf(data?.error) ?? data;
-  const view = new Error(decisive.message, { cause: decisive });
-  view.name = decisive.name;
-  if (decisive.stack !== undefined) view.stack = decisive.stack;
-  const extra: Record<string, unknown> = { status: statusCode };
-  if (body !== undefined) extra.error = body;
-  const code = stringOf(body?.code);
-  if (code !== undefined) extra.code = code;
-  Object.assign(view, extra);
-  VIEWS.set(decisive, view);
-  return view;
-}
+import { fieldsOf, stringOf } from "@telltale/instrumentation-common";
 
 /** The AI SDK would retry this error (its own rule: an `APICallError` that says it is retryable). */
 export function isRetryableBySdk(error: unknown): boolean {

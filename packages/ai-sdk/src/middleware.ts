@@ -4,12 +4,13 @@
  * call share their prompt (the AI SDK builds the prompt once per step and sends the same array on every retry), so
  * the prompt is what ties them to one LLM call span.
  */
-import { context, diag } from "@opentelemetry/api";
+import { context } from "@opentelemetry/api";
 import { ModelCall } from "./call.js";
 import { isHandled } from "./handled.js";
 import { callStartOf } from "./request.js";
 import { runScopeOf } from "./run-scope.js";
 import { aiSdkTracer } from "./tracer.js";
+import { AI_SDK_DIAG } from "./diag.js";
 
 /** The part of the AI SDK's call options the middleware reads. */
 export interface ModelCallParams {
@@ -65,7 +66,7 @@ function callFor(model: ModelIdentity, params: ModelCallParams, stream: boolean)
     runScopeOf(active)?.track(call);
     return call;
   } catch (failure) {
-    diag.error("telltale: starting an AI SDK model call span failed", failure);
+    AI_SDK_DIAG.error("starting an AI SDK model call span failed", failure);
     return undefined;
   }
 }

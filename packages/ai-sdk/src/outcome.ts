@@ -1,13 +1,9 @@
 /**
  * Whether a tool loop ended with its answer. A run whose last step still asked for tools stopped on its step limit
- * (`stopWhen`) with work pending: its declared step `answer` never completes and the run's outcome is `partial`
- * (F6).
+ * (`stopWhen`) with work pending: the run's outcome is `partial` (F6).
  */
 import { fieldsOf, itemsOf } from "@telltale/instrumentation-common";
 import { finishReasonOf } from "./shapes.js";
-
-/** The step every run declares: the model's final answer (a last step that asks for no more tools). */
-export const ANSWER_STEP = "answer";
 
 /**
  * True when `result` (a `generateText` / `generateObject` result, an `onFinish` / `onEnd` event) shows a final

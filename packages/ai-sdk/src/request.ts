@@ -1,8 +1,5 @@
 import { context, type Attributes, type Context } from "@opentelemetry/api";
-import {
-  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
-  ATTR_GEN_AI_REQUEST_TEMPERATURE,
-} from "@telltale/core";
+import { ATTR_GEN_AI_REQUEST_MAX_TOKENS, ATTR_GEN_AI_REQUEST_TEMPERATURE } from "@telltale/core/attributes";
 import { fieldsOf, numberOf, stringOf } from "@telltale/instrumentation-common";
 import type { ModelCallStart } from "./call.js";
 import { providerNameOf } from "./shapes.js";

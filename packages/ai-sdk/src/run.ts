@@ -5,12 +5,12 @@
  * and a run whose tool loop stopped with tools still asked for is `partial` (F6).
  */
 import { context } from "@opentelemetry/api";
-import { step, workflow, type RunContext, type WorkflowOptions } from "@telltale/core";
-import { ANSWER_STEP, endedWithAnswer } from "./outcome.js";
+import { type RunContext, type WorkflowOptions } from "@telltale/core";
+import { deadlineRemainingMs, startWorkflowSpan } from "@telltale/core/instrumentation";
+import { endedWithAnswer } from "./outcome.js";
 import { RunScope, withRunScope } from "./run-scope.js";
-import { classifiable } from "./errors.js";
 
-/** Options of {@link agentRun}: those of core's `workflow`, whose `steps` it declares itself. */
+/** Options of {@link agentRun}: those of core's `workflow`, whose outcome the run's result decides. */
 export type AgentRunOptions = Omit<WorkflowOptions, "steps">;
 
 /** What the run's function receives: core's run context (its `signal` aborts at the workflow deadline). */
@@ -23,24 +23,17 @@ export type AgentRunContext = RunContext;
  */
 export async function agentRun<T>(name: string, options: AgentRunOptions, fn: (run: AgentRunContext) => T | PromiseLike<T>): Promise<T> {
   const scope = new RunScope();
-  let failure: { error: unknown } | undefined;
+  const run = startWorkflowSpan(name, options, context.active());
+  const runContext: AgentRunContext = { span: run.span, signal: run.signal, remainingMs: () => deadlineRemainingMs(run.context) };
+  let result: T;
   try {
-    return await workflow(name, { ...options, steps: [ANSWER_STEP] }, async (run) => {
-      let result: T;
-      try {
-        result = await context.with(withRunScope(context.active(), scope), () => fn(run));
-      } catch (error) {
-        scope.settle();
-        failure = { error };
-        // The workflow records what decided the failure (a RetryError's last error, with its status and body).
-        throw classifiable(error);
-      }
-      scope.settle();
-      if (endedWithAnswer(result) !== false) await step(ANSWER_STEP, () => undefined);
-      return result;
-    });
+    result = await context.with(withRunScope(run.context, scope), () => fn(runContext));
   } catch (error) {
-    // The caller gets exactly what `fn` threw.
-    throw failure === undefined ? error : failure.error;
+    scope.settle();
+    run.fail(error);
+    throw error;
   }
+  scope.settle();
+  run.end(endedWithAnswer(result) === false ? "partial" : undefined);
+  return result;
 }

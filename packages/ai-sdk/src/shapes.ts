@@ -4,7 +4,8 @@
  * `{ unified, raw }` on 6 and 7, usage is flat on 5 and nested (`inputTokens: { total, cacheRead, … }`) on 6 and 7.
  * Everything arrives as `unknown` so that no major's types leak into this package's public face.
  */
-import { GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC, GEN_AI_PROVIDER_NAME_VALUE_OPENAI, type LlmUsage } from "@telltale/core";
+import { type LlmUsage } from "@telltale/core/instrumentation";
+import { GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC, GEN_AI_PROVIDER_NAME_VALUE_OPENAI } from "@telltale/core/attributes";
 import { fieldsOf, itemsOf, numberOf, stringOf } from "@telltale/instrumentation-common";
 
 /** A finish reason in the AI SDK's unified vocabulary, with the provider's own word when it gave one. */

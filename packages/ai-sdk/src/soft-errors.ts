@@ -1,4 +1,4 @@
-import type { SoftErrorKind } from "@telltale/core";
+import type { SoftErrorKind } from "@telltale/core/attributes";
 import type { FinishReason, ModelResponse } from "./shapes.js";
 
 /** The soft error (F4) a finished model response amounts to, with its detail. */

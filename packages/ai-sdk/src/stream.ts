@@ -4,11 +4,11 @@
  * stopped by the consumer, failed, or dropped unread (garbage-collected). The parts pass through unchanged, one
  * read of the source per read of the consumer.
  */
-import { diag } from "@opentelemetry/api";
-import type { LlmUsage } from "@telltale/core";
+import type { LlmUsage } from "@telltale/core/instrumentation";
 import { fieldsOf, stringOf } from "@telltale/instrumentation-common";
 import { isAbort } from "./errors.js";
 import { finishReasonOf, rawUsageOf, readContentPart, readResponseMetadata, usageOf, type ModelResponse } from "./shapes.js";
+import { AI_SDK_DIAG } from "./diag.js";
 
 /** How a model stream ended, with what it said so far. */
 export type ModelStreamEnd = { response: ModelResponse; errorPart?: string } & (
@@ -82,7 +82,7 @@ class StreamWatch {
           break;
       }
     } catch (failure) {
-      diag.error("telltale: observing a model stream part failed", failure);
+      AI_SDK_DIAG.error("observing a model stream part failed", failure);
     }
   }
 
@@ -96,7 +96,7 @@ class StreamWatch {
     try {
       this.observer.onEnd({ ...end, response: this.response, ...(this.errorPart !== undefined ? { errorPart: this.errorPart } : {}) });
     } catch (failure) {
-      diag.error("telltale: ending a model stream span failed", failure);
+      AI_SDK_DIAG.error("ending a model stream span failed", failure);
     }
   }
 

@@ -5,17 +5,18 @@
  * with `onLanguageModelCallStart`), and tool spans. ai 7 also says how many retries a run allows, so a failed
  * attempt is known to be the last at once.
  */
-import { context, diag } from "@opentelemetry/api";
-import { tool, type WorkflowOptions } from "@telltale/core";
+import { context } from "@opentelemetry/api";
+import { type WorkflowOptions } from "@telltale/core";
+import { startToolSpan, type ToolSpan } from "@telltale/core/instrumentation";
 import { fieldsOf, numberOf, stringOf } from "@telltale/instrumentation-common";
 import { ModelCall } from "./call.js";
-import { deferred } from "./deferred.js";
 import { isRetryableBySdk } from "./errors.js";
 import { HookRun } from "./hook-run.js";
 import { callStartOf } from "./request.js";
 import { isInstrumentedTool } from "./tools.js";
 import { aiSdkTracer } from "./tracer.js";
 import { markHandled } from "./handled.js";
+import { AI_SDK_DIAG } from "./diag.js";
 
 /** Options of {@link telltaleTelemetry}. */
 export interface TelltaleTelemetryOptions {
@@ -62,6 +63,8 @@ const RUN_OPERATIONS: Readonly<Record<string, string>> = { "ai.generateText": "g
 const MAX_OPEN_RUNS = 10_000;
 /** Ended runs remembered for work that starts after its run ended (a tool the AI SDK still runs after an abort). */
 const MAX_ENDED_RUNS = 1_000;
+/** Tool spans waiting for their output; one whose end never comes is ended as such past this many. */
+const MAX_OPEN_TOOLS = 10_000;
 
 function callIdOf(event: unknown): string | undefined {
   return stringOf(fieldsOf(event)?.callId);
@@ -102,8 +105,8 @@ class TelemetryIntegration implements TelltaleTelemetry {
   readonly [TELLTALE_TELEMETRY] = true;
   private readonly runs = new Map<string, HookRun>();
   private readonly endedRuns = new Map<string, HookRun>();
-  /** Tool outputs on their way from `onToolExecutionEnd` to the tool span that waits for them, by tool call id. */
-  private readonly toolOutputs = new Map<string, (output: unknown, failed: boolean) => void>();
+  /** Tool spans waiting for the output `onToolExecutionEnd` reports, by tool call id. */
+  private readonly openTools = new Map<string, ToolSpan>();
 
   constructor(private readonly options: TelltaleTelemetryOptions) {}
 
@@ -111,7 +114,7 @@ class TelemetryIntegration implements TelltaleTelemetry {
     try {
       work();
     } catch (failure) {
-      diag.error(`telltale: the AI SDK ${what} hook failed`, failure);
+      AI_SDK_DIAG.error(`the AI SDK ${what} hook failed`, failure);
     }
   }
 
@@ -179,12 +182,12 @@ class TelemetryIntegration implements TelltaleTelemetry {
     this.guard("onToolExecutionEnd", () => {
       const fields = fieldsOf(event);
       const toolCallId = stringOf(fieldsOf(fields?.toolCall)?.toolCallId);
-      const deliver = toolCallId === undefined ? undefined : this.toolOutputs.get(toolCallId);
-      if (deliver === undefined || toolCallId === undefined) return;
-      this.toolOutputs.delete(toolCallId);
+      const span = toolCallId === undefined ? undefined : this.openTools.get(toolCallId);
+      if (span === undefined || toolCallId === undefined) return;
+      this.openTools.delete(toolCallId);
       const output = fieldsOf(fields?.toolOutput);
-      const failed = output?.type === "tool-error";
-      deliver(failed ? output?.error : output?.output, failed);
+      if (output?.type === "tool-error") span.fail(output.error);
+      else span.end(output?.output);
     });
   }
 
@@ -222,7 +225,7 @@ class TelemetryIntegration implements TelltaleTelemetry {
         call = run.currentCall;
       }
     } catch (failure) {
-      diag.error("telltale: starting an AI SDK model call span failed", failure);
+      AI_SDK_DIAG.error("starting an AI SDK model call span failed", failure);
       return options.execute();
     }
     return this.attempt(run, call, options.execute);
@@ -258,24 +261,37 @@ class TelemetryIntegration implements TelltaleTelemetry {
     // Tools from `instrumentTools` make their own span (with the deadline joined to their signal): run them in the
     // step's context only.
     if (toolName === undefined || isInstrumentedTool(definition)) return context.with(run.activeContext, options.execute);
-    // ai 7 hands the tool's output to `onToolExecutionEnd`, after this hook returns: the tool span waits for it there.
-    const output = deferred<unknown>();
-    this.toolOutputs.set(options.toolCallId, (value, failed) => (failed ? output.reject(value) : output.resolve(value)));
-    let executed: PromiseLike<T> | undefined;
-    const span = context.with(run.activeContext, () =>
-      tool(toolName, { callId: options.toolCallId, type: "function" }, () => {
-        executed = options.execute();
-        return Promise.resolve(executed).then(() => output.promise);
-      }),
-    );
-    span.catch(() => undefined);
-    // A tool that threw has its span ended with the error: no output will be waited for.
-    Promise.resolve(executed).catch(() => this.toolOutputs.delete(options.toolCallId));
-    if (executed === undefined) {
-      this.toolOutputs.delete(options.toolCallId);
-      return options.execute();
+    // ai 7 hands the tool's output to `onToolExecutionEnd`, after this hook returns: the tool span ends there.
+    const span = startToolSpan(toolName, { callId: options.toolCallId, type: "function" }, run.activeContext);
+    this.trackTool(options.toolCallId, span);
+    let executed: PromiseLike<T>;
+    try {
+      executed = context.with(span.context, options.execute);
+    } catch (error) {
+      this.untrackTool(options.toolCallId, span);
+      span.fail(error);
+      throw error;
     }
+    // A tool that threw has its span ended with the error: no output will come.
+    Promise.resolve(executed).catch((error: unknown) => {
+      this.untrackTool(options.toolCallId, span);
+      span.fail(error);
+    });
     return executed;
+  }
+
+  private trackTool(toolCallId: string, span: ToolSpan): void {
+    this.openTools.set(toolCallId, span);
+    while (this.openTools.size > MAX_OPEN_TOOLS) {
+      const [oldestId, oldest] = this.openTools.entries().next().value ?? [];
+      if (oldestId === undefined || oldest === undefined) break;
+      this.openTools.delete(oldestId);
+      oldest.fail(new Error("the AI SDK never reported the tool's end"));
+    }
+  }
+
+  private untrackTool(toolCallId: string, span: ToolSpan): void {
+    if (this.openTools.get(toolCallId) === span) this.openTools.delete(toolCallId);
   }
 }
 

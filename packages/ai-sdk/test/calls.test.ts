@@ -1,10 +1,14 @@
 // One LLM call span per logical model call of the AI SDK, on ai 5, 6 and 7 with the real OpenAI and Anthropic
 // providers over HTTP against the mock LLM: the AI SDK's retries as attempts (F1), error classes (F2, F3), soft
 // errors from finish reasons (F4), usage with cached and reasoning tokens.
-import { SpanStatusCode } from "@opentelemetry/api";
+import { SpanStatusCode, type HrTime } from "@opentelemetry/api";
 import { beforeEach, describe, expect, it } from "vitest";
 import { agentRun, telltaleMiddleware } from "@telltale/ai-sdk";
 import { API_KEY, allSpansExporter, attr, exporter, instrumented, MAJORS, mockLlm, onlySpan, spans, until, type Model } from "./harness.js";
+
+function hrTimeToMilliseconds(time: HrTime): number {
+  return time[0] * 1000 + time[1] / 1e6;
+}
 
 beforeEach(async () => {
   exporter.reset();
@@ -101,9 +105,11 @@ describe.each(MAJORS)("$label", (major) => {
       major.ai.generateText({ model: instrumented(major, major.anthropic(mock, "claude-sonnet-4-5")), prompt: "Hi", maxRetries: 0 }),
     ).rejects.toThrow();
     // The middleware alone cannot know that no retry follows: the span stays open for the retry wait (10 ms here)
-    // plus a margin, then ends with the attempt's error.
+    // plus a margin, then ends with the attempt's error, at the time that attempt ended.
     await until(() => spans().length === 1, "the call span to end", 15_000);
     const span = onlySpan("chat claude-sonnet-4-5");
+    const attemptAt = span.events.find((event) => event.name === "telltale.attempt")!.time;
+    expect(hrTimeToMilliseconds(span.endTime) - hrTimeToMilliseconds(attemptAt)).toBeLessThan(10);
     expect(attr(span, "telltale.error.class")).toBe("rate_limit");
     expect(attr(span, "telltale.error.recoverable")).toBe(true);
     expect(attr(span, "http.response.status_code")).toBe(429);

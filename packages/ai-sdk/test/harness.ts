@@ -12,7 +12,7 @@ import * as ai5 from "ai-v5";
 import * as ai6 from "ai-v6";
 import { telltaleMiddleware } from "@telltale/ai-sdk";
 
-export { allSpansExporter, attr, exporter, metricPoints, metricReader, onlySpan, spans, until } from "../../instrumentation-common/test/support/telemetry.js";
+export { allSpansExporter, attr, exporter, metricPoints, metricReader, onlySpan, spans, until } from "@telltale/test-utils/telemetry";
 
 export const API_KEY = "sk-telltale-test-SECRET-0123456789";
 

@@ -10,106 +10,11 @@
  * Nothing outside this module (and `semconv.ts`, its copy of the unstable conventions) may spell an attribute name
  * as a string literal.
  */
-import {
-  ATTR_ERROR_TYPE,
-  ATTR_EXCEPTION_MESSAGE,
-  ATTR_EXCEPTION_TYPE,
-  ATTR_HTTP_REQUEST_RESEND_COUNT,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_NETWORK_TRANSPORT,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
-  ATTR_SERVICE_NAME,
-  NETWORK_TRANSPORT_VALUE_PIPE,
-  NETWORK_TRANSPORT_VALUE_TCP,
-} from "@opentelemetry/semantic-conventions";
-import {
-  ATTR_GEN_AI_AGENT_NAME,
-  ATTR_GEN_AI_CONVERSATION_ID,
-  ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
-  ATTR_GEN_AI_INPUT_MESSAGES,
-  ATTR_GEN_AI_OPERATION_NAME,
-  ATTR_GEN_AI_OUTPUT_MESSAGES,
-  ATTR_GEN_AI_OUTPUT_TYPE,
-  ATTR_GEN_AI_PROMPT_NAME,
-  ATTR_GEN_AI_PROVIDER_NAME,
-  ATTR_GEN_AI_REQUEST_CHOICE_COUNT,
-  ATTR_GEN_AI_REQUEST_ENCODING_FORMATS,
-  ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY,
-  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
-  ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY,
-  ATTR_GEN_AI_REQUEST_SEED,
-  ATTR_GEN_AI_REQUEST_STOP_SEQUENCES,
-  ATTR_GEN_AI_REQUEST_STREAM,
-  ATTR_GEN_AI_REQUEST_TEMPERATURE,
-  ATTR_GEN_AI_REQUEST_TOP_K,
-  ATTR_GEN_AI_REQUEST_TOP_P,
-  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
-  ATTR_GEN_AI_RESPONSE_ID,
-  ATTR_GEN_AI_RESPONSE_MODEL,
-  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
-  ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
-  ATTR_GEN_AI_TOKEN_TYPE,
-  ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
-  ATTR_GEN_AI_TOOL_CALL_ID,
-  ATTR_GEN_AI_TOOL_CALL_RESULT,
-  ATTR_GEN_AI_TOOL_NAME,
-  ATTR_GEN_AI_TOOL_TYPE,
-  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-  ATTR_GEN_AI_WORKFLOW_NAME,
-  ATTR_JSONRPC_PROTOCOL_VERSION,
-  ATTR_JSONRPC_REQUEST_ID,
-  ATTR_MCP_METHOD_NAME,
-  ATTR_MCP_PROTOCOL_VERSION,
-  ATTR_MCP_RESOURCE_URI,
-  ATTR_MCP_SESSION_ID,
-  ATTR_MESSAGING_DESTINATION_NAME,
-  ATTR_MESSAGING_MESSAGE_ID,
-  ATTR_MESSAGING_OPERATION_TYPE,
-  ATTR_MESSAGING_SYSTEM,
-  ATTR_OPENAI_API_TYPE,
-  ATTR_OPENAI_REQUEST_SERVICE_TIER,
-  ATTR_OPENAI_RESPONSE_SERVICE_TIER,
-  ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
-  ATTR_RPC_RESPONSE_STATUS_CODE,
-  GEN_AI_OPERATION_NAME_VALUE_CHAT,
-  GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS,
-  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
-  GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
-  GEN_AI_OUTPUT_TYPE_VALUE_JSON,
-  GEN_AI_OUTPUT_TYPE_VALUE_SPEECH,
-  GEN_AI_OUTPUT_TYPE_VALUE_TEXT,
-  GEN_AI_OPERATION_NAME_VALUE_TEXT_COMPLETION,
-  GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
-  GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
-  MCP_METHOD_NAME_VALUE_INITIALIZE,
-  MCP_METHOD_NAME_VALUE_PROMPTS_GET,
-  MCP_METHOD_NAME_VALUE_TOOLS_CALL,
-  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
-  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
-  OPENAI_API_TYPE_VALUE_CHAT_COMPLETIONS,
-  OPENAI_API_TYPE_VALUE_RESPONSES,
-  OPENAI_REQUEST_SERVICE_TIER_VALUE_AUTO,
-  ATTR_GEN_AI_REQUEST_PREVIOUS_RESPONSE_ID,
-  ATTR_GEN_AI_REQUEST_REASONING_LEVEL,
-  GEN_AI_FINISH_REASON_VALUE_CONTENT_FILTER,
-  GEN_AI_FINISH_REASON_VALUE_ERROR,
-  GEN_AI_FINISH_REASON_VALUE_LENGTH,
-  GEN_AI_FINISH_REASON_VALUE_STOP,
-  GEN_AI_FINISH_REASON_VALUE_TOOL_CALL,
-  METRIC_MCP_CLIENT_OPERATION_DURATION,
-  METRIC_MCP_CLIENT_SESSION_DURATION,
-  METRIC_MCP_SERVER_OPERATION_DURATION,
-  METRIC_MCP_SERVER_SESSION_DURATION,
-} from "./semconv.js";
+import { GEN_AI_OPERATION_NAME_VALUE_CHAT } from "./semconv.js";
 
 // ---------------------------------------------------------------------------------------------------------------
-// Standard names (OpenTelemetry semantic conventions), re-exported so that nothing else imports them directly.
+// Standard names (OpenTelemetry semantic conventions), re-exported so that nothing else imports them directly: the
+// stable ones from the semantic-conventions package, the unstable ones from core's copy of them (semconv.ts).
 // ---------------------------------------------------------------------------------------------------------------
 
 export {
@@ -122,91 +27,10 @@ export {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_SERVICE_NAME,
-  ATTR_GEN_AI_AGENT_NAME,
-  ATTR_GEN_AI_CONVERSATION_ID,
-  ATTR_GEN_AI_EMBEDDINGS_DIMENSION_COUNT,
-  ATTR_GEN_AI_INPUT_MESSAGES,
-  ATTR_GEN_AI_OPERATION_NAME,
-  ATTR_GEN_AI_OUTPUT_MESSAGES,
-  ATTR_GEN_AI_OUTPUT_TYPE,
-  ATTR_GEN_AI_PROMPT_NAME,
-  ATTR_GEN_AI_PROVIDER_NAME,
-  ATTR_GEN_AI_REQUEST_CHOICE_COUNT,
-  ATTR_GEN_AI_REQUEST_ENCODING_FORMATS,
-  ATTR_GEN_AI_REQUEST_FREQUENCY_PENALTY,
-  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
-  ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_REQUEST_PRESENCE_PENALTY,
-  ATTR_GEN_AI_REQUEST_SEED,
-  ATTR_GEN_AI_REQUEST_STOP_SEQUENCES,
-  ATTR_GEN_AI_REQUEST_STREAM,
-  ATTR_GEN_AI_REQUEST_TEMPERATURE,
-  ATTR_GEN_AI_REQUEST_TOP_K,
-  ATTR_GEN_AI_REQUEST_TOP_P,
-  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
-  ATTR_GEN_AI_RESPONSE_ID,
-  ATTR_GEN_AI_RESPONSE_MODEL,
-  ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
-  ATTR_GEN_AI_SYSTEM_INSTRUCTIONS,
-  ATTR_GEN_AI_TOKEN_TYPE,
-  ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
-  ATTR_GEN_AI_TOOL_CALL_ID,
-  ATTR_GEN_AI_TOOL_CALL_RESULT,
-  ATTR_GEN_AI_TOOL_NAME,
-  ATTR_GEN_AI_TOOL_TYPE,
-  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-  ATTR_GEN_AI_WORKFLOW_NAME,
-  ATTR_JSONRPC_PROTOCOL_VERSION,
-  ATTR_JSONRPC_REQUEST_ID,
-  ATTR_MCP_METHOD_NAME,
-  ATTR_MCP_PROTOCOL_VERSION,
-  ATTR_MCP_RESOURCE_URI,
-  ATTR_MCP_SESSION_ID,
-  ATTR_MESSAGING_DESTINATION_NAME,
-  ATTR_MESSAGING_MESSAGE_ID,
-  ATTR_MESSAGING_OPERATION_TYPE,
-  ATTR_MESSAGING_SYSTEM,
-  ATTR_OPENAI_API_TYPE,
-  ATTR_OPENAI_REQUEST_SERVICE_TIER,
-  ATTR_OPENAI_RESPONSE_SERVICE_TIER,
-  ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
-  ATTR_RPC_RESPONSE_STATUS_CODE,
-  GEN_AI_OPERATION_NAME_VALUE_CHAT,
-  GEN_AI_OPERATION_NAME_VALUE_EMBEDDINGS,
-  GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
-  GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
-  GEN_AI_OUTPUT_TYPE_VALUE_JSON,
-  GEN_AI_OUTPUT_TYPE_VALUE_SPEECH,
-  GEN_AI_OUTPUT_TYPE_VALUE_TEXT,
-  GEN_AI_OPERATION_NAME_VALUE_TEXT_COMPLETION,
-  GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC,
-  GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
-  MCP_METHOD_NAME_VALUE_INITIALIZE,
-  MCP_METHOD_NAME_VALUE_PROMPTS_GET,
-  MCP_METHOD_NAME_VALUE_TOOLS_CALL,
-  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
-  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
-  OPENAI_API_TYPE_VALUE_CHAT_COMPLETIONS,
-  OPENAI_API_TYPE_VALUE_RESPONSES,
-  OPENAI_REQUEST_SERVICE_TIER_VALUE_AUTO,
-  ATTR_GEN_AI_REQUEST_PREVIOUS_RESPONSE_ID,
-  ATTR_GEN_AI_REQUEST_REASONING_LEVEL,
-  GEN_AI_FINISH_REASON_VALUE_CONTENT_FILTER,
-  GEN_AI_FINISH_REASON_VALUE_ERROR,
-  GEN_AI_FINISH_REASON_VALUE_LENGTH,
-  GEN_AI_FINISH_REASON_VALUE_STOP,
-  GEN_AI_FINISH_REASON_VALUE_TOOL_CALL,
-  METRIC_MCP_CLIENT_OPERATION_DURATION,
-  METRIC_MCP_CLIENT_SESSION_DURATION,
-  METRIC_MCP_SERVER_OPERATION_DURATION,
-  METRIC_MCP_SERVER_SESSION_DURATION,
   NETWORK_TRANSPORT_VALUE_PIPE,
   NETWORK_TRANSPORT_VALUE_TCP,
-};
+} from "@opentelemetry/semantic-conventions";
+export * from "./semconv.js";
 
 /** `error.type` of an MCP tool call whose `CallToolResult` has `isError: true` (MCP semantic conventions). */
 export const ERROR_TYPE_VALUE_TOOL_ERROR = "tool_error";
@@ -225,25 +49,29 @@ export const ATTR_TELLTALE_KEEP = "telltale.keep";
 /** string[]. Why `telltale.keep` was set: values of {@link KeepReason}. */
 export const ATTR_TELLTALE_KEEP_REASONS = "telltale.keep.reasons";
 
-/** int. How many times the operation was retried (attempts minus one), SDK-internal or app-level. On LLM call spans
- * the standard `http.request.resend_count` is set alongside, and both are left out when the only attempt succeeded
- * (as the HTTP semantic conventions do for the resend count). */
+/** int. How many times the operation was retried (attempts minus one), SDK-internal or app-level. Left out when the
+ * only attempt succeeded (as the HTTP semantic conventions do for `http.request.resend_count`, which LLM call spans
+ * carry alongside). */
 export const ATTR_TELLTALE_RETRY_COUNT = "telltale.retry.count";
 /** string[]. The error class (see {@link ErrorClass}) that caused each retry, in order. */
 export const ATTR_TELLTALE_RETRY_REASONS = "telltale.retry.reasons";
-/** int. Total milliseconds spent waiting between attempts (backoff and `retry-after`). */
+/** int. Total milliseconds spent waiting between attempts (backoff and `retry-after`), a wait the deadline cut
+ * short included. */
 export const ATTR_TELLTALE_RETRY_WAIT_MS = "telltale.retry.wait_ms";
 /** boolean. A retried attempt ran with arguments different from the first attempt (the "slot machine", F7). */
 export const ATTR_TELLTALE_RETRY_ARGS_CHANGED = "telltale.retry.args_changed";
+/** string. The name of an app-level `retry()` (its span is `retry {name}`); also on its `telltale.retries` metric. */
+export const ATTR_TELLTALE_RETRY_NAME = "telltale.retry.name";
 /** boolean. A non-recoverable error (context length, auth, invalid request …) was retried anyway (F3). */
 export const ATTR_TELLTALE_RETRY_NON_RECOVERABLE = "telltale.retry.non_recoverable";
-/** int[]. The HTTP status code of each attempt inside one SDK call, in order (0 where no response arrived). An LLM
- * call whose only attempt succeeded leaves it out (it would only say `[200]`). */
+/** int[]. The HTTP status code of each attempt inside one SDK call, in order (0 where no response arrived). A call
+ * whose only attempt succeeded leaves it out (it would only say `[200]`). */
 export const ATTR_TELLTALE_ATTEMPT_STATUS_CODES = "telltale.attempt.status_codes";
-/** string[]. The error class of each attempt inside one call, in order (`ok` for a successful one). An LLM call whose
- * only attempt succeeded leaves it out (it would only say `["ok"]`). */
+/** string[]. The error class of each attempt inside one call, in order (`ok` for a successful one). An operation
+ * whose only attempt succeeded leaves it out (it would only say `["ok"]`). */
 export const ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES = "telltale.attempt.error_classes";
-/** int[]. Milliseconds waited before each attempt, in order (0 for the first). An LLM call whose only attempt
+/** int[]. Milliseconds waited before each attempt, in order (0 for the first). When the deadline cut a wait for
+ * another attempt short, that wait ends the list, as long as it really lasted. An operation whose only attempt
  * succeeded leaves it out (it would only say `[0]`). */
 export const ATTR_TELLTALE_ATTEMPT_WAITS_MS = "telltale.attempt.waits_ms";
 /** int. On a `telltale.attempt` event: the 1-based attempt number. */
@@ -252,10 +80,16 @@ export const ATTR_TELLTALE_ATTEMPT_NUMBER = "telltale.attempt.number";
 export const ATTR_TELLTALE_ATTEMPT_WAIT_MS = "telltale.attempt.wait_ms";
 /** int. On a `telltale.attempt` event: how long the attempt itself took, in milliseconds. */
 export const ATTR_TELLTALE_ATTEMPT_DURATION_MS = "telltale.attempt.duration_ms";
+/** string. On a `telltale.attempt` event: the attempt's error class (one of {@link ErrorClass}, or `ok`). A name of
+ * its own, not `telltale.error.class`: backends that search span events too (Jaeger's tag search) would otherwise
+ * return a call that recovered after a 429 for `telltale.error.class=rate_limit`, which is meant to find failed
+ * spans only. */
+export const ATTR_TELLTALE_ATTEMPT_ERROR_CLASS = "telltale.attempt.error_class";
 /** string. A cheap, stable fingerprint of an attempt's arguments (never the arguments themselves). */
 export const ATTR_TELLTALE_ARGS_FINGERPRINT = "telltale.args.fingerprint";
 
-/** string. The error class, one of {@link ErrorClass}. Set with the standard `error.type`. */
+/** string. The error class of a span that failed, one of {@link ErrorClass}. Set with the standard `error.type`, and
+ * only on failed spans (attempt events use `telltale.attempt.error_class`). */
 export const ATTR_TELLTALE_ERROR_CLASS = "telltale.error.class";
 /** boolean. Whether retrying the same request can succeed (false for context length, auth, invalid request …). */
 export const ATTR_TELLTALE_ERROR_RECOVERABLE = "telltale.error.recoverable";
@@ -276,6 +110,10 @@ export const ATTR_TELLTALE_WORKFLOW_STEPS_UNDECLARED = "telltale.workflow.steps.
 /** string. `ok`, `error`, `partial` (declared steps missing, or the run stopped short, although no error escaped) or
  * `interrupted` (the run paused for input, e.g. a LangGraph `interrupt()`, and can be resumed: not a failure). */
 export const ATTR_TELLTALE_WORKFLOW_OUTCOME = "telltale.workflow.outcome";
+/** int. On a workflow span: how many steps, tools, spawned tasks and nested workflows it started were still running
+ * when it ended. Their results arrive late (F11), so the workflow is marked kept (reason `late`) and the late spans
+ * join a kept trace. Absent when nothing was left running. */
+export const ATTR_TELLTALE_WORKFLOW_PENDING_TASKS = "telltale.workflow.pending_tasks";
 /** string. The name of a step span's step. */
 export const ATTR_TELLTALE_STEP_NAME = "telltale.step.name";
 /** boolean. The step or workflow paused for input (a human-in-the-loop interrupt) instead of finishing; it is not a
@@ -346,8 +184,9 @@ export const ATTR_TELLTALE_SAMPLING_REASONS = "telltale.sampling.reasons";
 // Event names.
 // ---------------------------------------------------------------------------------------------------------------
 
-/** One HTTP attempt inside an SDK call, or one app-level retry attempt. An LLM call whose only attempt succeeded
- * (and that ended without an error or soft error) has none: its span attributes already say all the event would. */
+/** One HTTP attempt inside an SDK call, or one app-level retry attempt: its number, wait, error class, status and
+ * duration. An operation whose only attempt succeeded (and that ended without an error or soft error) has none: its
+ * span already says all the event would. */
 export const EVENT_TELLTALE_ATTEMPT = "telltale.attempt";
 /** The budget crossed its limit at this point. */
 export const EVENT_TELLTALE_BUDGET_EXCEEDED = "telltale.budget.exceeded";
@@ -358,7 +197,8 @@ export const EVENT_TELLTALE_MCP_PROGRESS = "telltale.mcp.progress";
 // Metric names (besides the GenAI client metrics re-exported above).
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Counter: retries, by `gen_ai.operation.name` and `telltale.error.class`. */
+/** Counter: retries, by the reason (`telltale.error.class` of the attempt that was retried) and the operation:
+ * `gen_ai.operation.name` for an LLM call's SDK-internal retries, `telltale.retry.name` for `retry()`. */
 export const METRIC_TELLTALE_RETRIES = "telltale.retries";
 /** Counter: soft errors, by `telltale.soft_error`. */
 export const METRIC_TELLTALE_SOFT_ERRORS = "telltale.soft_errors";

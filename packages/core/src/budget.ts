@@ -10,17 +10,35 @@ import {
 import { BudgetExceededError } from "./errors.js";
 import { markKeep } from "./keep.js";
 import { record } from "./metrics.js";
+import { rules, defineSchema } from "./options.js";
 import { reportFailure } from "./safe.js";
-import { traceStateFor, workflowScopeOf, type BudgetOptions, type TraceState } from "./state.js";
+import { coreState, workflowScopeOf, type BudgetOptions, type TraceState } from "./state.js";
+import { traceStateFor } from "./trace-state.js";
+
+/** What a budget accepts, wherever one is given (a workflow, the default budget, a job carrier). */
+export const BUDGET_SCHEMA = defineSchema<BudgetOptions>({
+  tokens: rules.limit,
+  costUsd: rules.limit,
+  mode: rules.oneOf(["observe", "enforce"]),
+});
+
+/**
+ * Sets the budget every top-level workflow without its own `budget` runs under (e.g. from `TELLTALE_BUDGET_TOKENS`
+ * in @telltale/node); `undefined` removes it. Invalid fields are reported and ignored, like a workflow's.
+ */
+export function setDefaultBudget(budget: BudgetOptions | undefined): void {
+  const valid = budget === undefined ? undefined : BUDGET_SCHEMA.read("setDefaultBudget", budget);
+  coreState().defaultBudget = valid === undefined ? undefined : { ...valid };
+}
 
 /** The running totals a budget is checked against. */
-export type BudgetTotals = Pick<TraceState, "tokensUsed" | "costUsd" | "exceeded">;
+type BudgetTotals = Pick<TraceState, "tokensUsed" | "costUsd" | "exceeded">;
 
 /**
  * The running totals of the trace `ctx` belongs to, and the budget that applies (from the nearest workflow). A call
  * that is its own trace root has no running totals (its own usage is the trace's) and does not come here.
  */
-export function budgetTarget(ctx: Context): { trace: BudgetTotals; budget: Readonly<BudgetOptions> | undefined } | undefined {
+function budgetTarget(ctx: Context): { trace: BudgetTotals; budget: Readonly<BudgetOptions> | undefined } | undefined {
   const scope = workflowScopeOf(ctx);
   if (scope !== undefined) return { trace: scope.trace, budget: scope.budget };
   const spanContext = trace.getSpanContext(ctx);

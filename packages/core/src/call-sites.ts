@@ -14,8 +14,9 @@ import { reportFailure } from "./safe.js";
 
 /** A framework's model call that SDK calls can join (see `startModelCall`). */
 export interface JoinableModelCall {
-  /** The call an SDK call reports to, or undefined when this SDK call cannot be one of its attempts. */
-  join(options: LlmCallOptions): LlmCall | undefined;
+  /** The call an SDK call reports to, or undefined when this SDK call cannot be one of its attempts. `options` are
+   * the SDK call's own, as checked by `startLlmCall` (a required one may be missing when it was invalid). */
+  join(options: Partial<LlmCallOptions>): LlmCall | undefined;
 }
 
 /** Where a framework integration says an LLM call that starts now belongs. */
@@ -60,7 +61,7 @@ export function registerLlmCallSiteResolver(resolver: LlmCallSiteResolver): () =
 export type LlmCallPlacement = { readonly call: LlmCall } | { readonly parent: Context };
 
 /** Asks the registered resolvers where a call starting now belongs; undefined when none knows. Never throws. */
-export function placeLlmCall(options: LlmCallOptions): LlmCallPlacement | undefined {
+export function placeLlmCall(options: Partial<LlmCallOptions>): LlmCallPlacement | undefined {
   const resolvers = registry().resolvers;
   if (resolvers.length === 0) return undefined;
   try {

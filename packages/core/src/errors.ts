@@ -1,4 +1,16 @@
 import type { ErrorClass } from "./attributes.js";
+import {
+  CODE_CLASSES,
+  CONTEXT_LENGTH_MESSAGE,
+  GENERIC_NAMES,
+  JSON_RPC_CODE_CLASSES,
+  JSON_RPC_RESERVED_MAX,
+  JSON_RPC_RESERVED_MIN,
+  JSON_RPC_SERVER_ERROR_MIN,
+  MCP_LOCAL_CODE_CLASSES,
+  NAME_CLASSES,
+  NETWORK_CODE_CLASSES,
+} from "./error-codes.js";
 
 /** What {@link classifyError} found out about an error. */
 export interface ErrorClassification {
@@ -10,6 +22,8 @@ export interface ErrorClassification {
   errorType: string;
   /** The HTTP status code the error carried, if any. */
   statusCode?: number;
+  /** The JSON-RPC error code a peer answered with (`rpc.response.status_code`; an MCP server's error), if any. */
+  rpcCode?: number;
 }
 
 // Brands survive the dual package hazard: an error thrown by the CJS copy of core is still recognised by the ESM copy.
@@ -40,8 +54,12 @@ export class BudgetExceededError extends Error {
 export class DeadlineExceededError extends Error {
   override readonly name = "DeadlineExceededError";
   readonly [DEADLINE_BRAND] = true;
-  constructor(readonly deadlineMs: number) {
-    super(`Telltale workflow deadline of ${deadlineMs} ms exceeded`);
+  /** `options.cause`: the error the deadline showed up as, when something else enforced it (a framework's timeout). */
+  constructor(
+    readonly deadlineMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(`Telltale workflow deadline of ${deadlineMs} ms exceeded`, options);
   }
   /** Recognises the error from either the ESM or the CJS copy of core. */
   static is(value: unknown): value is DeadlineExceededError {
@@ -62,97 +80,12 @@ export function isRecoverable(errorClass: ErrorClass): boolean {
   return RECOVERABLE.has(errorClass);
 }
 
-// Provider error codes/types (OpenAI `code`/`type`, Anthropic `error.error.type`) that decide the class on their own.
-const CODE_CLASSES: Readonly<Record<string, ErrorClass>> = {
-  insufficient_quota: "quota_exceeded",
-  billing_hard_limit_reached: "quota_exceeded",
-  context_length_exceeded: "context_length_exceeded",
-  string_above_max_length: "context_length_exceeded",
-  content_filter: "content_filter",
-  content_policy_violation: "content_filter",
-  content_filter_error: "content_filter",
-  responsible_ai_policy_violation: "content_filter",
-  rate_limit_exceeded: "rate_limit",
-  rate_limit_error: "rate_limit",
-  overloaded_error: "overloaded",
-  authentication_error: "auth",
-  invalid_api_key: "auth",
-  permission_error: "auth",
-  not_found_error: "not_found",
-  model_not_found: "not_found",
-  api_error: "server_error",
-  server_error: "server_error",
-  timeout_error: "timeout",
-  request_too_large: "invalid_request",
-  invalid_request_error: "invalid_request",
-};
-
-// Error class names from the Stainless-generated SDKs (openai, @anthropic-ai/sdk), the OpenAI Agents SDK, DOM/undici and
-// Node.
-const NAME_CLASSES: Readonly<Record<string, ErrorClass>> = {
-  RateLimitError: "rate_limit",
-  APIConnectionTimeoutError: "timeout",
-  TimeoutError: "timeout",
-  ConnectTimeoutError: "timeout",
-  HeadersTimeoutError: "timeout",
-  BodyTimeoutError: "timeout",
-  APIConnectionError: "connection",
-  APIUserAbortError: "aborted",
-  AbortError: "aborted",
-  AuthenticationError: "auth",
-  PermissionDeniedError: "auth",
-  NotFoundError: "not_found",
-  BadRequestError: "invalid_request",
-  UnprocessableEntityError: "invalid_request",
-  ConflictError: "server_error",
-  InternalServerError: "server_error",
-  OverloadedError: "overloaded",
-  ContentFilterFinishReasonError: "content_filter",
-  LengthFinishReasonError: "context_length_exceeded",
-  // The OpenAI Agents SDK's guardrails: the same input trips them again, so retrying cannot help.
-  InputGuardrailTripwireTriggered: "guardrail_tripwire",
-  OutputGuardrailTripwireTriggered: "guardrail_tripwire",
-  ToolInputGuardrailTripwireTriggered: "guardrail_tripwire",
-  ToolOutputGuardrailTripwireTriggered: "guardrail_tripwire",
-};
-
-// Node and undici network error codes (found on the error or on its `cause`, e.g. fetch's "fetch failed" TypeError).
-const NETWORK_CODE_CLASSES: Readonly<Record<string, ErrorClass>> = {
-  ECONNREFUSED: "connection",
-  ECONNRESET: "connection",
-  ECONNABORTED: "connection",
-  ENOTFOUND: "connection",
-  EAI_AGAIN: "connection",
-  EPIPE: "connection",
-  EHOSTUNREACH: "connection",
-  ENETUNREACH: "connection",
-  ENETDOWN: "connection",
-  ETIMEDOUT: "timeout",
-  ESOCKETTIMEDOUT: "timeout",
-  UND_ERR_CONNECT_TIMEOUT: "timeout",
-  UND_ERR_HEADERS_TIMEOUT: "timeout",
-  UND_ERR_BODY_TIMEOUT: "timeout",
-  UND_ERR_ABORTED: "aborted",
-  ABORT_ERR: "aborted",
-};
-
-// Class names that say nothing beyond "an error": error.type falls back to the Telltale class for these.
-const GENERIC_NAMES = new Set([
-  "",
-  "Error",
-  "Object",
-  "TypeError",
-  "DOMException",
-  "APIError",
-  "OpenAIError",
-  "AnthropicError",
-  "SystemError",
-]);
-
-const CONTEXT_LENGTH_MESSAGE =
-  /context[ _]length|context window|maximum context|prompt is too long|too many (input )?tokens|input is too long|reduce the length of the messages/i;
-
 type Bag = Record<string, unknown>;
+
+/** `table[key]` when the table itself lists `key` (never an inherited `constructor` or `toString`). */
+function lookup(table: Readonly<Record<string, ErrorClass>>, key: string): ErrorClass | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
 
 function asBag(value: unknown): Bag | undefined {
   return typeof value === "object" && value !== null ? (value as Bag) : undefined;
@@ -171,12 +104,57 @@ function statusOf(bag: Bag): number | undefined {
   return undefined;
 }
 
+/** The provider's parsed error body: the SDKs' `error`, or the AI SDK's `APICallError.data`. */
+function bodyOf(bag: Bag): Bag | undefined {
+  return asBag(bag.error) ?? asBag(bag.data);
+}
+
 /** Provider codes and types, most specific first (`code` names the problem, `type` its family). */
 function providerCodes(bag: Bag): string[] {
-  const body = asBag(bag.error);
+  const body = bodyOf(bag);
   const nested = asBag(body?.error);
-  const codes = [bag.code, body?.code, nested?.type, body?.type, bag.type];
+  const codes = [bag.code, body?.code, nested?.code, nested?.type, body?.type, bag.type];
   return codes.map(stringField).filter((code): code is string => code !== undefined);
+}
+
+/** The JSON-RPC error code of `bag` (an integer in JSON-RPC's reserved range), if it carries one. */
+function jsonRpcCodeOf(bag: Bag): number | undefined {
+  const code = bag.code;
+  return typeof code === "number" && Number.isInteger(code) && code >= JSON_RPC_RESERVED_MIN && code <= JSON_RPC_RESERVED_MAX ? code : undefined;
+}
+
+function classFromJsonRpcCode(code: number): ErrorClass {
+  return MCP_LOCAL_CODE_CLASSES.get(code) ?? JSON_RPC_CODE_CLASSES.get(code) ?? (code >= JSON_RPC_SERVER_ERROR_MIN ? "server_error" : "unknown");
+}
+
+/** Whether `bag` carries the other side's answer: an HTTP status, a provider code core knows, or a JSON-RPC code. */
+function carriesAnswer(bag: Bag): boolean {
+  return statusOf(bag) !== undefined || jsonRpcCodeOf(bag) !== undefined || providerCodes(bag).some((code) => lookup(CODE_CLASSES, code) !== undefined);
+}
+
+/** How far down `cause` chains (and retry wrappers) classification looks. */
+const MAX_WRAPPER_DEPTH = 4;
+
+/**
+ * The error whose fields decide the classification. A retry wrapper is decided by its last attempt's error (the AI
+ * SDK's `AI_RetryError.lastError`). An error that carries no answer of its own (a framework's wrapper, such as
+ * LangChain's `ContextOverflowError` around the `openai` SDK's 400) is decided by the first error down its `cause`
+ * chain that does. Otherwise the error itself.
+ */
+function decisiveError(bag: Bag): Bag {
+  let own = bag;
+  for (let depth = 0; depth < MAX_WRAPPER_DEPTH && own.name === "AI_RetryError"; depth += 1) {
+    const last = asBag(own.lastError);
+    if (last === undefined) break;
+    own = last;
+  }
+  if (carriesAnswer(own)) return own;
+  let cause = asBag(own.cause);
+  for (let depth = 0; cause !== undefined && depth < MAX_WRAPPER_DEPTH; depth += 1) {
+    if (carriesAnswer(cause)) return cause;
+    cause = asBag(cause.cause);
+  }
+  return own;
 }
 
 function nameOf(bag: Bag): string {
@@ -187,7 +165,7 @@ function nameOf(bag: Bag): string {
 }
 
 function messageOf(bag: Bag): string {
-  const body = asBag(bag.error);
+  const body = bodyOf(bag);
   return [bag.message, body?.message, asBag(body?.error)?.message].filter((m) => typeof m === "string").join(" ");
 }
 
@@ -197,12 +175,13 @@ function networkClass(bag: Bag): ErrorClass | undefined {
   for (let depth = 0; current !== undefined && depth < 4; depth += 1) {
     const code = stringField(current.code);
     if (code !== undefined) {
-      const known = NETWORK_CODE_CLASSES[code];
+      const known = lookup(NETWORK_CODE_CLASSES, code);
       if (known !== undefined) return known;
       if (code.startsWith("UND_ERR_")) return "connection";
     }
     const errno = stringField(current.errno);
-    if (errno !== undefined && NETWORK_CODE_CLASSES[errno] !== undefined) return NETWORK_CODE_CLASSES[errno];
+    const byErrno = errno === undefined ? undefined : lookup(NETWORK_CODE_CLASSES, errno);
+    if (byErrno !== undefined) return byErrno;
     current = asBag(current.cause);
   }
   return undefined;
@@ -229,41 +208,52 @@ function classify(bag: Bag, name: string, status: number | undefined): ErrorClas
   const message = messageOf(bag);
   const codes = providerCodes(bag);
   for (const code of codes) {
-    const known = CODE_CLASSES[code];
+    const known = lookup(CODE_CLASSES, code);
     if (known === undefined) continue;
     // `invalid_request_error` is a family: the message tells a context-length overflow apart.
     if (known === "invalid_request" && CONTEXT_LENGTH_MESSAGE.test(message)) return "context_length_exceeded";
     return known;
   }
 
-  const byName = NAME_CLASSES[name];
+  const byName = lookup(NAME_CLASSES, name);
   // The SDKs' 400 class also carries context-length errors; a message decides.
   if (byName === "invalid_request" && CONTEXT_LENGTH_MESSAGE.test(message)) return "context_length_exceeded";
   if (byName !== undefined) return byName;
+
+  const rpcCode = jsonRpcCodeOf(bag);
+  if (rpcCode !== undefined) return classFromJsonRpcCode(rpcCode);
 
   if (status !== undefined) {
     const byStatus = classFromStatus(status, message);
     if (byStatus !== undefined) return byStatus;
   }
 
-  return networkClass(bag) ?? "unknown";
+  // The AI SDK marks a request that failed on its way (a network failure it wraps) retryable, with no status.
+  return networkClass(bag) ?? (bag.isRetryable === true ? "connection" : "unknown");
 }
 
 /**
- * Maps an error from the `openai` or `@anthropic-ai/sdk` SDKs (duck-typed, no dependency on either), an HTTP
- * status, a Node/undici network error, an AbortError/TimeoutError or one of Telltale's own errors to an error class
- * and whether it is worth retrying (F2, F3). Never throws.
+ * Maps an error to an error class and whether it is worth retrying (F2, F3), all duck-typed (no dependency on any
+ * SDK): the `openai` and `@anthropic-ai/sdk` errors, the AI SDK's `APICallError` (its `statusCode`, its provider
+ * error body in `data`, `isRetryable`) and `RetryError` (by its `lastError`), JSON-RPC and MCP errors (their `code`),
+ * an HTTP status, a Node/undici network error, an AbortError/TimeoutError, Telltale's own errors, and a wrapper of
+ * any of these (by its `cause`). `errorType` is the deciding error's class name when it is specific, the JSON-RPC
+ * code of a peer's answer (as the MCP conventions name it), else the class. Never throws.
  */
 export function classifyError(err: unknown): ErrorClassification {
   try {
-    const bag = asBag(err);
-    if (bag === undefined) return { errorClass: "unknown", recoverable: false, errorType: "unknown" };
+    const given = asBag(err);
+    if (given === undefined) return { errorClass: "unknown", recoverable: false, errorType: "unknown" };
+    const bag = decisiveError(given);
     const name = nameOf(bag);
     const statusCode = statusOf(bag);
     const errorClass = classify(bag, name, statusCode);
-    const errorType = GENERIC_NAMES.has(name) ? errorClass : name;
+    const jsonRpcCode = jsonRpcCodeOf(bag);
+    const rpcCode = jsonRpcCode === undefined || MCP_LOCAL_CODE_CLASSES.has(jsonRpcCode) ? undefined : jsonRpcCode;
+    const errorType = rpcCode !== undefined ? String(rpcCode) : GENERIC_NAMES.has(name) ? errorClass : name;
     const result: ErrorClassification = { errorClass, recoverable: isRecoverable(errorClass), errorType };
     if (statusCode !== undefined) result.statusCode = statusCode;
+    if (rpcCode !== undefined) result.rpcCode = rpcCode;
     return result;
   } catch {
     // A hostile getter on the error object: classification must never throw into user code.

@@ -1,41 +1,44 @@
-export * from "./attributes.js";
-export { VERSION, SCOPE_NAME } from "./version.js";
+// The user API: mark an agent's structure (workflow, step, tool, retry, spawn), carry it across processes, set
+// budgets and deadlines, classify and record errors, and keep a trace on purpose. What an instrumentation builds on
+// is on the `@telltale/core/instrumentation` subpath; attribute, event and metric names on `@telltale/core/attributes`.
 export {
+  VERSION,
   classifyError,
   isRecoverable,
   BudgetExceededError,
   DeadlineExceededError,
   type BudgetLimitKind,
   type ErrorClassification,
-} from "./errors.js";
-export { markKeep, recordError } from "./keep.js";
-export { budgetCheck } from "./budget.js";
-export { bindContextValue } from "./bound-context.js";
-export {
-  startLlmCall,
-  type LlmAttempt,
-  type LlmCall,
-  type LlmCallOptions,
-  type LlmResponseInfo,
-  type LlmUsage,
-} from "./llm.js";
-export { DEFAULT_PRICES, PRICE_TABLE_DATE, findPrice, costOf, type ModelPrice, type PriceTable } from "./prices.js";
-export { getPrices, resetPrices, setPrices } from "./price-table.js";
-export { setDefaultBudget, setMaxTrackedTraces, trackedTraceCount, type BudgetMode, type BudgetOptions } from "./state.js";
-export {
+  markKeep,
+  recordError,
+  setDefaultBudget,
+  type BudgetMode,
+  type BudgetOptions,
+  DEFAULT_PRICES,
+  PRICE_TABLE_DATE,
+  findPrice,
+  costOf,
+  type ModelPrice,
+  type PriceTable,
+  getPrices,
+  resetPrices,
+  setPrices,
+  setMaxTrackedTraces,
+  trackedTraceCount,
   workflow,
-  step,
-  tool,
-  spawn,
-  toolResultSoftError,
-  type RunContext,
-  type SpawnOptions,
-  type StepOptions,
-  type ToolOptions,
   type WorkflowOptions,
-} from "./workflow.js";
-export { retry, type RetryAttempt, type RetryPolicy } from "./retry.js";
-export { inject, extract, type TraceCarrier } from "./propagation.js";
-export { fingerprint } from "./fingerprint.js";
-export * from "./tool-spans.js";
-export * from "./frameworks.js";
+  step,
+  type StepOptions,
+  tool,
+  toolResultSoftError,
+  type ToolOptions,
+  spawn,
+  type SpawnOptions,
+  type RunContext,
+  retry,
+  type RetryAttempt,
+  type RetryPolicy,
+  inject,
+  extract,
+  type TraceCarrier,
+} from "./internal.js";

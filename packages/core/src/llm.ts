@@ -14,38 +14,27 @@ import {
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-  ATTR_HTTP_REQUEST_RESEND_COUNT,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
-  ATTR_TELLTALE_ATTEMPT_DURATION_MS,
-  ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES,
-  ATTR_TELLTALE_ATTEMPT_NUMBER,
-  ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
-  ATTR_TELLTALE_ATTEMPT_WAIT_MS,
-  ATTR_TELLTALE_ATTEMPT_WAITS_MS,
-  ATTR_TELLTALE_ERROR_CLASS,
-  ATTR_TELLTALE_RETRY_COUNT,
-  ATTR_TELLTALE_RETRY_NON_RECOVERABLE,
-  ATTR_TELLTALE_RETRY_REASONS,
-  ATTR_TELLTALE_RETRY_WAIT_MS,
-  ATTR_TELLTALE_SOFT_ERROR,
-  ATTR_TELLTALE_SOFT_ERROR_DETAIL,
   ATTR_TELLTALE_USAGE_COST_USD,
-  EVENT_TELLTALE_ATTEMPT,
-  type ErrorClass,
+  SOFT_ERROR_KINDS,
   type SoftErrorKind,
 } from "./attributes.js";
+import { addAttempt, flushFirstAttempt, lastStatusCode, NO_ATTEMPTS, writeAttempts, type AttemptEntry, type AttemptHost, type AttemptMetric } from "./attempts.js";
 import { contextWithSpan } from "./bound-context.js";
-import { placeLlmCall } from "./call-sites.js";
 import { addUsage, writeBudgetTotals } from "./budget.js";
+import { placeLlmCall } from "./call-sites.js";
 import { markDeadlineAtEnd, markDeadlineAtStart } from "./deadline.js";
-import { classifyError, isRecoverable } from "./errors.js";
-import { markKeep, recordError } from "./keep.js";
-import { metricsEnabled, record } from "./metrics.js";
+import { classifyError } from "./errors.js";
+import { recordError } from "./keep.js";
+import { instruments, type LlmMetrics } from "./metrics.js";
+import { isValid, rules, type Rule, defineSchema } from "./options.js";
 import { currentPrice } from "./price-table.js";
 import { costOf, type LlmUsage } from "./prices.js";
+import { tracer as coreTracer } from "./run.js";
 import { reportFailure } from "./safe.js";
+import { markSoftError } from "./soft-errors.js";
 import { workflowScopeOf } from "./state.js";
 
 export type { LlmUsage } from "./prices.js";
@@ -60,7 +49,8 @@ export interface LlmCallOptions {
   requestModel?: string;
   serverAddress?: string;
   serverPort?: number;
-  /** `gen_ai.request.stream`. */
+  /** A streaming request: `gen_ai.request.stream=true`. The conventions set the attribute for streaming requests only,
+   * so `false` writes nothing. */
   stream?: boolean;
   /** Extra request attributes (max tokens, temperature …), set right after the span starts: samplers see the
    * operation, provider, model and server, the attributes the GenAI conventions ask for at creation. */
@@ -69,6 +59,9 @@ export interface LlmCallOptions {
   parentContext?: Context;
   /** Span kind; defaults to CLIENT. */
   kind?: SpanKind;
+  /** The instruments the call records its metrics to: {@link createLlmMetrics} of the instrumentation's meter.
+   * Defaults to core's own instruments on the global meter provider. */
+  metrics?: LlmMetrics;
 }
 
 /** One HTTP attempt inside an SDK call (F1). */
@@ -100,35 +93,98 @@ export interface LlmCall {
   recordResponse(response: LlmResponseInfo): void;
   /** `gen_ai.usage.*`, the cost from the price table, and the trace's running budget totals (F9). May be called
    * more than once (e.g. per stream chunk carrying usage): the last report wins, the trace totals count the
-   * difference. */
+   * difference. A count that is not a finite number >= 0 is reported and ignored. */
   recordUsage(usage: LlmUsage): void;
   /** A failure that raised nothing (F4): `telltale.soft_error` (the first kind reported), keep, metric. */
   softError(kind: SoftErrorKind, detail?: string): void;
-  /** Ends the span (idempotent): error, status, retries, metrics, budget and deadline marks. */
-  end(error?: unknown): void;
+  /**
+   * Ends the span (idempotent): error, status, retries, metrics, budget and deadline marks. `endTime`, a
+   * `performance.now()` reading, is when the call really ended, for a caller that learns it later (an SDK call whose
+   * last attempt failed, known to be the last only once no retry came); default: now.
+   */
+  end(error?: unknown, endTime?: number): void;
 }
 
-interface AttemptRecord {
-  statusCode: number;
-  errorClass: ErrorClass | "ok";
-  waitMs: number;
-  durationMs: number | undefined;
-}
+// What each input of the LLM call contract accepts (options.ts reports and drops what breaks it).
+const LLM_CALL_SCHEMA = defineSchema<LlmCallOptions>({
+  provider: rules.required(rules.name),
+  operation: rules.required(rules.name),
+  requestModel: rules.string,
+  serverAddress: rules.string,
+  serverPort: rules.port,
+  stream: rules.boolean,
+  attributes: rules.attributes,
+  parentContext: rules.context,
+  kind: rules.spanKind,
+  metrics: {
+    accepts: "the instruments createLlmMetrics() returns",
+    test: (value) => typeof (value as Partial<LlmMetrics> | undefined)?.operationDuration?.record === "function",
+  },
+});
+const ATTEMPT_SCHEMA = defineSchema<LlmAttempt>({ statusCode: rules.statusCode, error: rules.any, waitMs: rules.milliseconds, durationMs: rules.milliseconds });
+const RESPONSE_SCHEMA = defineSchema<LlmResponseInfo>({ responseModel: rules.string, responseId: rules.string, finishReasons: rules.strings });
+const USAGE_SCHEMA = defineSchema<LlmUsage>({
+  inputTokens: rules.amount,
+  outputTokens: rules.amount,
+  cacheReadInputTokens: rules.amount,
+  cacheCreationInputTokens: rules.amount,
+  reasoningOutputTokens: rules.amount,
+});
+const TRACER_RULE: Rule = {
+  accepts: "an OpenTelemetry Tracer",
+  test: (value) => typeof (value as Partial<Tracer> | undefined)?.startSpan === "function",
+};
+const SOFT_ERROR_RULE = rules.oneOf(SOFT_ERROR_KINDS);
+const END_TIME_RULE: Rule = {
+  accepts: "a performance.now() reading no later than now",
+  test: (value) => typeof value === "number" && Number.isFinite(value) && value <= performance.now(),
+};
 
-/** Every call's attempt list until its first attempt: most calls record one, as `[entry]` (an array grown by a
- * first push would reserve 17 slots). */
-const NO_ATTEMPTS: readonly AttemptRecord[] = Object.freeze([]);
+/** The options after validation: the required ones may be missing too. */
+export type ValidLlmCallOptions = Partial<LlmCallOptions>;
+type ValidOptions = ValidLlmCallOptions;
+
+/** The options of an LLM call as `where` was given them, checked (options.ts). */
+export function readLlmCallOptions(where: string, input: unknown): ValidLlmCallOptions {
+  return LLM_CALL_SCHEMA.read(where, input);
+}
 
 function tokensOf(usage: LlmUsage): number {
   return (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
 }
 
-class LlmCallSpan implements LlmCall {
+/** `{operation} {model}` as the GenAI conventions name it; what is there of it when the caller left a part out. */
+function spanNameOf(options: ValidOptions): string {
+  if (!options.requestModel) return options.operation ?? "gen_ai";
+  return options.operation === undefined ? options.requestModel : `${options.operation} ${options.requestModel}`;
+}
+
+/** Only what the GenAI conventions call sampling-relevant goes in at creation: the SDK validates and copies creation
+ * attributes twice, and a later setAttribute once. */
+export function creationAttributes(options: ValidOptions): Attributes {
+  const attributes: Attributes = {};
+  if (options.operation !== undefined) attributes[ATTR_GEN_AI_OPERATION_NAME] = options.operation;
+  if (options.provider !== undefined) attributes[ATTR_GEN_AI_PROVIDER_NAME] = options.provider;
+  if (options.requestModel !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = options.requestModel;
+  if (options.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = options.serverAddress;
+  if (options.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = options.serverPort;
+  return attributes;
+}
+
+/** The request attributes that follow creation: the caller's extra ones, and `gen_ai.request.stream` for a streaming
+ * request only (the GenAI conventions set it only then: its absence means "not streaming"). */
+export function writeRequestAttributes(span: Span, options: ValidOptions): void {
+  if (options.attributes !== undefined) span.setAttributes(options.attributes);
+  if (options.stream === true) span.setAttribute(ATTR_GEN_AI_REQUEST_STREAM, true);
+}
+
+class LlmCallSpan implements LlmCall, AttemptHost {
   readonly span: Span;
   readonly context: Context;
-  private readonly options: LlmCallOptions;
+  attempts: readonly AttemptEntry[] = NO_ATTEMPTS;
+  firstAttemptAt: number | undefined;
+  private readonly options: ValidOptions;
   private readonly startedAt = performance.now();
-  private attempts: readonly AttemptRecord[] = NO_ATTEMPTS;
   private usage: LlmUsage | undefined;
   private countedTokens = 0;
   private countedCost = 0;
@@ -141,26 +197,13 @@ class LlmCallSpan implements LlmCall {
    * adds no entry to the process-wide per-trace map.
    */
   private readonly isTraceRoot: boolean;
-  /** The first attempt's event while it is the only, successful one: the span's attempt attributes already say
-   * everything it would, so it is written only once a second attempt (or an error) makes it informative. */
-  private firstAttemptAt: number | undefined;
 
-  constructor(tracer: Tracer, options: LlmCallOptions) {
+  constructor(tracer: Tracer, options: ValidOptions) {
     this.options = options;
     const parent = options.parentContext ?? context.active();
-    // Only what the GenAI conventions call sampling-relevant goes in at creation: the SDK validates and copies
-    // creation attributes twice, and a later setAttribute once.
-    const attributes: Attributes = {
-      [ATTR_GEN_AI_OPERATION_NAME]: options.operation,
-      [ATTR_GEN_AI_PROVIDER_NAME]: options.provider,
-    };
-    if (options.requestModel !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = options.requestModel;
-    if (options.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = options.serverAddress;
-    if (options.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = options.serverPort;
-    const name = options.requestModel ? `${options.operation} ${options.requestModel}` : options.operation;
     let span: Span;
     try {
-      span = tracer.startSpan(name, { kind: options.kind ?? SpanKind.CLIENT, attributes }, parent);
+      span = tracer.startSpan(spanNameOf(options), { kind: options.kind ?? SpanKind.CLIENT, attributes: creationAttributes(options) }, parent);
     } catch (failure) {
       reportFailure("startLlmCall", failure);
       span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
@@ -168,8 +211,7 @@ class LlmCallSpan implements LlmCall {
     this.span = span;
     this.context = contextWithSpan(parent, span);
     try {
-      if (options.attributes !== undefined) span.setAttributes(options.attributes);
-      if (options.stream !== undefined) span.setAttribute(ATTR_GEN_AI_REQUEST_STREAM, options.stream);
+      writeRequestAttributes(span, options);
     } catch (failure) {
       reportFailure("startLlmCall attributes", failure);
     }
@@ -190,56 +232,29 @@ class LlmCallSpan implements LlmCall {
     this.isTraceRoot = isTraceRoot;
   }
 
-  recordAttempt(attempt: LlmAttempt): void {
+  recordAttempt(input: LlmAttempt): void {
     try {
       if (this.ended) return;
+      const attempt = ATTEMPT_SCHEMA.read("LlmCall.recordAttempt", input);
       // An HTTP error status with no error object (the SDK is about to retry it) is still a failed attempt.
       const failure =
         attempt.error ?? (attempt.statusCode !== undefined && attempt.statusCode >= 400 ? { status: attempt.statusCode } : undefined);
       const classification = failure === undefined ? undefined : classifyError(failure);
-      const errorClass = classification?.errorClass ?? "ok";
-      const statusCode = attempt.statusCode ?? classification?.statusCode ?? 0;
-      const waitMs = Math.max(0, Math.round(attempt.waitMs));
-      const entry: AttemptRecord = {
-        statusCode,
-        errorClass,
-        waitMs,
+      addAttempt(this, this.span, {
+        statusCode: attempt.statusCode ?? classification?.statusCode ?? 0,
+        errorClass: classification?.errorClass ?? "ok",
+        waitMs: Math.round(attempt.waitMs ?? 0),
         durationMs: attempt.durationMs === undefined ? undefined : Math.round(attempt.durationMs),
-      };
-      this.attempts = this.attempts.length === 0 ? [entry] : [...this.attempts, entry];
-      if (this.attempts.length === 1 && errorClass === "ok") {
-        // performance.now() is what the SDK's span clock reads too, so the event keeps its own time when written later.
-        this.firstAttemptAt = performance.now();
-        return;
-      }
-      this.flushFirstAttemptEvent();
-      this.addAttemptEvent(entry, this.attempts.length);
+        fingerprint: undefined,
+      });
     } catch (failure) {
       reportFailure("LlmCall.recordAttempt", failure);
     }
   }
 
-  private addAttemptEvent(entry: AttemptRecord, number: number, time?: number): void {
-    const event: Attributes = {
-      [ATTR_TELLTALE_ATTEMPT_NUMBER]: number,
-      [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: entry.waitMs,
-      [ATTR_TELLTALE_ERROR_CLASS]: entry.errorClass,
-    };
-    if (entry.statusCode !== 0) event[ATTR_HTTP_RESPONSE_STATUS_CODE] = entry.statusCode;
-    if (entry.durationMs !== undefined) event[ATTR_TELLTALE_ATTEMPT_DURATION_MS] = entry.durationMs;
-    this.span.addEvent(EVENT_TELLTALE_ATTEMPT, event, time);
-  }
-
-  private flushFirstAttemptEvent(): void {
-    const time = this.firstAttemptAt;
-    const first = this.attempts[0];
-    if (time === undefined || first === undefined) return;
-    this.firstAttemptAt = undefined;
-    this.addAttemptEvent(first, 1, time);
-  }
-
-  recordResponse(response: LlmResponseInfo): void {
+  recordResponse(input: LlmResponseInfo): void {
     try {
+      const response = RESPONSE_SCHEMA.read("LlmCall.recordResponse", input);
       if (response.responseModel !== undefined) {
         this.responseModel = response.responseModel;
         this.span.setAttribute(ATTR_GEN_AI_RESPONSE_MODEL, response.responseModel);
@@ -254,9 +269,11 @@ class LlmCallSpan implements LlmCall {
     }
   }
 
-  recordUsage(usage: LlmUsage): void {
+  recordUsage(input: LlmUsage): void {
     try {
       if (this.ended) return;
+      // NaN or a negative count would poison the trace's running total (and the budget) for good: left out.
+      const usage = USAGE_SCHEMA.read("LlmCall.recordUsage", input);
       this.usage = usage;
       const span = this.span;
       if (usage.inputTokens !== undefined) span.setAttribute(ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.inputTokens);
@@ -271,7 +288,7 @@ class LlmCallSpan implements LlmCall {
         span.setAttribute(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, usage.reasoningOutputTokens);
       }
       const model = this.responseModel ?? this.options.requestModel;
-      const price = currentPrice(this.options.provider, model);
+      const price = this.options.provider === undefined ? undefined : currentPrice(this.options.provider, model);
       const cost = price === undefined ? 0 : costOf(price, usage);
       if (price !== undefined) span.setAttribute(ATTR_TELLTALE_USAGE_COST_USD, cost);
       if (this.isTraceRoot) return;
@@ -288,107 +305,93 @@ class LlmCallSpan implements LlmCall {
   softError(kind: SoftErrorKind, detail?: string): void {
     try {
       if (this.ended || this.softErrorKind !== undefined) return;
+      if (!isValid("LlmCall.softError", "kind", kind, SOFT_ERROR_RULE)) return;
       this.softErrorKind = kind;
-      this.span.setAttribute(ATTR_TELLTALE_SOFT_ERROR, kind);
-      if (detail !== undefined) this.span.setAttribute(ATTR_TELLTALE_SOFT_ERROR_DETAIL, detail);
-      markKeep(this.span, "soft_error");
-      record("softErrors", 1, { [ATTR_TELLTALE_SOFT_ERROR]: kind, [ATTR_GEN_AI_OPERATION_NAME]: this.options.operation });
+      markSoftError(this.span, kind, typeof detail === "string" ? detail : undefined, this.options.operation, this.metrics());
     } catch (failure) {
       reportFailure("LlmCall.softError", failure);
     }
   }
 
-  end(error?: unknown): void {
+  end(error?: unknown, endTime?: number): void {
     if (this.ended) return;
     this.ended = true;
     try {
       const span = this.span;
+      const endedAt = endTime !== undefined && isValid("LlmCall.end", "endTime", endTime, END_TIME_RULE) ? Math.max(endTime, this.startedAt) : undefined;
       // A failed call is worth its attempt event even when the attempt itself succeeded (e.g. parsing failed).
-      if (error !== undefined || this.softErrorKind !== undefined) this.flushFirstAttemptEvent();
+      if (error !== undefined || this.softErrorKind !== undefined) flushFirstAttempt(this, span);
       let errorType: string | undefined;
       if (error !== undefined) {
         const classification = recordError(span, error);
         errorType = classification.errorType;
         if (classification.statusCode === undefined) {
-          const lastStatus = this.attempts[this.attempts.length - 1]?.statusCode;
-          if (lastStatus !== undefined && lastStatus !== 0) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, lastStatus);
+          const lastStatus = lastStatusCode(this);
+          if (lastStatus !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, lastStatus);
         }
       }
-      this.writeAttempts();
+      writeAttempts(this, span, true);
       // A root call has no running totals of its own trace to write, and no workflow deadline to mark.
       if (!this.isTraceRoot) {
         writeBudgetTotals(span, this.context);
-        markDeadlineAtEnd(span, this.context);
+        markDeadlineAtEnd(span, this.context, endedAt === undefined ? undefined : Date.now() - (performance.now() - endedAt));
       }
-      this.recordMetrics(errorType);
-      span.end();
+      this.recordMetrics(errorType, endedAt ?? performance.now());
+      span.end(endedAt);
     } catch (failure) {
       reportFailure("LlmCall.end", failure);
     }
   }
 
-  private writeAttempts(): void {
-    const attempts = this.attempts;
-    const last = attempts[attempts.length - 1];
-    if (last === undefined) return;
-    const span = this.span;
-    const retries = attempts.length - 1;
-    // The common case, one attempt that succeeded, has nothing to show: a retry count of 0 and one-element attempt
-    // arrays would only say "no retry, 2xx", and every attribute costs every call time (bench/NOTES.md). Like
-    // `http.request.resend_count`, the attempt attributes appear when there was a retry or a failure (whose status
-    // `end` writes with its error).
-    if (retries === 0 && last.errorClass === "ok") return;
-    span.setAttribute(ATTR_TELLTALE_ATTEMPT_STATUS_CODES, attempts.map((a) => a.statusCode));
-    span.setAttribute(ATTR_TELLTALE_RETRY_COUNT, retries);
-    span.setAttribute(ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES, attempts.map((a) => a.errorClass));
-    span.setAttribute(ATTR_TELLTALE_ATTEMPT_WAITS_MS, attempts.map((a) => a.waitMs));
-    span.setAttribute(ATTR_HTTP_REQUEST_RESEND_COUNT, retries);
-    if (retries === 0) return;
-    // Every attempt but the last was followed by a retry: its error class is the reason for that retry.
-    const reasons = attempts.slice(0, -1).map((a) => a.errorClass);
-    span.setAttribute(ATTR_TELLTALE_RETRY_REASONS, reasons);
-    span.setAttribute(ATTR_TELLTALE_RETRY_WAIT_MS, attempts.reduce((sum, a) => sum + a.waitMs, 0));
-    markKeep(span, "retried");
-    if (reasons.some((reason) => reason !== "ok" && !isRecoverable(reason))) {
-      span.setAttribute(ATTR_TELLTALE_RETRY_NON_RECOVERABLE, true);
-      markKeep(span, "non_recoverable_retry");
-    }
-    for (const reason of reasons) {
-      record("retries", 1, { [ATTR_GEN_AI_OPERATION_NAME]: this.options.operation, [ATTR_TELLTALE_ERROR_CLASS]: reason });
-    }
+  private metrics(): LlmMetrics {
+    return this.options.metrics ?? instruments();
   }
 
-  private recordMetrics(errorType: string | undefined): void {
-    if (!metricsEnabled()) return;
-    const attributes: Attributes = {
-      [ATTR_GEN_AI_OPERATION_NAME]: this.options.operation,
-      [ATTR_GEN_AI_PROVIDER_NAME]: this.options.provider,
-    };
-    if (this.options.requestModel !== undefined) attributes[ATTR_GEN_AI_REQUEST_MODEL] = this.options.requestModel;
+  retryMetric(): AttemptMetric {
+    const attributes: Attributes = {};
+    if (this.options.operation !== undefined) attributes[ATTR_GEN_AI_OPERATION_NAME] = this.options.operation;
+    return { attributes, target: this.metrics() };
+  }
+
+  private recordMetrics(errorType: string | undefined, endedAt: number): void {
+    const metrics = this.metrics();
+    if (!metrics.enabled) return;
+    // The metrics carry the attributes the span was created with, and the response model.
+    const attributes = creationAttributes(this.options);
     if (this.responseModel !== undefined) attributes[ATTR_GEN_AI_RESPONSE_MODEL] = this.responseModel;
-    if (this.options.serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = this.options.serverAddress;
-    if (this.options.serverPort !== undefined) attributes[ATTR_SERVER_PORT] = this.options.serverPort;
     const tokenAttributes = { ...attributes };
     if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
-    record("operationDuration", (performance.now() - this.startedAt) / 1000, attributes);
-    if (this.usage?.inputTokens !== undefined) {
-      record("tokenUsage", this.usage.inputTokens, { ...tokenAttributes, [ATTR_GEN_AI_TOKEN_TYPE]: "input" });
-    }
-    if (this.usage?.outputTokens !== undefined) {
-      record("tokenUsage", this.usage.outputTokens, { ...tokenAttributes, [ATTR_GEN_AI_TOKEN_TYPE]: "output" });
+    // The instruments by name, not through record(): a name in a variable costs V8 a slow lookup on every call.
+    try {
+      metrics.operationDuration.record((endedAt - this.startedAt) / 1000, attributes);
+      if (this.usage?.inputTokens !== undefined) {
+        metrics.tokenUsage.record(this.usage.inputTokens, { ...tokenAttributes, [ATTR_GEN_AI_TOKEN_TYPE]: "input" });
+      }
+      if (this.usage?.outputTokens !== undefined) {
+        metrics.tokenUsage.record(this.usage.outputTokens, { ...tokenAttributes, [ATTR_GEN_AI_TOKEN_TYPE]: "output" });
+      }
+    } catch (failure) {
+      reportFailure("LlmCall metrics", failure);
     }
   }
+}
+
+/** Starts the span of an LLM call exactly where `options` say (no call site is asked). */
+export function openLlmCall(tracer: Tracer, options: ValidOptions): LlmCall {
+  return new LlmCallSpan(tracer, options);
 }
 
 /**
  * Starts an LLM call span (`{operation} {model}`, kind CLIENT) under `options.parentContext` or the active context,
  * with the deadline time left recorded. The instrumentation reports attempts, the response, usage and soft errors,
  * then calls `end`. Without `parentContext`, a registered framework integration may place the call under its own
- * run, or return the framework's model call for the SDK call to report to. Never throws.
+ * run, or return the framework's model call for the SDK call to report to (call-sites.ts). Never throws: an invalid
+ * option is reported through `diag` and ignored (options.ts).
  */
 export function startLlmCall(tracer: Tracer, options: LlmCallOptions): LlmCall {
-  // A framework integration may know better than the active context where the call belongs (call-sites.ts).
-  const placed = options.parentContext === undefined ? placeLlmCall(options) : undefined;
-  if (placed === undefined) return new LlmCallSpan(tracer, options);
-  return "call" in placed ? placed.call : new LlmCallSpan(tracer, { ...options, parentContext: placed.parent });
+  const valid = LLM_CALL_SCHEMA.read("startLlmCall", options);
+  const chosen = isValid("startLlmCall", "tracer", tracer, TRACER_RULE) ? tracer : coreTracer();
+  const placed = valid.parentContext === undefined ? placeLlmCall(valid) : undefined;
+  if (placed === undefined) return new LlmCallSpan(chosen, valid);
+  return "call" in placed ? placed.call : new LlmCallSpan(chosen, { ...valid, parentContext: placed.parent });
 }

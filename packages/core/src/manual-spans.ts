@@ -1,28 +1,20 @@
 /**
- * Start/end forms of `workflow`, `step` and `tool`, for integrations that learn about work from start and end
- * events (framework callbacks, tracing processors) instead of running a function. The spans, manifests, budgets,
- * deadlines, idempotency checks, soft errors and late detection are exactly those of the function forms.
+ * Start/end forms of `workflow`, `step`, `tool` and `retry`, for integrations that learn about work from start and end
+ * events (framework callbacks, tracing processors, telemetry hooks) instead of running a function. Each starts and
+ * ends its span with the very functions the function form runs (workflow.ts, step.ts, tool.ts, retry.ts), so the
+ * spans, manifests, budgets, deadlines, idempotency checks, soft errors, attempts and late marks are the same.
  */
-import { context, INVALID_SPAN_CONTEXT, SpanKind, trace, type Context, type Span } from "@opentelemetry/api";
-import { ATTR_ERROR_TYPE, ATTR_TELLTALE_ERROR_RECOVERABLE, ATTR_TELLTALE_INTERRUPTED } from "./attributes.js";
+import { context, INVALID_SPAN_CONTEXT, trace, type Context, type Span } from "@opentelemetry/api";
+import { GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT, SOFT_ERROR_KINDS, type SoftErrorKind } from "./attributes.js";
 import { classifyError } from "./errors.js";
-import { endRetrySpan, recordRetryAttempt, type RetryTally } from "./retry.js";
-import { coreState } from "./state.js";
-import { SCOPE_NAME, VERSION } from "./version.js";
+import { defineSchema, isValid, rules, type Schema } from "./options.js";
+import { openRetrySpan, RetryLog } from "./retry.js";
+import { NEVER_ABORTED, readName, type RunContext } from "./run.js";
 import { safely } from "./safe.js";
-import {
-  endStep,
-  endTool,
-  endWorkflow,
-  startStep,
-  startTool,
-  startWorkflow,
-  type StartedChild,
-  type StartedWorkflow,
-  type StepOptions,
-  type ToolOptions,
-  type WorkflowOptions,
-} from "./workflow.js";
+import { markSoftError } from "./soft-errors.js";
+import { endStep, startStep, STEP_SCHEMA, type StepOptions } from "./step.js";
+import { endTool, startTool, TOOL_SCHEMA, type ToolOptions } from "./tool.js";
+import { endWorkflow, startWorkflow, WORKFLOW_SCHEMA, type StatedOutcome, type WorkflowOptions } from "./workflow.js";
 
 /** A span started by one of the `start*Span` functions. Every method is idempotent and never throws. */
 export interface ManualSpan {
@@ -38,8 +30,11 @@ export interface ManualSpan {
 /** A workflow span under way (see {@link startWorkflowSpan}). */
 export interface WorkflowSpan extends ManualSpan {
   /** Ends the workflow: `ok`, or `partial` when declared steps are missing; `outcome` says `interrupted` (paused for
-   * input, not a failure) or `partial` (stopped short without an error). */
-  end(outcome?: "partial" | "interrupted"): void;
+   * input, not a failure: `telltale.interrupted=true`) or `partial` (stopped short without an error). */
+  end(outcome?: StatedOutcome): void;
+  /** A failure of the whole run that raised nothing (a stream of it abandoned unread, say): `telltale.soft_error` on
+   * the workflow span, as an LLM call records one. Only the first is recorded. */
+  softError(kind: SoftErrorKind, detail?: string): void;
 }
 
 /** A step span under way (see {@link startStepSpan}). */
@@ -55,99 +50,6 @@ export interface ToolSpan extends ManualSpan {
   end(result?: unknown): void;
 }
 
-const NEVER_ABORTED = new AbortController().signal;
-
-function once(work: () => void): () => void {
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    work();
-  };
-}
-
-function detachedSpan(parent: Context): Pick<ManualSpan, "span" | "context" | "signal"> {
-  // Only reached when starting failed: the work goes on in its parent's context, untraced.
-  return { span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT), context: parent, signal: NEVER_ABORTED };
-}
-
-/**
- * Starts a workflow span (`invoke_agent {name}`) under `parent` (default: the active context), as {@link workflow}
- * does around a function. Never throws.
- */
-export function startWorkflowSpan(name: string, options: WorkflowOptions = {}, parent: Context = context.active()): WorkflowSpan {
-  const started = safely<StartedWorkflow | undefined>("workflow start", () => startWorkflow(name, options, parent), undefined);
-  if (started === undefined) return { ...detachedSpan(parent), end: () => undefined, fail: () => undefined };
-  let outcome: "partial" | "interrupted" | undefined;
-  let failure: { error: unknown } | undefined;
-  const finish = once(() => safely("workflow end", () => endWorkflow(started, failure?.error, failure !== undefined, outcome)));
-  return {
-    span: started.span,
-    context: started.ctx,
-    signal: started.run.signal,
-    end: (how) => {
-      outcome = how;
-      finish();
-    },
-    fail: (error) => {
-      failure = { error };
-      finish();
-    },
-  };
-}
-
-/** Starts a step span (`step {name}`) under `parent`, as {@link step} does around a function. Never throws. */
-export function startStepSpan(name: string, options: StepOptions = {}, parent: Context = context.active()): StepSpan {
-  const started = safely<StartedChild | undefined>("step start", () => startStep(name, options, parent), undefined);
-  if (started === undefined) return { ...detachedSpan(parent), end: () => undefined, fail: () => undefined };
-  let failure: { error: unknown } | undefined;
-  let interrupted = false;
-  const finish = once(() =>
-    safely("step end", () => {
-      if (interrupted) started.span.setAttribute(ATTR_TELLTALE_INTERRUPTED, true);
-      endStep(started, name, failure?.error, failure !== undefined, failure === undefined && !interrupted);
-    }),
-  );
-  return {
-    span: started.span,
-    context: started.ctx,
-    get signal() {
-      return started.run.signal;
-    },
-    end: (how) => {
-      interrupted = how?.interrupted === true;
-      finish();
-    },
-    fail: (error) => {
-      failure = { error };
-      finish();
-    },
-  };
-}
-
-/** Starts a tool span (`execute_tool {name}`) under `parent`, as {@link tool} does around a function. Never throws. */
-export function startToolSpan(name: string, options: ToolOptions = {}, parent: Context = context.active()): ToolSpan {
-  const started = safely<StartedChild | undefined>("tool start", () => startTool(name, options, parent), undefined);
-  if (started === undefined) return { ...detachedSpan(parent), end: () => undefined, fail: () => undefined };
-  let settled: { error: unknown; failed: boolean; result?: unknown } = { error: undefined, failed: false };
-  const finish = once(() => safely("tool end", () => endTool(started, name, options, settled.error, settled.failed, settled.result)));
-  return {
-    span: started.span,
-    context: started.ctx,
-    get signal() {
-      return started.run.signal;
-    },
-    end: (result) => {
-      settled = { error: undefined, failed: false, result };
-      finish();
-    },
-    fail: (error) => {
-      settled = { error, failed: true };
-      finish();
-    },
-  };
-}
-
 /** A retry span under way (see {@link startRetrySpan}). */
 export interface RetrySpan extends ManualSpan {
   /** One attempt ended (failed with `error`, or succeeded): its event, error class and the wait before it. */
@@ -156,50 +58,130 @@ export interface RetrySpan extends ManualSpan {
   end(): void;
 }
 
+/** How a manual span was settled: ended (`how` says in what way) or failed. */
+type Settlement<E> = { readonly failed: false; readonly how: E } | { readonly failed: true; readonly error: unknown };
+
+interface Started {
+  readonly span: Span;
+  readonly ctx: Context;
+  readonly run: Pick<RunContext, "signal">;
+}
+
+/** The span object of a started unit of work: the first `end` or `fail` settles it through `finish`, once. */
+function settledOnce<E>(what: string, started: Started, finish: (settlement: Settlement<E>) => void): ManualSpan & { end(how: E): void } {
+  let settled = false;
+  const settle = (settlement: Settlement<E>): void => {
+    if (settled) return;
+    settled = true;
+    safely(`${what} end`, () => finish(settlement));
+  };
+  return {
+    span: started.span,
+    context: started.ctx,
+    // Read on demand: a tool's signal with its own timeout is created on first use.
+    get signal() {
+      return started.run.signal;
+    },
+    end: (how) => settle({ failed: false, how }),
+    fail: (error) => settle({ failed: true, error }),
+  };
+}
+
+/** Where starting failed: the work goes on in its parent's context, untraced. */
+function untraced(parent: Context): ManualSpan & { end(): void } {
+  return { span: trace.wrapSpanContext(INVALID_SPAN_CONTEXT), context: parent, signal: NEVER_ABORTED, end: () => undefined, fail: () => undefined };
+}
+
+/** The arguments of a start form, checked as its function form checks them: the name, the options, and the parent (a
+ * Context, else the active one; a parent that is not a Context is reported). */
+function readStart<O extends object>(where: string, name: unknown, options: unknown, schema: Schema<O>, parent: unknown) {
+  const from = parent !== undefined && isValid(where, "parent", parent, rules.context) ? (parent as Context) : context.active();
+  return { name: readName(where, name), valid: schema.read(where, options), from };
+}
+
+const SOFT_ERROR_RULE = rules.oneOf(SOFT_ERROR_KINDS);
+/** `startRetrySpan` takes no options. */
+const NO_OPTIONS_SCHEMA = defineSchema<Record<string, never>>({});
+
+/**
+ * Starts a workflow span (`invoke_agent {name}`) under `parent` (default: the active context), as {@link workflow}
+ * does around a function. Options are checked as `workflow` checks them. Never throws.
+ */
+export function startWorkflowSpan(name: string, options?: WorkflowOptions, parent?: Context): WorkflowSpan {
+  const { name: workflowName, valid, from } = readStart("startWorkflowSpan", name, options, WORKFLOW_SCHEMA, parent);
+  const started = safely("workflow start", () => startWorkflow(workflowName, valid, from), undefined);
+  if (started === undefined) return Object.assign(untraced(from), { softError: () => undefined });
+  let softError: SoftErrorKind | undefined;
+  const manual = settledOnce<StatedOutcome | undefined>("workflow", started, (settlement) =>
+    settlement.failed ? endWorkflow(started, settlement.error, true) : endWorkflow(started, undefined, false, settlement.how),
+  );
+  return Object.assign(manual, {
+    softError: (kind: SoftErrorKind, detail?: string) =>
+      safely("workflow softError", () => {
+        if (softError !== undefined || started.scope.ended || !isValid("WorkflowSpan.softError", "kind", kind, SOFT_ERROR_RULE)) return;
+        softError = kind;
+        markSoftError(started.span, kind, typeof detail === "string" ? detail : undefined, GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT);
+      }),
+  });
+}
+
+/** Starts a step span (`step {name}`) under `parent`, as {@link step} does around a function. Never throws. */
+export function startStepSpan(name: string, options?: StepOptions, parent?: Context): StepSpan {
+  const { name: stepName, valid, from } = readStart("startStepSpan", name, options, STEP_SCHEMA, parent);
+  const started = safely("step start", () => startStep(stepName, valid, from), undefined);
+  if (started === undefined) return untraced(from);
+  return settledOnce<{ interrupted?: boolean } | undefined>("step", started, (settlement) =>
+    endStep(started, stepName, settlement.failed ? settlement : { failed: false, interrupted: settlement.how?.interrupted === true }),
+  );
+}
+
+/** Starts a tool span (`execute_tool {name}`) under `parent`, as {@link tool} does around a function. Never throws. */
+export function startToolSpan(name: string, options?: ToolOptions, parent?: Context): ToolSpan {
+  const { name: toolName, valid, from } = readStart("startToolSpan", name, options, TOOL_SCHEMA, parent);
+  const started = safely("tool start", () => startTool(toolName, valid, from), undefined);
+  if (started === undefined) return untraced(from);
+  return settledOnce<unknown>("tool", started, (settlement) =>
+    endTool(started, toolName, valid.isError, settlement.failed ? settlement : { failed: false, result: settlement.how }),
+  );
+}
+
+/** What a reported attempt accepts. */
+const ATTEMPT_SCHEMA = defineSchema<{ failed: boolean; error: unknown; startedAt: number; endedAt: number }>({
+  failed: rules.required(rules.boolean),
+  error: rules.any,
+  startedAt: rules.required(rules.finite),
+  endedAt: rules.required(rules.finite),
+});
+
 /**
  * Starts a `retry {name}` span under `parent` for retries someone else runs (a framework's retry wrapper): each
- * attempt reported with `attempt` becomes an event, and the span ends with the retry count, reasons, waits and the
- * non-recoverable retry flag (F1–F3) that {@link retry} records. Times are `performance.now()` readings. Never throws.
+ * attempt reported with `attempt` is recorded by the attempt recorder of {@link retry} (event, error class, the wait
+ * since the previous attempt ended), and the span ends with the retry count, reasons, waits and the non-recoverable
+ * retry flag (F1–F3) that `retry` records. Times are `performance.now()` readings. Never throws.
  */
-export function startRetrySpan(name: string, parent: Context = context.active()): RetrySpan {
-  const span = safely<Span | undefined>(
-    "retry start",
-    () => trace.getTracer(SCOPE_NAME, VERSION).startSpan(`retry ${name}`, { kind: SpanKind.INTERNAL }, parent),
-    undefined,
-  );
-  if (span === undefined) return { ...detachedSpan(parent), attempt: () => undefined, end: () => undefined, fail: () => undefined };
-  const ctx = trace.setSpan(parent, span).setValue(coreState().coreSpanKey, span);
-  const tally: RetryTally = { errorClasses: [], waits: [], argsChanged: false, nonRecoverableRetried: false };
+export function startRetrySpan(name: string, parent?: Context): RetrySpan {
+  const start = readStart("startRetrySpan", name, undefined, NO_OPTIONS_SCHEMA, parent);
+  const from = start.from;
+  const retryName = start.name ?? "operation";
+  const { span, ctx } = openRetrySpan(retryName, from);
+  if (span === undefined) return Object.assign(untraced(from), { attempt: () => undefined });
+  const log = new RetryLog(retryName);
   let lastEndedAt: number | undefined;
-  let lastFailureRecoverable = true;
-  let failure: { error: unknown } | undefined;
-  const finish = once(() => safely("retry end", () => endRetrySpan(span, tally, failure?.error, failure !== undefined)));
-  return {
-    span,
-    context: ctx,
-    signal: NEVER_ABORTED,
-    attempt: ({ failed, error, startedAt, endedAt }) =>
+  const manual = settledOnce<undefined>("retry", { span, ctx, run: { signal: NEVER_ABORTED } }, (settlement) =>
+    log.finish(span, settlement.failed, settlement.failed ? settlement.error : undefined, undefined),
+  );
+  const settle = manual.end;
+  return Object.assign(manual, {
+    end: () => settle(undefined),
+    attempt: (outcome: { failed: boolean; error?: unknown; startedAt: number; endedAt: number }) =>
       safely("retry attempt", () => {
-        // An attempt after a non-recoverable failure is a retry that could not succeed (F3).
-        if (tally.errorClasses.length > 0 && !lastFailureRecoverable) tally.nonRecoverableRetried = true;
-        tally.waits.push(lastEndedAt === undefined ? 0 : Math.max(0, Math.round(startedAt - lastEndedAt)));
-        lastEndedAt = endedAt;
-        if (!failed) {
-          lastFailureRecoverable = true;
-          recordRetryAttempt(span, tally, endedAt - startedAt, "ok");
-          return;
-        }
-        const classification = classifyError(error);
-        lastFailureRecoverable = classification.recoverable;
-        recordRetryAttempt(span, tally, endedAt - startedAt, classification.errorClass, {
-          [ATTR_ERROR_TYPE]: classification.errorType,
-          [ATTR_TELLTALE_ERROR_RECOVERABLE]: classification.recoverable,
-        });
+        if (!span.isRecording()) return;
+        const reported = ATTEMPT_SCHEMA.read("RetrySpan.attempt", outcome);
+        if (reported.failed === undefined || reported.startedAt === undefined || reported.endedAt === undefined) return;
+        const waitMs = lastEndedAt === undefined ? 0 : Math.max(0, Math.round(reported.startedAt - lastEndedAt));
+        lastEndedAt = reported.endedAt;
+        const errorClass = reported.failed ? classifyError(reported.error).errorClass : "ok";
+        log.record(span, errorClass, waitMs, reported.endedAt - reported.startedAt, undefined);
       }),
-    end: () => finish(),
-    fail: (error) => {
-      failure = { error };
-      finish();
-    },
-  };
+  });
 }

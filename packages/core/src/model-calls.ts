@@ -5,12 +5,22 @@
  * (LangChain's `AsyncCaller`) shows its retries as attempts of the one call, with their status, error class and
  * the wait between them (F1–F3), and usage is counted once.
  */
-import { trace, type Context, type Span } from "@opentelemetry/api";
-import { ATTR_GEN_AI_PROVIDER_NAME, ATTR_GEN_AI_REQUEST_MODEL, ATTR_GEN_AI_REQUEST_STREAM, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, type SoftErrorKind } from "./attributes.js";
+import type { Context, Span } from "@opentelemetry/api";
+import type { SoftErrorKind } from "./attributes.js";
 import type { JoinableModelCall } from "./call-sites.js";
-import { startLlmCall, type LlmAttempt, type LlmCall, type LlmCallOptions, type LlmResponseInfo, type LlmUsage } from "./llm.js";
+import {
+  creationAttributes,
+  openLlmCall,
+  readLlmCallOptions,
+  writeRequestAttributes,
+  type LlmAttempt,
+  type LlmCall,
+  type LlmCallOptions,
+  type LlmResponseInfo,
+  type LlmUsage,
+} from "./llm.js";
+import { tracer } from "./run.js";
 import { safely } from "./safe.js";
-import { SCOPE_NAME, VERSION } from "./version.js";
 
 /** Options of {@link startModelCall}: an LLM call's description, and the framework run it starts under. */
 export interface ModelCallOptions extends Omit<LlmCallOptions, "parentContext"> {
@@ -35,6 +45,9 @@ export interface ModelCall extends JoinableModelCall {
   end(error?: unknown): void;
 }
 
+/** Ends an open SDK call's share of a model call, with the time it ended. */
+type SdkCallEnd = (sdkCall: JoinedSdkCall, error: unknown, endTime: number | undefined) => void;
+
 /** One SDK call reporting to a framework's model call: its first attempt waited since the previous call ended. */
 class JoinedSdkCall implements LlmCall {
   readonly span: Span;
@@ -43,7 +56,7 @@ class JoinedSdkCall implements LlmCall {
   private ended = false;
 
   constructor(
-    private readonly owner: FrameworkModelCall,
+    private readonly onEnd: SdkCallEnd,
     private readonly call: LlmCall,
     private readonly waitMs: number,
   ) {
@@ -69,10 +82,10 @@ class JoinedSdkCall implements LlmCall {
     this.call.softError(kind, detail);
   }
 
-  end(error?: unknown): void {
+  end(error?: unknown, endTime?: number): void {
     if (this.ended) return;
     this.ended = true;
-    this.owner.sdkCallEnded(this, error);
+    this.onEnd(this, error, endTime);
   }
 }
 
@@ -89,42 +102,38 @@ class FrameworkModelCall implements ModelCall {
   private pendingEnd: { error: unknown } | undefined;
   private ended = false;
 
-  constructor(options: ModelCallOptions) {
-    this.call = startLlmCall(trace.getTracer(SCOPE_NAME, VERSION), options);
+  constructor(options: Partial<ModelCallOptions>) {
+    this.call = openLlmCall(tracer(), options);
     this.span = this.call.span;
     this.context = this.call.context;
     this.hasModel = options.requestModel !== undefined;
   }
 
-  join(options: LlmCallOptions): LlmCall | undefined {
+  join(options: Partial<LlmCallOptions>): LlmCall | undefined {
     // Two SDK calls at once are not attempts of each other: the second one gets its own span.
     if (this.ended || this.open !== undefined) return undefined;
     if (!this.joined) safely("adopting an SDK request", () => this.adoptRequest(options));
     this.joined = true;
     const waitMs = this.lastSdkCallEndedAt === undefined ? 0 : Math.max(0, performance.now() - this.lastSdkCallEndedAt);
-    this.open = new JoinedSdkCall(this, this.call, waitMs);
+    this.open = new JoinedSdkCall((sdkCall, error, endTime) => this.sdkCallEnded(sdkCall, error, endTime), this.call, waitMs);
     return this.open;
   }
 
-  /** The SDK call knows the request better than the framework: its description goes on the span. */
-  private adoptRequest(options: LlmCallOptions): void {
+  /** The SDK call knows the request better than the framework: its description goes on the span (the operation and
+   * the framework's model name stay, and the span's name with them). */
+  private adoptRequest(options: Partial<LlmCallOptions>): void {
     const span = this.call.span;
-    span.setAttribute(ATTR_GEN_AI_PROVIDER_NAME, options.provider);
-    if (options.serverAddress !== undefined) span.setAttribute(ATTR_SERVER_ADDRESS, options.serverAddress);
-    if (options.serverPort !== undefined) span.setAttribute(ATTR_SERVER_PORT, options.serverPort);
-    if (options.stream !== undefined) span.setAttribute(ATTR_GEN_AI_REQUEST_STREAM, options.stream);
-    if (options.attributes !== undefined) span.setAttributes(options.attributes);
-    if (!this.hasModel && options.requestModel !== undefined) {
-      span.setAttribute(ATTR_GEN_AI_REQUEST_MODEL, options.requestModel);
-      span.updateName(`${options.operation} ${options.requestModel}`);
-    }
+    const requestModel = this.hasModel ? undefined : options.requestModel;
+    span.setAttributes(creationAttributes({ ...options, operation: undefined, requestModel }));
+    writeRequestAttributes(span, options);
+    if (requestModel !== undefined && options.operation !== undefined) span.updateName(`${options.operation} ${requestModel}`);
   }
 
-  sdkCallEnded(sdkCall: JoinedSdkCall, error: unknown): void {
+  private sdkCallEnded(sdkCall: JoinedSdkCall, error: unknown, endTime: number | undefined): void {
     if (this.open === sdkCall) this.open = undefined;
-    this.lastSdkCallEndedAt = performance.now();
+    this.lastSdkCallEndedAt = endTime ?? performance.now();
     this.lastSdkError = error;
-    if (this.pendingEnd !== undefined) this.finish(this.pendingEnd.error);
+    if (this.pendingEnd !== undefined) this.finish(this.pendingEnd.error, endTime);
   }
 
   recordResponse(response: LlmResponseInfo): void {
@@ -146,12 +155,12 @@ class FrameworkModelCall implements ModelCall {
     else this.finish(error);
   }
 
-  private finish(error: unknown): void {
+  private finish(error: unknown, endTime?: number): void {
     if (this.ended) return;
     this.ended = true;
     this.pendingEnd = undefined;
     // A framework that failed because its last SDK call failed reports a wrapper (or a redacted copy) of that error.
-    this.call.end(error !== undefined && this.lastSdkError !== undefined ? this.lastSdkError : error);
+    this.call.end(error !== undefined && this.lastSdkError !== undefined ? this.lastSdkError : error, endTime);
   }
 }
 
@@ -161,5 +170,5 @@ class FrameworkModelCall implements ModelCall {
  * ends it when its model call ends. Never throws.
  */
 export function startModelCall(options: ModelCallOptions): ModelCall {
-  return new FrameworkModelCall(options);
+  return new FrameworkModelCall(readLlmCallOptions("startModelCall", options));
 }

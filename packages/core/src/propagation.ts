@@ -1,14 +1,19 @@
 import { context, propagation, trace, TraceFlags, type Context } from "@opentelemetry/api";
+import { BUDGET_SCHEMA } from "./budget.js";
 import { DeadlineExceededError } from "./errors.js";
+import { carriedKeys, restoreKeys } from "./idempotency.js";
+import { reportIgnored, rules, defineSchema } from "./options.js";
 import { safely } from "./safe.js";
-import { coreState, releaseTraceState, traceStateFor, workflowScopeOf, type BudgetOptions, type WorkflowScope } from "./state.js";
+import { coreState, workflowScopeOf, type BudgetOptions, type TraceState, type WorkflowScope } from "./state.js";
+import { callAt, type LongTimer } from "./timers.js";
+import { releaseTraceState, traceStateFor } from "./trace-state.js";
 
 /** The fields `inject` writes into a job payload (all strings, so the carrier survives any JSON round trip). */
 export interface TraceCarrier {
   /** W3C Trace Context. */
   traceparent?: string;
   tracestate?: string;
-  /** The workflow's identity: name, deadline, budget and the totals used so far (JSON). */
+  /** The workflow's identity: name, deadline, budget, the totals used so far and its recent side-effect keys (JSON). */
   "telltale-workflow"?: string;
   [key: string]: unknown;
 }
@@ -24,7 +29,19 @@ interface CarriedWorkflow {
   budget?: BudgetOptions;
   tokensUsed?: number;
   costUsd?: number;
+  /** Side effects that already ran in the trace (idempotency.ts), so a consumer repeating one is a duplicate. */
+  sideEffects?: string[];
 }
+
+// What a carrier may say, checked like any option: a malformed field is reported and ignored, the rest applies.
+const CARRIED_SCHEMA = defineSchema<CarriedWorkflow>({
+  name: rules.string,
+  deadlineAt: rules.milliseconds,
+  budget: rules.object(BUDGET_SCHEMA),
+  tokensUsed: rules.amount,
+  costUsd: rules.amount,
+  sideEffects: rules.strings,
+});
 
 const TRACEPARENT_PATTERN = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
@@ -49,18 +66,45 @@ export function inject<C extends Record<string, unknown>>(carrier: C = {} as C, 
       const carried: CarriedWorkflow = { name: scope.name, tokensUsed: scope.trace.tokensUsed, costUsd: scope.trace.costUsd };
       if (scope.deadlineAt !== undefined) carried.deadlineAt = scope.deadlineAt;
       if (scope.budget !== undefined) carried.budget = { ...scope.budget };
+      const sideEffects = carriedKeys(scope.trace);
+      if (sideEffects !== undefined) carried.sideEffects = sideEffects;
       textCarrier[WORKFLOW_FIELD] = JSON.stringify(carried);
     }
   });
   return carrier as C & TraceCarrier;
 }
 
-function readCarried(carrier: Record<string, unknown>): CarriedWorkflow | undefined {
+function readCarried(carrier: Record<string, unknown>): Partial<CarriedWorkflow> | undefined {
   const raw = carrier[WORKFLOW_FIELD];
-  if (typeof raw !== "string") return undefined;
-  const parsed = JSON.parse(raw) as Partial<CarriedWorkflow>;
-  if (typeof parsed !== "object" || parsed === null || typeof parsed.name !== "string") return undefined;
-  return parsed as CarriedWorkflow;
+  if (raw === undefined) return undefined;
+  const where = `extract (${WORKFLOW_FIELD})`;
+  let parsed: unknown;
+  try {
+    parsed = typeof raw === "string" ? JSON.parse(raw) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  // Not one of ours: the job still joins the producer's trace, without a workflow's deadline or budget.
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    reportIgnored(where, WORKFLOW_FIELD, raw, "the JSON object inject() writes");
+    return undefined;
+  }
+  return CARRIED_SCHEMA.read(where, parsed);
+}
+
+/** The trace's totals continue from what the producer carried, unless this process already counts them. */
+function continueTotals(traceState: TraceState, carried: Partial<CarriedWorkflow>): void {
+  if (traceState.activeWorkflows === 0 && traceState.tokensUsed === 0 && traceState.costUsd === 0) {
+    traceState.tokensUsed = carried.tokensUsed ?? 0;
+    traceState.costUsd = carried.costUsd ?? 0;
+    // The producer already marked the crossing, if there was one.
+    const budget = carried.budget;
+    traceState.exceeded =
+      budget !== undefined &&
+      ((budget.tokens !== undefined && traceState.tokensUsed > budget.tokens) ||
+        (budget.costUsd !== undefined && traceState.costUsd > budget.costUsd));
+  }
+  if (carried.sideEffects !== undefined) restoreKeys(traceState, carried.sideEffects);
 }
 
 interface Extracted {
@@ -91,23 +135,14 @@ function extractContext(carrier: Record<string, unknown>): Extracted {
     return { ctx, release: () => undefined };
   }
 
-  // Same process and the producer's workflow still running: the trace state is shared, totals continue as one.
+  // Same process and the producer's workflow still running (or a redelivery of a job whose first run ended here):
+  // the trace state is shared, totals and side effects continue as one.
   const traceState = traceStateFor(spanContext.traceId);
-  if (traceState.activeWorkflows === 0 && traceState.tokensUsed === 0 && traceState.costUsd === 0) {
-    traceState.tokensUsed = carried.tokensUsed ?? 0;
-    traceState.costUsd = carried.costUsd ?? 0;
-    // The producer already marked the crossing, if there was one.
-    const budget = carried.budget;
-    traceState.exceeded =
-      budget !== undefined &&
-      ((budget.tokens !== undefined && traceState.tokensUsed > budget.tokens) ||
-        (budget.costUsd !== undefined && traceState.costUsd > budget.costUsd));
-  }
+  continueTotals(traceState, carried);
   traceState.activeWorkflows += 1;
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
   const scope: WorkflowScope = {
-    name: carried.name,
+    name: carried.name ?? "",
     traceId: spanContext.traceId,
     span: undefined,
     expectedSteps: new Set(),
@@ -119,20 +154,26 @@ function extractContext(carrier: Record<string, unknown>): Extracted {
     trace: traceState,
     ended: false,
     deadlineExceeded: false,
+    pending: 0,
   };
-  if (carried.deadlineAt !== undefined) {
-    timer = setTimeout(() => {
-      scope.deadlineExceeded = true;
-      controller.abort(new DeadlineExceededError(Math.max(0, carried.deadlineAt! - Date.now())));
-    }, Math.max(0, carried.deadlineAt - Date.now()));
-    timer.unref();
+  const deadlineAt = carried.deadlineAt;
+  let timer: LongTimer | undefined;
+  if (deadlineAt !== undefined) {
+    timer = callAt(
+      deadlineAt,
+      () => {
+        scope.deadlineExceeded = true;
+        controller.abort(new DeadlineExceededError(Math.max(0, deadlineAt - Date.now())));
+      },
+      false,
+    );
   }
   return {
     ctx: ctx.setValue(state.workflowKey, scope),
     release: () => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       scope.ended = true;
-      releaseTraceState(scope.traceId, traceState);
+      releaseTraceState(traceState);
     },
   };
 }

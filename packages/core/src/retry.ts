@@ -1,29 +1,15 @@
-import { context, INVALID_SPAN_CONTEXT, SpanKind, trace, type Attributes, type Span } from "@opentelemetry/api";
-import {
-  ATTR_ERROR_TYPE,
-  ATTR_TELLTALE_ARGS_FINGERPRINT,
-  ATTR_TELLTALE_ATTEMPT_DURATION_MS,
-  ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES,
-  ATTR_TELLTALE_ATTEMPT_NUMBER,
-  ATTR_TELLTALE_ATTEMPT_WAIT_MS,
-  ATTR_TELLTALE_ATTEMPT_WAITS_MS,
-  ATTR_TELLTALE_ERROR_CLASS,
-  ATTR_TELLTALE_ERROR_RECOVERABLE,
-  ATTR_TELLTALE_RETRY_ARGS_CHANGED,
-  ATTR_TELLTALE_RETRY_COUNT,
-  ATTR_TELLTALE_RETRY_NON_RECOVERABLE,
-  ATTR_TELLTALE_RETRY_REASONS,
-  ATTR_TELLTALE_RETRY_WAIT_MS,
-  EVENT_TELLTALE_ATTEMPT,
-  type ErrorClass,
-} from "./attributes.js";
+import { context, INVALID_SPAN_CONTEXT, SpanKind, trace, type Context, type Span } from "@opentelemetry/api";
+import { ATTR_TELLTALE_RETRY_NAME, type ErrorClass } from "./attributes.js";
+import { addAttempt, flushFirstAttempt, NO_ATTEMPTS, writeAttempts, type AttemptEntry, type AttemptHost, type AttemptMetric } from "./attempts.js";
 import { classifyError, type ErrorClassification } from "./errors.js";
 import { fingerprint } from "./fingerprint.js";
-import { markKeep, recordError } from "./keep.js";
-import { record } from "./metrics.js";
+import { recordError } from "./keep.js";
+import { isValid, rules, defineSchema } from "./options.js";
+import { NEVER_ABORTED, tracer } from "./run.js";
 import { safely } from "./safe.js";
 import { coreState, workflowScopeOf } from "./state.js";
-import { SCOPE_NAME, VERSION } from "./version.js";
+import { abortableWait } from "./timers.js";
+import { endTracked } from "./work.js";
 
 /** How {@link retry} retries. */
 export interface RetryPolicy {
@@ -59,172 +45,130 @@ export interface RetryAttempt {
   recordArgs<A>(args: A): A;
 }
 
-function abortableWait(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
-const NEVER_ABORTED = new AbortController().signal;
+const RETRY_SCHEMA = defineSchema<RetryPolicy>({
+  name: rules.name,
+  maxAttempts: rules.count,
+  initialDelayMs: rules.milliseconds,
+  maxDelayMs: rules.milliseconds,
+  multiplier: rules.limit,
+  jitter: rules.boolean,
+  retryOn: rules.function,
+  delayMs: rules.function,
+  signal: rules.abortSignal,
+});
 
 /**
- * Runs `fn` until it succeeds, with exponential backoff, inside a `retry {name}` span. Every attempt is an event
- * (number, wait, error class, args fingerprint); the span carries the retry count, reasons and total wait. A
- * non-recoverable error is not retried (unless `retryOn` says so, which is flagged). Resolves with `fn`'s value or
- * rejects with the last attempt's error object, unchanged.
+ * The attempts of one retried operation (`retry()`, or a framework's retries reported to `startRetrySpan`), written on
+ * its span by the same recorder as an LLM call's (attempts.ts).
  */
-export async function retry<T>(fn: (attempt: RetryAttempt) => T | PromiseLike<T>, policy: RetryPolicy = {}): Promise<T> {
-  const parent = context.active();
-  const maxAttempts = Math.max(1, Math.floor(policy.maxAttempts ?? 3));
-  const signal = policy.signal ?? workflowScopeOf(parent)?.signal ?? NEVER_ABORTED;
+export class RetryLog implements AttemptHost {
+  attempts: readonly AttemptEntry[] = NO_ATTEMPTS;
+  firstAttemptAt: number | undefined;
+
+  constructor(private readonly name: string) {}
+
+  record(span: Span | undefined, errorClass: ErrorClass | "ok", waitMs: number, durationMs: number, fingerprint: string | undefined): void {
+    if (span === undefined) return;
+    addAttempt(this, span, { statusCode: 0, errorClass, waitMs, durationMs: Math.max(0, Math.round(durationMs)), fingerprint });
+  }
+
+  finish(span: Span | undefined, failed: boolean, error: unknown, classification: ErrorClassification | undefined, cutWaitMs?: number): void {
+    if (span === undefined) return;
+    if (failed) {
+      flushFirstAttempt(this, span);
+      recordError(span, error, classification);
+    }
+    writeAttempts(this, span, false, cutWaitMs);
+    endTracked(span);
+  }
+
+  retryMetric(): AttemptMetric {
+    return { attributes: { [ATTR_TELLTALE_RETRY_NAME]: this.name }, target: undefined };
+  }
+}
+
+/** Starts the `retry {name}` span under `parent`, and the context its attempts run in; no span when starting failed. */
+export function openRetrySpan(name: string, parent: Context): { span: Span | undefined; ctx: Context } {
   const span = safely(
     "retry start",
-    () => trace.getTracer(SCOPE_NAME, VERSION).startSpan(`retry ${policy.name ?? "operation"}`, { kind: SpanKind.INTERNAL }, parent),
+    () => tracer().startSpan(`retry ${name}`, { kind: SpanKind.INTERNAL, attributes: { [ATTR_TELLTALE_RETRY_NAME]: name } }, parent),
     undefined,
   );
-  const ctx = span === undefined ? parent : trace.setSpan(parent, span).setValue(coreState().coreSpanKey, span);
+  return { span, ctx: span === undefined ? parent : trace.setSpan(parent, span).setValue(coreState().coreSpanKey, span) };
+}
 
-  const tally: RetryTally = { errorClasses: [], waits: [], argsChanged: false, nonRecoverableRetried: false };
-  const waits = tally.waits;
-  let firstFingerprint: string | undefined;
+/**
+ * Runs `fn` until it succeeds, with exponential backoff, inside a `retry {name}` span. Every attempt after a failure
+ * is an event (number, wait, error class, args fingerprint); the span carries the retry count, reasons and total
+ * wait. A non-recoverable error is not retried (unless `retryOn` says so, which is flagged). Resolves with `fn`'s
+ * value or rejects with the last attempt's error object, unchanged. Invalid policy fields are reported through
+ * `diag` and the defaults used instead (options.ts).
+ */
+export async function retry<T>(fn: (attempt: RetryAttempt) => T | PromiseLike<T>, options?: RetryPolicy): Promise<T> {
+  const policy = RETRY_SCHEMA.read("retry", options);
+  const name = policy.name ?? "operation";
+  const parent = context.active();
+  const maxAttempts = policy.maxAttempts ?? 3;
+  const signal = policy.signal ?? workflowScopeOf(parent)?.signal ?? NEVER_ABORTED;
+  const { span, ctx } = openRetrySpan(name, parent);
+  const log = new RetryLog(name);
+  const finish = (failed: boolean, error?: unknown, classification?: ErrorClassification, cutWaitMs?: number): void =>
+    safely("retry end", () => log.finish(span, failed, error, classification, cutWaitMs));
 
-  const finish = (error: unknown, failed: boolean, classification?: ErrorClassification): void =>
-    safely("retry end", () => {
-      if (span !== undefined) endRetrySpan(span, tally, error, failed, classification);
-    });
-
+  let waitMs = 0;
   for (let number = 1; ; number += 1) {
-    const attemptStartedAt = performance.now();
-    let attemptFingerprint: string | undefined;
+    const startedAt = performance.now();
+    let argsFingerprint: string | undefined;
     const attempt: RetryAttempt = {
       number,
       signal,
       span: span ?? trace.wrapSpanContext(INVALID_SPAN_CONTEXT),
       recordArgs<A>(args: A): A {
-        safely("retry recordArgs", () => {
-          attemptFingerprint = fingerprint(args);
-          if (firstFingerprint === undefined) firstFingerprint = attemptFingerprint;
-          else if (attemptFingerprint !== firstFingerprint) tally.argsChanged = true;
-        });
+        argsFingerprint = safely("retry recordArgs", () => fingerprint(args), undefined);
         return args;
       },
     };
-    const attemptEvent = (errorClass: ErrorClass | "ok", extra: Attributes = {}): void =>
-      safely("retry attempt event", () => {
-        const event = attemptFingerprint === undefined ? extra : { ...extra, [ATTR_TELLTALE_ARGS_FINGERPRINT]: attemptFingerprint };
-        recordRetryAttempt(span, tally, performance.now() - attemptStartedAt, errorClass, event);
-      });
-    if (number === 1) waits.push(0);
 
     let result: T;
     try {
       result = await context.with(ctx, () => fn(attempt));
     } catch (error) {
       const classification = classifyError(error);
-      attemptEvent(classification.errorClass, {
-        [ATTR_ERROR_TYPE]: classification.errorType,
-        [ATTR_TELLTALE_ERROR_RECOVERABLE]: classification.recoverable,
-      });
+      safely("retry attempt", () => log.record(span, classification.errorClass, waitMs, performance.now() - startedAt, argsFingerprint));
       const wantsRetry =
         number < maxAttempts &&
         !signal.aborted &&
         safely("retry retryOn", () => policy.retryOn?.(classification, error, number) ?? classification.recoverable, false);
       if (!wantsRetry) {
-        finish(error, true, classification);
+        finish(true, error, classification);
         throw error;
       }
-      if (!classification.recoverable) tally.nonRecoverableRetried = true;
-      const wait = safely("retry delay", () => nextDelay(policy, number, classification, error), 0);
-      waits.push(wait);
+      const planned = safely("retry delay", () => nextDelay(policy, number, classification, error), 0);
+      const waitStartedAt = performance.now();
       try {
-        await abortableWait(wait, signal);
+        await abortableWait(planned, signal);
+        waitMs = planned;
       } catch {
-        // The deadline passed while waiting: give up with the last real error, not the abort.
-        finish(error, true, classification);
+        // The deadline passed while waiting: give up with the last real error, not the abort, and record the wait
+        // that happened rather than the one planned.
+        finish(true, error, classification, Math.min(planned, Math.round(performance.now() - waitStartedAt)));
         throw error;
       }
       continue;
     }
-    attemptEvent("ok");
-    finish(undefined, false);
+    safely("retry attempt", () => log.record(span, "ok", waitMs, performance.now() - startedAt, argsFingerprint));
+    finish(false);
     return result;
   }
 }
 
-function nextDelay(policy: RetryPolicy, attempt: number, classification: ErrorClassification, error: unknown): number {
+/** The wait before the attempt after `attempt`: `delayMs`'s answer when it gives a valid one, else the backoff. */
+function nextDelay(policy: Partial<RetryPolicy>, attempt: number, classification: ErrorClassification, error: unknown): number {
   const override = policy.delayMs?.(attempt, classification, error);
-  if (override !== undefined) return Math.max(0, Math.round(override));
+  if (override !== undefined && isValid("retry", "delayMs() result", override, rules.milliseconds)) return Math.round(override);
   const initial = policy.initialDelayMs ?? 200;
   const max = policy.maxDelayMs ?? 10_000;
   const exponential = Math.min(max, initial * (policy.multiplier ?? 2) ** (attempt - 1));
   const delay = policy.jitter === false ? exponential : exponential / 2 + Math.random() * (exponential / 2);
   return Math.round(delay);
-}
-
-/** What the attempts of a retried operation amounted to, as its span records them. */
-export interface RetryTally {
-  /** The error class of each attempt so far (`ok` for a successful one). */
-  readonly errorClasses: (ErrorClass | "ok")[];
-  /** Milliseconds waited before each attempt (0 for the first); the wait before an attempt is pushed before it runs. */
-  readonly waits: number[];
-  /** An attempt ran with arguments different from the first one's (F7). */
-  argsChanged: boolean;
-  /** A non-recoverable error was retried (F3). */
-  nonRecoverableRetried: boolean;
-}
-
-/** Counts one attempt and adds its `telltale.attempt` event (number, wait, duration, error class) to `span`. */
-export function recordRetryAttempt(
-  span: Span | undefined,
-  tally: RetryTally,
-  durationMs: number,
-  errorClass: ErrorClass | "ok",
-  extra: Attributes = {},
-): void {
-  tally.errorClasses.push(errorClass);
-  const number = tally.errorClasses.length;
-  span?.addEvent(EVENT_TELLTALE_ATTEMPT, {
-    ...extra,
-    [ATTR_TELLTALE_ATTEMPT_NUMBER]: number,
-    [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: tally.waits[number - 1] ?? 0,
-    [ATTR_TELLTALE_ATTEMPT_DURATION_MS]: Math.round(durationMs),
-    [ATTR_TELLTALE_ERROR_CLASS]: errorClass,
-  });
-}
-
-/** Writes the retry summary on `span` (count, reasons, waits, F3 and F7 flags, keep), the error if it failed, and
- * ends it. */
-export function endRetrySpan(span: Span, tally: RetryTally, error: unknown, failed: boolean, classification?: ErrorClassification): void {
-  const { errorClasses, waits } = tally;
-  const retries = errorClasses.length - 1;
-  span.setAttribute(ATTR_TELLTALE_RETRY_COUNT, retries);
-  span.setAttribute(ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES, errorClasses);
-  span.setAttribute(ATTR_TELLTALE_ATTEMPT_WAITS_MS, waits);
-  if (retries > 0) {
-    const reasons = errorClasses.slice(0, -1);
-    span.setAttribute(ATTR_TELLTALE_RETRY_REASONS, reasons);
-    span.setAttribute(ATTR_TELLTALE_RETRY_WAIT_MS, waits.reduce((sum, wait) => sum + wait, 0));
-    markKeep(span, "retried");
-    for (const reason of reasons) record("retries", 1, { [ATTR_TELLTALE_ERROR_CLASS]: reason });
-  }
-  if (tally.argsChanged) {
-    span.setAttribute(ATTR_TELLTALE_RETRY_ARGS_CHANGED, true);
-    markKeep(span, "args_changed");
-  }
-  if (tally.nonRecoverableRetried) {
-    span.setAttribute(ATTR_TELLTALE_RETRY_NON_RECOVERABLE, true);
-    markKeep(span, "non_recoverable_retry");
-  }
-  if (failed) recordError(span, error, classification);
-  coreState().spanEnds.set(span, Date.now());
-  span.end();
 }

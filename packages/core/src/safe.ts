@@ -1,8 +1,8 @@
-import { diag } from "@opentelemetry/api";
+import { CORE_DIAG } from "./diag.js";
 
 /** Reports a failure of Telltale's own telemetry code through `diag` (never rethrown into user code). */
 export function reportFailure(what: string, failure: unknown): void {
-  diag.error(`@telltale/core: ${what} failed`, failure);
+  CORE_DIAG.error(`${what} failed`, failure);
 }
 
 /**

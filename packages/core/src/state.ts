@@ -18,14 +18,17 @@ export interface BudgetOptions {
 
 /** Per-trace running totals and idempotency keys, shared by every workflow and LLM call of one trace. */
 export interface TraceState {
+  readonly traceId: string;
   tokensUsed: number;
   costUsd: number;
   /** The budget limit already crossed in this trace (so it is marked once, where it happened). */
   exceeded: boolean;
-  /** `tool name` + NUL + idempotency key of every side effect that ran in this trace (F8). */
+  /** `tool name` + NUL + idempotency key of every side effect that ran in this trace (F8); see idempotency.ts. */
   readonly idempotencyKeys: Set<string>;
-  /** Workflows of this trace still running in this process: the state is released when it drops to zero. */
+  /** Workflows (and extracted jobs) of this trace running in this process right now. */
   activeWorkflows: number;
+  /** Whether the registry (trace-state.ts) holds this state, so its keys count against the process-wide bound. */
+  tracked: boolean;
 }
 
 /** What a workflow puts in the context for everything that runs under it. */
@@ -44,6 +47,8 @@ export interface WorkflowScope {
   readonly trace: TraceState;
   ended: boolean;
   deadlineExceeded: boolean;
+  /** Steps, tools, spawned tasks and nested workflows started under this workflow and still running (F11). */
+  pending: number;
 }
 
 /** Process-wide state, shared by the ESM and CJS copies of core (see "Dual package hazard" in ARCHITECTURE.md). */
@@ -54,16 +59,18 @@ export interface CoreState {
   readonly keepReasons: WeakMap<Span, Set<KeepReason>>;
   /** End times (epoch ms) of the spans core created: a child that ends later is late (F11). */
   readonly spanEnds: WeakMap<Span, number>;
-  /** Trace states by trace id, bounded by `maxTraces` (oldest evicted first). */
+  /** Trace states by trace id, bounded by `maxTraces` and by the idempotency keys they hold (oldest evicted first). */
   readonly traces: Map<string, TraceState>;
   maxTraces: number;
+  /** Idempotency keys held by the states in `traces` (absent in a state created by an older copy of core). */
+  trackedKeys?: number;
   prices: PriceTable;
   /** Prices looked up in `prices` (absent in a state created by an older copy of core). */
   priceMemo?: PriceMemo | undefined;
   /** The budget of a workflow that declares none and runs outside any other workflow (set by `setDefaultBudget`). */
   defaultBudget?: BudgetOptions | undefined;
-  /** `noop`: the provider's instruments are the API's no-op ones (absent when an older copy of core made them). */
-  instruments: { provider: MeterProvider; instruments: Instruments; noop?: boolean } | undefined;
+  /** Core's own instruments, on the global meter provider they were created on (metrics.ts). */
+  instruments: { provider: MeterProvider; instruments: Instruments } | undefined;
 }
 
 const STATE_SYMBOL = Symbol.for("telltale.core.state.v1");
@@ -79,14 +86,6 @@ function createState(): CoreState {
     prices: DEFAULT_PRICES,
     instruments: undefined,
   };
-}
-
-/**
- * Sets the budget every top-level workflow without its own `budget` runs under (e.g. from `TELLTALE_BUDGET_TOKENS`
- * in @telltale/node); `undefined` removes it.
- */
-export function setDefaultBudget(budget: BudgetOptions | undefined): void {
-  coreState().defaultBudget = budget === undefined ? undefined : { ...budget };
 }
 
 // The global entry is created once and never replaced (by this copy or the other), so it is looked up once: this
@@ -108,47 +107,4 @@ export function coreState(): CoreState {
 
 export function workflowScopeOf(ctx: Context): WorkflowScope | undefined {
   return ctx.getValue(coreState().workflowKey) as WorkflowScope | undefined;
-}
-
-export function coreSpanOf(ctx: Context): Span | undefined {
-  return ctx.getValue(coreState().coreSpanKey) as Span | undefined;
-}
-
-function newTraceState(): TraceState {
-  return { tokensUsed: 0, costUsd: 0, exceeded: false, idempotencyKeys: new Set(), activeWorkflows: 0 };
-}
-
-/** The running totals of `traceId`, created on first use; the map never grows past `maxTraces`. */
-export function traceStateFor(traceId: string): TraceState {
-  const state = coreState();
-  let traceState = state.traces.get(traceId);
-  if (traceState === undefined) {
-    traceState = newTraceState();
-    state.traces.set(traceId, traceState);
-    // Map iteration is insertion order, so the first key is the oldest trace. A workflow keeps its own reference,
-    // so evicting a live trace only forgets totals of work outside any workflow.
-    while (state.traces.size > state.maxTraces) {
-      const oldest = state.traces.keys().next().value;
-      if (oldest === undefined) break;
-      state.traces.delete(oldest);
-    }
-  }
-  return traceState;
-}
-
-/** A workflow of `traceId` ended: forget the trace when no workflow of it runs any more. */
-export function releaseTraceState(traceId: string, traceState: TraceState): void {
-  traceState.activeWorkflows -= 1;
-  const state = coreState();
-  if (traceState.activeWorkflows <= 0 && state.traces.get(traceId) === traceState) state.traces.delete(traceId);
-}
-
-/** How many traces core currently holds state for (for tests and diagnostics). */
-export function trackedTraceCount(): number {
-  return coreState().traces.size;
-}
-
-/** Bounds the per-trace state kept for traces without a running workflow (default 10 000). */
-export function setMaxTrackedTraces(max: number): void {
-  coreState().maxTraces = Math.max(1, Math.floor(max));
 }

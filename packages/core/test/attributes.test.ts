@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import * as attributes from "@telltale/core";
+import * as attributes from "@telltale/core/attributes";
 
 describe("attribute module", () => {
   it("puts every telltale name under the telltale. namespace", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createContextKey, ROOT_CONTEXT } from "@opentelemetry/api";
-import { bindContextValue } from "@telltale/core";
+import { bindContextValue } from "@telltale/core/instrumentation";
 
 describe("bindContextValue", () => {
   const bound = createContextKey("bound");

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { context, trace } from "@opentelemetry/api";
 import {
+  BudgetExceededError,
+  setDefaultBudget,
+  setMaxTrackedTraces,
+  setPrices,
+  step,
+  trackedTraceCount,
+  workflow,
+} from "@telltale/core";
+import { budgetCheck, startLlmCall } from "@telltale/core/instrumentation";
+import {
   ATTR_TELLTALE_BUDGET_COST_USD_LIMIT,
   ATTR_TELLTALE_BUDGET_COST_USD_USED,
   ATTR_TELLTALE_BUDGET_EXCEEDED,
@@ -10,18 +20,9 @@ import {
   ATTR_TELLTALE_ERROR_CLASS,
   ATTR_TELLTALE_KEEP_REASONS,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
-  BudgetExceededError,
   EVENT_TELLTALE_BUDGET_EXCEEDED,
   METRIC_TELLTALE_BUDGET_EXCEEDED,
-  budgetCheck,
-  setDefaultBudget,
-  setMaxTrackedTraces,
-  setPrices,
-  startLlmCall,
-  step,
-  trackedTraceCount,
-  workflow,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { setupOtel, spanId } from "./otel.js";
 
 const otel = setupOtel();

@@ -4,10 +4,13 @@ import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { trace } from "@opentelemetry/api";
 import * as esm from "@telltale/core";
+import * as esmAttributes from "@telltale/core/attributes";
 import { setupOtel } from "./otel.js";
 
 const otel = setupOtel();
-const cjs = createRequire(import.meta.url)("@telltale/core") as typeof esm;
+const requireCjs = createRequire(import.meta.url);
+const cjs = requireCjs("@telltale/core") as typeof esm;
+const cjsInstrumentation = requireCjs("@telltale/core/instrumentation") as typeof import("@telltale/core/instrumentation");
 
 describe("ESM and CJS copies of core", () => {
   it("are two different module instances", () => {
@@ -19,19 +22,19 @@ describe("ESM and CJS copies of core", () => {
     otel.reset();
     await esm.workflow("mixed", { steps: ["cjs-step"], budget: { tokens: 10 } }, async () => {
       await cjs.step("cjs-step", () => {
-        const call = cjs.startLlmCall(trace.getTracer("cjs-instrumentation"), { provider: "openai", operation: "chat" });
+        const call = cjsInstrumentation.startLlmCall(trace.getTracer("cjs-instrumentation"), { provider: "openai", operation: "chat" });
         call.recordUsage({ inputTokens: 20, outputTokens: 0 });
         call.end();
       });
     });
     const root = otel.span("invoke_agent mixed");
     expect(root.attributes).toMatchObject({
-      [esm.ATTR_TELLTALE_WORKFLOW_OUTCOME]: "ok",
-      [esm.ATTR_TELLTALE_WORKFLOW_STEPS_COMPLETED]: ["cjs-step"],
-      [esm.ATTR_TELLTALE_BUDGET_TOKENS_USED]: 20,
-      [esm.ATTR_TELLTALE_BUDGET_EXCEEDED]: true,
+      [esmAttributes.ATTR_TELLTALE_WORKFLOW_OUTCOME]: "ok",
+      [esmAttributes.ATTR_TELLTALE_WORKFLOW_STEPS_COMPLETED]: ["cjs-step"],
+      [esmAttributes.ATTR_TELLTALE_BUDGET_TOKENS_USED]: 20,
+      [esmAttributes.ATTR_TELLTALE_BUDGET_EXCEEDED]: true,
     });
-    expect(otel.span("step cjs-step").attributes[esm.ATTR_TELLTALE_ORPHAN]).toBeUndefined();
+    expect(otel.span("step cjs-step").attributes[esmAttributes.ATTR_TELLTALE_ORPHAN]).toBeUndefined();
   });
 
   it("share the price table, keep reasons and error brands", () => {
@@ -44,7 +47,7 @@ describe("ESM and CJS copies of core", () => {
     esm.markKeep(span, "late");
     cjs.markKeep(span, "orphan");
     span.end();
-    expect(otel.span("kept").attributes[esm.ATTR_TELLTALE_KEEP_REASONS]).toEqual(["late", "orphan"]);
+    expect(otel.span("kept").attributes[esmAttributes.ATTR_TELLTALE_KEEP_REASONS]).toEqual(["late", "orphan"]);
 
     const fromCjs = new cjs.BudgetExceededError("tokens", 1, 2);
     expect(esm.BudgetExceededError.is(fromCjs)).toBe(true);

@@ -1,18 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
 import {
-  ATTR_ERROR_TYPE,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_TELLTALE_ERROR_CLASS,
-  ATTR_TELLTALE_ERROR_RECOVERABLE,
-  ATTR_TELLTALE_KEEP,
-  ATTR_TELLTALE_KEEP_REASONS,
   BudgetExceededError,
   DeadlineExceededError,
   classifyError,
   markKeep,
   recordError,
 } from "@telltale/core";
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_TELLTALE_ERROR_CLASS,
+  ATTR_TELLTALE_ERROR_RECOVERABLE,
+  ATTR_TELLTALE_KEEP,
+  ATTR_TELLTALE_KEEP_REASONS,
+} from "@telltale/core/attributes";
 import { setupOtel } from "./otel.js";
 
 const otel = setupOtel();

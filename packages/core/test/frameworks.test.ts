@@ -1,27 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { context, ROOT_CONTEXT, SpanStatusCode, trace, type Context } from "@opentelemetry/api";
+import { classifyError } from "@telltale/core";
 import {
-  ATTR_GEN_AI_PROVIDER_NAME,
-  ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-  ATTR_SERVER_ADDRESS,
-  ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES,
-  ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
-  ATTR_TELLTALE_ATTEMPT_WAITS_MS,
-  ATTR_TELLTALE_BUDGET_TOKENS_USED,
-  ATTR_TELLTALE_DEADLINE_REMAINING_MS,
-  ATTR_TELLTALE_DUPLICATE,
-  ATTR_TELLTALE_ERROR_CLASS,
-  ATTR_TELLTALE_INTERRUPTED,
-  ATTR_TELLTALE_KEEP_REASONS,
-  ATTR_TELLTALE_RETRY_COUNT,
-  ATTR_TELLTALE_RETRY_NON_RECOVERABLE,
-  classifyError,
-  ATTR_TELLTALE_RETRY_REASONS,
-  ATTR_TELLTALE_SOFT_ERROR,
-  ATTR_TELLTALE_WORKFLOW_OUTCOME,
-  ATTR_TELLTALE_WORKFLOW_STEPS_COMPLETED,
-  ATTR_TELLTALE_WORKFLOW_STEPS_MISSING,
   registerLlmCallSiteResolver,
   startLlmCall,
   startModelCall,
@@ -30,7 +10,39 @@ import {
   startToolSpan,
   startWorkflowSpan,
   type ModelCall,
-} from "@telltale/core";
+} from "@telltale/core/instrumentation";
+import {
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_SERVER_ADDRESS,
+  ATTR_TELLTALE_ATTEMPT_ERROR_CLASS,
+  ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES,
+  ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
+  ATTR_TELLTALE_ATTEMPT_WAITS_MS,
+  ATTR_TELLTALE_BUDGET_TOKENS_USED,
+  ATTR_TELLTALE_DEADLINE_REMAINING_MS,
+  ATTR_TELLTALE_DUPLICATE,
+  ATTR_TELLTALE_ERROR_CLASS,
+  ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING,
+  ATTR_TELLTALE_INTERRUPTED,
+  ATTR_TELLTALE_KEEP_REASONS,
+  ATTR_TELLTALE_LATE,
+  ATTR_TELLTALE_RETRY_COUNT,
+  ATTR_TELLTALE_RETRY_NAME,
+  ATTR_TELLTALE_RETRY_NON_RECOVERABLE,
+  ATTR_TELLTALE_RETRY_REASONS,
+  ATTR_TELLTALE_SOFT_ERROR,
+  ATTR_TELLTALE_SOFT_ERROR_DETAIL,
+  ATTR_TELLTALE_TOOL_TIMEOUT_MS,
+  ATTR_TELLTALE_WORKFLOW_OUTCOME,
+  ATTR_TELLTALE_WORKFLOW_PENDING_TASKS,
+  ATTR_TELLTALE_WORKFLOW_STEPS_COMPLETED,
+  ATTR_TELLTALE_WORKFLOW_STEPS_MISSING,
+  METRIC_TELLTALE_SOFT_ERRORS,
+} from "@telltale/core/attributes";
+import { collectDiag } from "./diag.js";
 import { parentId, setupOtel, spanId, traceId } from "./otel.js";
 
 const otel = setupOtel();
@@ -89,6 +101,61 @@ describe("start/end spans", () => {
     expect(sends.map((span) => span.attributes[ATTR_TELLTALE_DUPLICATE])).toEqual([undefined, true]);
   });
 
+  it("marks an interrupted workflow telltale.interrupted on its own span, as it does an interrupted step", () => {
+    startWorkflowSpan("graph", {}, ROOT_CONTEXT).end("interrupted");
+    expect(otel.span("invoke_agent graph").attributes[ATTR_TELLTALE_INTERRUPTED]).toBe(true);
+  });
+
+  it("records a run's soft error on the workflow span, once, and counts it for invoke_agent", async () => {
+    const run = startWorkflowSpan("agent", {}, ROOT_CONTEXT);
+    run.softError("stream_aborted", "abandoned");
+    run.softError("incomplete", "second");
+    run.end("partial");
+    const span = otel.span("invoke_agent agent");
+    expect(span.attributes[ATTR_TELLTALE_SOFT_ERROR]).toBe("stream_aborted");
+    expect(span.attributes[ATTR_TELLTALE_SOFT_ERROR_DETAIL]).toBe("abandoned");
+    expect(span.attributes[ATTR_TELLTALE_KEEP_REASONS]).toEqual(["soft_error", "partial"]);
+    expect(await otel.counterTotal(METRIC_TELLTALE_SOFT_ERRORS, { [ATTR_GEN_AI_OPERATION_NAME]: "invoke_agent" })).toBe(1);
+  });
+
+  it("counts a started step as pending work of its workflow, and marks it late when it ends after the workflow (F11)", async () => {
+    const run = startWorkflowSpan("graph", {}, ROOT_CONTEXT);
+    const straggler = startStepSpan("slow", {}, run.context);
+    run.end();
+    // Late is measured in wall-clock milliseconds: end the step in a later one.
+    const workflowEnded = Date.now();
+    while (Date.now() <= workflowEnded) await new Promise((resolve) => setTimeout(resolve, 1));
+    straggler.end();
+    const workflow = otel.span("invoke_agent graph");
+    expect(workflow.attributes[ATTR_TELLTALE_WORKFLOW_PENDING_TASKS]).toBe(1);
+    const step = otel.span("step slow");
+    expect(step.attributes[ATTR_TELLTALE_LATE]).toBe(true);
+    expect(step.links.map((link) => link.context.spanId)).toEqual([spanId(workflow)]);
+  });
+
+  it("flags a tool's own timeout longer than the time left, and gives its signal that timeout (F10)", async () => {
+    const run = startWorkflowSpan("graph", { deadlineMs: 60_000 }, ROOT_CONTEXT);
+    const slow = startToolSpan("crawl", { timeoutMs: 120_000 }, run.context);
+    const quick = startToolSpan("fetch", { timeoutMs: 1 }, run.context);
+    const reason = await new Promise((resolve) => quick.signal.addEventListener("abort", () => resolve(quick.signal.reason)));
+    expect((reason as DOMException).name).toBe("TimeoutError");
+    slow.end("page");
+    quick.fail(reason);
+    run.end();
+    expect(otel.span("execute_tool crawl").attributes).toMatchObject({
+      [ATTR_TELLTALE_TOOL_TIMEOUT_MS]: 120_000,
+      [ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING]: true,
+    });
+    expect(otel.span("execute_tool fetch").attributes[ATTR_TELLTALE_ERROR_CLASS]).toBe("timeout");
+  });
+
+  it("checks the options of the start forms as the function forms do: a bad one is reported and ignored", () => {
+    const messages = collectDiag();
+    startWorkflowSpan("graph", { steps: "abc" as unknown as string[] }, ROOT_CONTEXT).end();
+    expect(messages.matching("startWorkflowSpan", '"steps"', '"abc"')).toHaveLength(1);
+    expect(otel.span("invoke_agent graph").attributes[ATTR_TELLTALE_WORKFLOW_OUTCOME]).toBe("ok");
+  });
+
   it("ends each span once, whatever is called after", () => {
     const run = startWorkflowSpan("graph", {}, ROOT_CONTEXT);
     const step = startStepSpan("a", {}, run.context);
@@ -125,7 +192,8 @@ describe("retry spans for someone else's retries", () => {
     expect(span.attributes[ATTR_TELLTALE_RETRY_REASONS]).toEqual(["context_length_exceeded", "rate_limit"]);
     expect(span.attributes[ATTR_TELLTALE_ATTEMPT_WAITS_MS]).toEqual([0, 50, 30]);
     expect(span.attributes[ATTR_TELLTALE_RETRY_NON_RECOVERABLE]).toBe(true);
-    expect(span.events.map((event) => event.attributes?.[ATTR_TELLTALE_ERROR_CLASS])).toEqual(["context_length_exceeded", "rate_limit", "ok"]);
+    expect(span.events.map((event) => event.attributes?.[ATTR_TELLTALE_ATTEMPT_ERROR_CLASS])).toEqual(["context_length_exceeded", "rate_limit", "ok"]);
+    expect(span.attributes[ATTR_TELLTALE_RETRY_NAME]).toBe("ChatOpenAI");
   });
 
   it("fails with the last error when no attempt succeeded", () => {

@@ -2,6 +2,16 @@ import { describe, expect, it } from "vitest";
 import { context, SpanKind, SpanStatusCode, trace, type Attributes } from "@opentelemetry/api";
 import { InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor, TracerProvider, type Sampler } from "@opentelemetry/sdk-trace";
 import {
+  DEFAULT_PRICES,
+  PRICE_TABLE_DATE,
+  costOf,
+  findPrice,
+  getPrices,
+  resetPrices,
+  setPrices,
+} from "@telltale/core";
+import { budgetCheck, startLlmCall } from "@telltale/core/instrumentation";
+import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
@@ -21,6 +31,7 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_TELLTALE_ATTEMPT_DURATION_MS,
+  ATTR_TELLTALE_ATTEMPT_ERROR_CLASS,
   ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES,
   ATTR_TELLTALE_ATTEMPT_NUMBER,
   ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
@@ -39,21 +50,13 @@ import {
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_SOFT_ERROR_DETAIL,
   ATTR_TELLTALE_USAGE_COST_USD,
-  DEFAULT_PRICES,
   EVENT_TELLTALE_ATTEMPT,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
   METRIC_TELLTALE_RETRIES,
   METRIC_TELLTALE_SOFT_ERRORS,
-  PRICE_TABLE_DATE,
-  budgetCheck,
-  costOf,
-  findPrice,
-  getPrices,
-  resetPrices,
-  setPrices,
-  startLlmCall,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
+import { collectDiag } from "./diag.js";
 import { setupOtel, spanId } from "./otel.js";
 
 const otel = setupOtel();
@@ -134,10 +137,19 @@ describe("startLlmCall", () => {
     ]);
     expect(exporter.getFinishedSpans()[0]?.attributes).toMatchObject({
       [ATTR_GEN_AI_REQUEST_MODEL]: "gpt-4o-mini",
-      [ATTR_GEN_AI_REQUEST_STREAM]: false,
       [ATTR_GEN_AI_REQUEST_MAX_TOKENS]: 64,
       [ATTR_GEN_AI_REQUEST_TEMPERATURE]: 0,
     });
+  });
+
+  it("writes gen_ai.request.stream for a streaming request only, as the conventions set it", () => {
+    otel.reset();
+    for (const stream of [true, false, undefined]) {
+      startLlmCall(tracer(), { provider: "openai", operation: "chat", requestModel: `stream-${String(stream)}`, stream }).end();
+    }
+    expect(otel.span("chat stream-true").attributes[ATTR_GEN_AI_REQUEST_STREAM]).toBe(true);
+    expect(otel.span("chat stream-false").attributes).not.toHaveProperty(ATTR_GEN_AI_REQUEST_STREAM);
+    expect(otel.span("chat stream-undefined").attributes).not.toHaveProperty(ATTR_GEN_AI_REQUEST_STREAM);
   });
 
   it("runs the SDK call in a context whose derived contexts keep the call span, or drop it when asked", () => {
@@ -177,11 +189,14 @@ describe("startLlmCall", () => {
     expect(span.attributes[ATTR_TELLTALE_RETRY_NON_RECOVERABLE]).toBeUndefined();
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
     const attempts = span.events.filter((event) => event.name === EVENT_TELLTALE_ATTEMPT);
+    // The attempt's class has a key of its own: a search for failed spans by telltale.error.class must not match the
+    // events of a call that recovered.
     expect(attempts.map((event) => event.attributes)).toEqual([
-      { [ATTR_TELLTALE_ATTEMPT_NUMBER]: 1, [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: 0, [ATTR_TELLTALE_ERROR_CLASS]: "rate_limit", [ATTR_HTTP_RESPONSE_STATUS_CODE]: 429, [ATTR_TELLTALE_ATTEMPT_DURATION_MS]: 12 },
-      { [ATTR_TELLTALE_ATTEMPT_NUMBER]: 2, [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: 500, [ATTR_TELLTALE_ERROR_CLASS]: "overloaded", [ATTR_HTTP_RESPONSE_STATUS_CODE]: 529 },
-      { [ATTR_TELLTALE_ATTEMPT_NUMBER]: 3, [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: 1000, [ATTR_TELLTALE_ERROR_CLASS]: "ok", [ATTR_HTTP_RESPONSE_STATUS_CODE]: 200 },
+      { [ATTR_TELLTALE_ATTEMPT_NUMBER]: 1, [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: 0, [ATTR_TELLTALE_ATTEMPT_ERROR_CLASS]: "rate_limit", [ATTR_HTTP_RESPONSE_STATUS_CODE]: 429, [ATTR_TELLTALE_ATTEMPT_DURATION_MS]: 12 },
+      { [ATTR_TELLTALE_ATTEMPT_NUMBER]: 2, [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: 500, [ATTR_TELLTALE_ATTEMPT_ERROR_CLASS]: "overloaded", [ATTR_HTTP_RESPONSE_STATUS_CODE]: 529 },
+      { [ATTR_TELLTALE_ATTEMPT_NUMBER]: 3, [ATTR_TELLTALE_ATTEMPT_WAIT_MS]: 1000, [ATTR_TELLTALE_ATTEMPT_ERROR_CLASS]: "ok", [ATTR_HTTP_RESPONSE_STATUS_CODE]: 200 },
     ]);
+    expect(span.attributes[ATTR_TELLTALE_ERROR_CLASS]).toBeUndefined();
     expect(await otel.counterTotal(METRIC_TELLTALE_RETRIES, { [ATTR_TELLTALE_ERROR_CLASS]: "rate_limit" })).toBe(1);
     expect(await otel.counterTotal(METRIC_TELLTALE_RETRIES, { [ATTR_TELLTALE_ERROR_CLASS]: "overloaded" })).toBe(1);
   });
@@ -295,6 +310,35 @@ describe("startLlmCall", () => {
     });
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
     expect(await otel.counterTotal(METRIC_TELLTALE_SOFT_ERRORS, { [ATTR_TELLTALE_SOFT_ERROR]: "truncated" })).toBe(1);
+  });
+
+  it("ends at the time it is told the call really ended: span end and duration metric alike", async () => {
+    otel.reset();
+    const call = startLlmCall(tracer(), { provider: "openai", operation: "chat", requestModel: "ended-earlier" });
+    const lastAttemptEndedAt = performance.now();
+    call.recordAttempt({ statusCode: 429, waitMs: 0 });
+    // No retry came: the caller learns it later, and ends the call when its last attempt ended.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    call.end(rateLimited(), lastAttemptEndedAt);
+    const span = otel.span("chat ended-earlier");
+    const spanMs = (span.endTime[0] - span.startTime[0]) * 1000 + (span.endTime[1] - span.startTime[1]) / 1e6;
+    const [point] = (await otel.histogramPoints(METRIC_GEN_AI_CLIENT_OPERATION_DURATION)).filter(
+      (candidate) => candidate.attributes[ATTR_GEN_AI_REQUEST_MODEL] === "ended-earlier",
+    );
+    expect(point?.value.sum).toBeCloseTo(spanMs / 1000, 2);
+    // The span ends where the caller said, before the 30 ms it waited to say it.
+    expect(spanMs).toBeLessThan(performance.now() - lastAttemptEndedAt);
+    expect(span.attributes[ATTR_TELLTALE_ERROR_CLASS]).toBe("rate_limit");
+  });
+
+  it("reports an end time that is not a performance.now() reading of the past, and ends now", () => {
+    otel.reset();
+    const messages = collectDiag();
+    for (const endTime of [Number.NaN, performance.now() + 60_000]) {
+      startLlmCall(tracer(), { provider: "openai", operation: "chat", requestModel: "odd-end" }).end(undefined, endTime);
+    }
+    expect(otel.spans().filter((span) => span.name === "chat odd-end")).toHaveLength(2);
+    expect(messages.matching("LlmCall.end", "endTime")).toHaveLength(1);
   });
 
   it("a rejected call's error passes through classification and status; budgetCheck allows calls without a budget", () => {

@@ -1,18 +1,20 @@
 import { describe, expect, it, vi } from "vitest";
 import { context, trace } from "@opentelemetry/api";
 import {
-  ATTR_TELLTALE_BUDGET_EXCEEDED,
-  ATTR_TELLTALE_BUDGET_TOKENS_USED,
-  ATTR_TELLTALE_DEADLINE_REMAINING_MS,
-  ATTR_TELLTALE_ORPHAN,
   extract,
   inject,
-  startLlmCall,
   step,
   tool,
   trackedTraceCount,
   workflow,
 } from "@telltale/core";
+import { startLlmCall } from "@telltale/core/instrumentation";
+import {
+  ATTR_TELLTALE_BUDGET_EXCEEDED,
+  ATTR_TELLTALE_BUDGET_TOKENS_USED,
+  ATTR_TELLTALE_DEADLINE_REMAINING_MS,
+  ATTR_TELLTALE_ORPHAN,
+} from "@telltale/core/attributes";
 import { parentId, setupOtel, spanId, traceId } from "./otel.js";
 
 const otel = setupOtel();

@@ -1,10 +1,17 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { SpanStatusCode, trace } from "@opentelemetry/api";
+import { retry, step, workflow } from "@telltale/core";
+import { fingerprint, startLlmCall } from "@telltale/core/instrumentation";
 import {
   ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_TELLTALE_ARGS_FINGERPRINT,
+  ATTR_TELLTALE_ATTEMPT_ERROR_CLASS,
   ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES,
+  ATTR_TELLTALE_ATTEMPT_DURATION_MS,
   ATTR_TELLTALE_ATTEMPT_NUMBER,
+  ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
   ATTR_TELLTALE_ATTEMPT_WAIT_MS,
   ATTR_TELLTALE_ATTEMPT_WAITS_MS,
   ATTR_TELLTALE_ERROR_CLASS,
@@ -12,20 +19,20 @@ import {
   ATTR_TELLTALE_KEEP_REASONS,
   ATTR_TELLTALE_RETRY_ARGS_CHANGED,
   ATTR_TELLTALE_RETRY_COUNT,
+  ATTR_TELLTALE_RETRY_NAME,
   ATTR_TELLTALE_RETRY_NON_RECOVERABLE,
   ATTR_TELLTALE_RETRY_REASONS,
   ATTR_TELLTALE_RETRY_WAIT_MS,
   EVENT_TELLTALE_ATTEMPT,
   METRIC_TELLTALE_RETRIES,
-  fingerprint,
-  retry,
-  startLlmCall,
-  step,
-  workflow,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { parentId, setupOtel, spanId } from "./otel.js";
 
 const otel = setupOtel();
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 function httpError(status: number, message = `HTTP ${status}`): Error {
   return Object.assign(new Error(message), { status });
@@ -63,13 +70,17 @@ describe("retry (F3, F7)", () => {
     });
     expect(span.status.code).toBe(SpanStatusCode.UNSET);
     const events = span.events.filter((e) => e.name === EVENT_TELLTALE_ATTEMPT);
-    expect(events.map((e) => [e.attributes?.[ATTR_TELLTALE_ATTEMPT_NUMBER], e.attributes?.[ATTR_TELLTALE_ATTEMPT_WAIT_MS], e.attributes?.[ATTR_TELLTALE_ERROR_CLASS]])).toEqual([
+    expect(events.map((e) => [e.attributes?.[ATTR_TELLTALE_ATTEMPT_NUMBER], e.attributes?.[ATTR_TELLTALE_ATTEMPT_WAIT_MS], e.attributes?.[ATTR_TELLTALE_ATTEMPT_ERROR_CLASS]])).toEqual([
       [1, 0, "rate_limit"],
       [2, 2, "server_error"],
       [3, 6, "ok"],
     ]);
-    expect(events[0]?.attributes?.[ATTR_TELLTALE_ERROR_RECOVERABLE]).toBe(true);
-    expect(await otel.counterTotal(METRIC_TELLTALE_RETRIES, { [ATTR_TELLTALE_ERROR_CLASS]: "rate_limit" })).toBe(1);
+    // Only a failed span says telltale.error.class; the events of a recovered operation do not.
+    expect(events.some((e) => e.attributes?.[ATTR_TELLTALE_ERROR_CLASS] !== undefined)).toBe(false);
+    expect(span.attributes[ATTR_TELLTALE_ERROR_CLASS]).toBeUndefined();
+    expect(
+      await otel.counterTotal(METRIC_TELLTALE_RETRIES, { [ATTR_TELLTALE_ERROR_CLASS]: "rate_limit", [ATTR_TELLTALE_RETRY_NAME]: "summarise" }),
+    ).toBe(1);
   });
 
   it("does not retry a non-recoverable error and rethrows the same error object", async () => {
@@ -193,5 +204,125 @@ describe("retry (F3, F7)", () => {
     const cyclic: Record<string, unknown> = { name: "loop" };
     cyclic.self = cyclic;
     expect(fingerprint(cyclic)).toMatch(/^[0-9a-f]{8}$/);
+  });
+});
+
+describe("one attempt recorder for retry() and LLM calls", () => {
+  /** The telltale.* view of a span: its attributes and attempt events, without the HTTP-only names. */
+  function telltaleView(name: string): { attributes: Record<string, unknown>; events: unknown[] } {
+    const span = otel.span(name);
+    const attributes = Object.fromEntries(
+      Object.entries(span.attributes).filter(([key]) => key.startsWith("telltale.") && key !== ATTR_TELLTALE_ATTEMPT_STATUS_CODES && key !== ATTR_TELLTALE_RETRY_NAME),
+    );
+    const events = span.events
+      .filter((event) => event.name === EVENT_TELLTALE_ATTEMPT)
+      .map((event) => {
+        const { [ATTR_TELLTALE_ATTEMPT_DURATION_MS]: _duration, [ATTR_HTTP_RESPONSE_STATUS_CODE]: _status, ...rest } = event.attributes ?? {};
+        return rest;
+      });
+    return { attributes, events };
+  }
+
+  it("writes nothing for a single successful attempt, in both", async () => {
+    otel.reset();
+    expect(await retry(() => "first time", { name: "lucky" })).toBe("first time");
+    const call = startLlmCall(trace.getTracer("llm"), { provider: "openai", operation: "chat", requestModel: "lucky" });
+    call.recordAttempt({ statusCode: 200, waitMs: 0 });
+    call.end();
+    for (const name of ["retry lucky", "chat lucky"]) {
+      const span = otel.span(name);
+      expect(span.attributes[ATTR_TELLTALE_RETRY_COUNT], name).toBeUndefined();
+      expect(span.attributes[ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES], name).toBeUndefined();
+      expect(span.attributes[ATTR_TELLTALE_ATTEMPT_WAITS_MS], name).toBeUndefined();
+      expect(span.events, name).toEqual([]);
+    }
+  });
+
+  it("writes the same attributes, events and keep marks for the same attempts, and counts retries by operation", async () => {
+    otel.reset();
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] });
+    const waits = [0, 40, 80];
+    const outcomes = [httpError(429), httpError(401, "bad key"), "ok"] as const;
+    const done = retry(
+      (attempt) => {
+        const outcome = outcomes[attempt.number - 1];
+        if (outcome !== "ok") throw outcome;
+        return "ok";
+      },
+      { name: "same", retryOn: () => true, delayMs: (attempt) => waits[attempt] },
+    );
+    await vi.advanceTimersByTimeAsync(40);
+    await vi.advanceTimersByTimeAsync(80);
+    expect(await done).toBe("ok");
+    vi.useRealTimers();
+
+    const call = startLlmCall(trace.getTracer("llm"), { provider: "openai", operation: "chat", requestModel: "same" });
+    call.recordAttempt({ statusCode: 429, error: httpError(429), waitMs: 0 });
+    call.recordAttempt({ statusCode: 401, error: httpError(401, "bad key"), waitMs: 40 });
+    call.recordAttempt({ statusCode: 200, waitMs: 80 });
+    call.end();
+
+    const fromRetry = telltaleView("retry same");
+    expect(fromRetry).toEqual(telltaleView("chat same"));
+    expect(fromRetry.attributes).toMatchObject({
+      [ATTR_TELLTALE_RETRY_COUNT]: 2,
+      [ATTR_TELLTALE_RETRY_REASONS]: ["rate_limit", "auth"],
+      [ATTR_TELLTALE_ATTEMPT_WAITS_MS]: [0, 40, 80],
+      [ATTR_TELLTALE_RETRY_WAIT_MS]: 120,
+      [ATTR_TELLTALE_RETRY_NON_RECOVERABLE]: true,
+      [ATTR_TELLTALE_KEEP_REASONS]: ["retried", "non_recoverable_retry"],
+    });
+    expect(fromRetry.events).toHaveLength(3);
+    expect(await otel.counterTotal(METRIC_TELLTALE_RETRIES, { [ATTR_TELLTALE_RETRY_NAME]: "same", [ATTR_TELLTALE_ERROR_CLASS]: "auth" })).toBe(1);
+    expect(await otel.counterTotal(METRIC_TELLTALE_RETRIES, { [ATTR_GEN_AI_OPERATION_NAME]: "chat", [ATTR_TELLTALE_ERROR_CLASS]: "auth" })).toBe(1);
+  });
+});
+
+describe("retry waits (F10)", () => {
+  it("records the wait that happened when the deadline cuts a backoff short", async () => {
+    otel.reset();
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date", "performance"] });
+    const failure = httpError(503);
+    const done = workflow("impatient", { deadlineMs: 100 }, () =>
+      retry(
+        () => {
+          throw failure;
+        },
+        { name: "cut-short", delayMs: () => 10_000 },
+      ),
+    ).catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(await done).toBe(failure);
+    vi.useRealTimers();
+    expect(otel.span("retry cut-short").attributes).toMatchObject({
+      [ATTR_TELLTALE_RETRY_COUNT]: 0,
+      [ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES]: ["server_error"],
+      [ATTR_TELLTALE_ATTEMPT_WAITS_MS]: [0, 100],
+      [ATTR_TELLTALE_RETRY_WAIT_MS]: 100,
+    });
+  });
+
+  it("never hands setTimeout a negative or non-finite delay", async () => {
+    const delays: unknown[] = [];
+    const realSetTimeout = globalThis.setTimeout;
+    const spy = vi.spyOn(globalThis, "setTimeout").mockImplementation(((handler: () => void, delay?: number) => {
+      delays.push(delay);
+      return realSetTimeout(handler, 0);
+    }) as typeof setTimeout);
+    try {
+      let attempts = 0;
+      await retry(
+        () => {
+          attempts += 1;
+          if (attempts < 4) throw httpError(503);
+          return "ok";
+        },
+        { name: "odd-delays", maxAttempts: 4, delayMs: (attempt) => [Number.NaN, -50, Number.NEGATIVE_INFINITY][attempt - 1], jitter: false, initialDelayMs: 1 },
+      );
+    } finally {
+      spy.mockRestore();
+    }
+    expect(delays.length).toBeGreaterThanOrEqual(3);
+    expect(delays.every((delay) => typeof delay === "number" && Number.isFinite(delay) && delay >= 0)).toBe(true);
   });
 });

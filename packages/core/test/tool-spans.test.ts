@@ -2,8 +2,24 @@
 // idempotency checks of tool(), deadline classification, soft errors and late results.
 import { context, trace } from "@opentelemetry/api";
 import {
+  classifyError,
+  step,
+  tool,
+  workflow,
+} from "@telltale/core";
+import {
+  againstDeadline,
+  checkIdempotency,
+  checkToolTimeout,
+  enclosingToolSpan,
+  inWorkflow,
+  markLateResult,
+  markToolSoftError,
+} from "@telltale/core/instrumentation";
+import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_TOOL_NAME,
+  ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING,
   ATTR_TELLTALE_DUPLICATE,
   ATTR_TELLTALE_IDEMPOTENCY_KEY,
   ATTR_TELLTALE_IDEMPOTENCY_MISSING,
@@ -13,19 +29,10 @@ import {
   ATTR_TELLTALE_SIDE_EFFECT,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_SOFT_ERROR_DETAIL,
+  ATTR_TELLTALE_TOOL_TIMEOUT_MS,
   METRIC_TELLTALE_LATE_RESULTS,
   METRIC_TELLTALE_SOFT_ERRORS,
-  againstDeadline,
-  checkIdempotency,
-  classifyError,
-  enclosingToolSpan,
-  inWorkflow,
-  markLateResult,
-  markToolSoftError,
-  step,
-  tool,
-  workflow,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { beforeEach, describe, expect, it } from "vitest";
 import { setupOtel } from "./otel.js";
 
@@ -86,6 +93,17 @@ describe("checkIdempotency", () => {
     expect(fourth?.attributes[ATTR_TELLTALE_SIDE_EFFECT]).toBeUndefined();
   });
 
+  it("finds a long key tool() registered, as tool() remembers it (one rule for both)", async () => {
+    const key = `order-${"x".repeat(300)}`;
+    await workflow("w", async () => {
+      await tool("charge", { sideEffect: true, idempotencyKey: key }, () => "ok");
+      const span = tracer.startSpan("mcp call");
+      checkIdempotency(span, "charge", { sideEffect: true, idempotencyKey: key }, context.active());
+      span.end();
+    });
+    expect(otel.span("mcp call").attributes[ATTR_TELLTALE_DUPLICATE]).toBe(true);
+  });
+
   it("sees a key tool() registered in the same trace", async () => {
     await workflow("w", async () => {
       await tool("charge", { sideEffect: true, idempotencyKey: "order-1" }, () => "ok");
@@ -94,6 +112,29 @@ describe("checkIdempotency", () => {
       span.end();
     });
     expect(otel.span("mcp call").attributes[ATTR_TELLTALE_DUPLICATE]).toBe(true);
+  });
+});
+
+describe("checkToolTimeout", () => {
+  beforeEach(() => otel.reset());
+
+  it("records a call's timeout and flags one longer than the time left, as tool() does", async () => {
+    await workflow("w", { deadlineMs: 60_000 }, async () => {
+      for (const timeoutMs of [120_000, 1_000]) {
+        const span = tracer.startSpan(`mcp call ${timeoutMs}`);
+        checkToolTimeout(span, timeoutMs, context.active());
+        span.end();
+      }
+      await tool("crawl", { timeoutMs: 120_000 }, () => "page");
+    });
+    for (const name of ["mcp call 120000", "execute_tool crawl"]) {
+      expect(otel.span(name).attributes).toMatchObject({
+        [ATTR_TELLTALE_TOOL_TIMEOUT_MS]: 120_000,
+        [ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING]: true,
+        [ATTR_TELLTALE_KEEP_REASONS]: ["deadline_exceeded"],
+      });
+    }
+    expect(otel.span("mcp call 1000").attributes[ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING]).toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { SCOPE_NAME, VERSION } from "@telltale/core";
+import { VERSION } from "@telltale/core";
+import { SCOPE_NAME } from "@telltale/core/instrumentation";
 
 describe("scope", () => {
   it("names spans and metrics after the package and its version", () => {

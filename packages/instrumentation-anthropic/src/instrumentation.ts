@@ -1,5 +1,6 @@
 import type { Span } from "@opentelemetry/api";
-import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC, type LlmCall } from "@telltale/core";
+import { type LlmCall } from "@telltale/core/instrumentation";
+import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_ANTHROPIC } from "@telltale/core/attributes";
 import {
   StainlessInstrumentation,
   fieldsOf,

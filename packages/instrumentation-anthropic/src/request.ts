@@ -13,7 +13,7 @@ import {
   ATTR_GEN_AI_REQUEST_TOP_K,
   ATTR_GEN_AI_REQUEST_TOP_P,
   GEN_AI_OUTPUT_TYPE_VALUE_JSON,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import {
   fieldsOf,
   itemsOf,

@@ -3,7 +3,8 @@
  * the call span: response model and id, stop reason, usage (with prompt-cache reads and writes), the tool_use blocks
  * the model asked for, soft errors (F4) and, when content capture is on, the output message.
  */
-import { GEN_AI_FINISH_REASON_VALUE_ERROR, type LlmCall, type LlmUsage, type SoftErrorKind } from "@telltale/core";
+import { type LlmCall, type LlmUsage } from "@telltale/core/instrumentation";
+import { GEN_AI_FINISH_REASON_VALUE_ERROR, type SoftErrorKind } from "@telltale/core/attributes";
 import {
   fieldsOf,
   itemsOf,

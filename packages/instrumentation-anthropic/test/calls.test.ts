@@ -2,6 +2,7 @@
 // 5xx classified), errors classified and rethrown, F4 soft errors, tool_use blocks, prompt-cache usage, cost and
 // budgets, and the SDK surface left as it was: on @anthropic-ai/sdk 0.x and 1.x against the mock LLM.
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { BudgetExceededError, workflow } from "@telltale/core";
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -40,18 +41,16 @@ import {
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_SOFT_ERROR_DETAIL,
   ATTR_TELLTALE_USAGE_COST_USD,
-  BudgetExceededError,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
-  workflow,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import type { MockLlm } from "@telltale/mock-llm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   closedPort,
   expectEnforcedBudgetRefusal,
   expectRateLimitedTwiceThenOk,
-} from "../../instrumentation-common/test/support/calls.js";
+} from "@telltale/test-utils/calls";
 import { API_KEY, MAJORS, attr, client, exporter, instrumentAll, metricPoints, mockLlm, onlySpan, spans } from "./harness.js";
 
 const MODEL = "claude-sonnet-4-6";

@@ -6,7 +6,7 @@ import * as anthropic1 from "@anthropic-ai/sdk";
 import * as anthropic0 from "anthropic-v0";
 
 // The tracer and meter providers for this file are registered when this import runs.
-export { attr, exporter, metricPoints, metricReader, onlySpan, spans, until } from "../../instrumentation-common/test/support/telemetry.js";
+export { attr, exporter, metricPoints, metricReader, onlySpan, spans, until } from "@telltale/test-utils/telemetry";
 
 /** The API key every test client uses: no attribute may ever contain it. */
 export const API_KEY = "sk-ant-telltale-test-SECRET-0123456789";

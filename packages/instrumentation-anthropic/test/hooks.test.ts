@@ -8,11 +8,11 @@ import {
   ATTR_GEN_AI_REQUEST_REASONING_LEVEL,
   ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
   ATTR_TELLTALE_RETRY_REASONS,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { AnthropicInstrumentation } from "@telltale/instrumentation-anthropic";
 import type { MockLlm } from "@telltale/mock-llm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { runChild } from "../../instrumentation-common/test/support/calls.js";
+import { runChild } from "@telltale/test-utils/calls";
 import { MAJORS, attr, client, exporter, mockLlm, onlySpan, spans } from "./harness.js";
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));

@@ -21,7 +21,7 @@ import {
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_SOFT_ERROR_DETAIL,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import type { MockLlm } from "@telltale/mock-llm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAJORS, attr, client, exporter, instrumentAll, instrumentation, mockLlm, onlySpan, spans, until } from "./harness.js";

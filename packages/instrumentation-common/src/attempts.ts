@@ -13,7 +13,7 @@
  * also sees what none of those steps does (a retry from inside openai 7's body parsing).
  */
 import { context, type Context, type DiagLogger } from "@opentelemetry/api";
-import { bindContextValue } from "@telltale/core";
+import { bindContextValue } from "@telltale/core/instrumentation";
 import { COMMON_DIAG } from "./diag.js";
 
 /** One HTTP attempt inside one SDK call, as `LlmCall.recordAttempt` takes it. */

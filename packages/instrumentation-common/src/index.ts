@@ -1,25 +1,7 @@
-export {
-  endAttemptOnStatus,
-  trackAttempts,
-  trackRetries,
-  trackStainlessAttempts,
-  type AttemptTracking,
-  type AttemptRecord,
-  type AttemptRecorder,
-} from "./attempts.js";
-export { observeApiPromise, observesResponses, type ApiPromiseObserver } from "./api-promise.js";
-export {
-  isStainlessStream,
-  observeStream,
-  type ChunkOf,
-  type StainlessStream,
-  type StreamEnd,
-  type StreamObserver,
-} from "./stream.js";
+// What a provider instrumentation builds on: the Stainless SDK base class (openai, @anthropic-ai/sdk), content
+// capture, the GenAI convention switch and the readers that take fields from SDK objects without trusting them.
 export {
   CAPTURE_MESSAGE_CONTENT_ENV,
-  DEFAULT_CONTENT_MAX_LENGTH,
-  REDACTION_FAILED,
   resolveContentCapture,
   type ContentCapture,
   type ContentCaptureConfig,
@@ -41,7 +23,6 @@ export {
   type ResponseSummary,
   type StainlessInstrumentationConfig,
   type StainlessRequest,
-  type StainlessResource,
   type StainlessSdk,
   type StreamAccumulation,
 } from "./stainless-instrumentation.js";

@@ -13,6 +13,16 @@ import {
   type InstrumentationConfig,
 } from "@opentelemetry/instrumentation";
 import {
+  budgetCheck,
+  createLlmMetrics,
+  startLlmCall,
+  type LlmCall,
+  type LlmCallOptions,
+  type LlmMetrics,
+  type LlmResponseInfo,
+  type LlmUsage,
+} from "@telltale/core/instrumentation";
+import {
   ATTR_GEN_AI_INPUT_MESSAGES,
   ATTR_GEN_AI_OUTPUT_MESSAGES,
   ATTR_GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK,
@@ -20,14 +30,8 @@ import {
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS,
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES,
-  budgetCheck,
-  startLlmCall,
-  type LlmCall,
-  type LlmCallOptions,
-  type LlmResponseInfo,
-  type LlmUsage,
   type SoftErrorKind,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import {
   observeApiPromise,
   observesResponses,
@@ -109,7 +113,7 @@ export interface StreamAccumulation {
   finish(end: StreamEnd): void;
 }
 
-/** What a provider's response says, in the terms the call span records (`recordResponse` takes it as it is). */
+/** What a provider's response says, in the terms the call span records. */
 export interface ResponseSummary extends LlmResponseInfo {
   finishReasons: string[];
   usage?: LlmUsage;
@@ -123,7 +127,11 @@ export interface ResponseSummary extends LlmResponseInfo {
 
 /** Writes a summary on the call; the caller ends the call. */
 export function recordResponseSummary(call: LlmCall, summary: ResponseSummary, capture: ContentCapture): void {
-  call.recordResponse(summary);
+  // Only the response fields: core checks what recordResponse is given, and reports a field it does not know.
+  const response: LlmResponseInfo = { finishReasons: summary.finishReasons };
+  if (summary.responseModel !== undefined) response.responseModel = summary.responseModel;
+  if (summary.responseId !== undefined) response.responseId = summary.responseId;
+  call.recordResponse(response);
   if (summary.attributes !== undefined) call.span.setAttributes(summary.attributes);
   if (summary.usage !== undefined) call.recordUsage(summary.usage);
   if (summary.toolCalls.length > 0) {
@@ -206,6 +214,7 @@ export abstract class StainlessInstrumentation<
   declare private capture: ContentCapture | undefined;
   declare private conventions: GenAiConventions | undefined;
   declare private reader: ResponseReader<Key> | undefined;
+  declare private llmMetrics: LlmMetrics | undefined;
 
   /** A getter, not a field: InstrumentationBase's constructor calls init(), which needs it, before fields are set. */
   protected abstract get sdk(): StainlessSdk<Key>;
@@ -221,6 +230,12 @@ export abstract class StainlessInstrumentation<
    * holds); undefined when nothing is read from its chunks.
    */
   protected abstract accumulateStream(call: LlmCall, key: Key, body: unknown, capture: ContentCapture): StreamAccumulation | undefined;
+
+  /** The GenAI metrics come from this instrumentation's meter, so `setMeterProvider` routes them (called by the
+   * base class with the global meter at construction, and again on every `setMeterProvider`). */
+  protected override _updateMetricInstruments(): void {
+    this.llmMetrics = createLlmMetrics(this.meter);
+  }
 
   // Every field of a config is optional, so `{}` is one; TypeScript cannot see that through the type parameter.
   override setConfig(config: Config = {} as Config): void {
@@ -446,6 +461,7 @@ export abstract class StainlessInstrumentation<
     };
     // The conventions set gen_ai.request.stream on streaming requests only: its absence means "not streaming".
     if (request.stream) options.stream = true;
+    if (this.llmMetrics !== undefined) options.metrics = this.llmMetrics;
     if (request.requestModel !== undefined) options.requestModel = request.requestModel;
     const client = fieldsOf(fieldsOf(resource)?._client);
     const server = serverOf(client?.baseURL);

@@ -2,22 +2,12 @@
 // (exactly-once endings, identical results and errors for the consumer), and content capture settings.
 import { context, createContextKey } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import {
-  CAPTURE_MESSAGE_CONTENT_ENV,
-  DEFAULT_CONTENT_MAX_LENGTH,
-  REDACTION_FAILED,
-  findMethodOwner,
-  isStainlessStream,
-  observeApiPromise,
-  observeStream,
-  endAttemptOnStatus,
-  resolveContentCapture,
-  trackAttempts,
-  trackRetries,
-  trackStainlessAttempts,
-  type AttemptRecord,
-  type StreamEnd,
-} from "@telltale/instrumentation-common";
+import { CAPTURE_MESSAGE_CONTENT_ENV, findMethodOwner, resolveContentCapture } from "@telltale/instrumentation-common";
+// What only the package itself uses, reached through its source.
+import { observeApiPromise } from "../src/api-promise.js";
+import { endAttemptOnStatus, trackAttempts, trackRetries, trackStainlessAttempts, type AttemptRecord } from "../src/attempts.js";
+import { DEFAULT_CONTENT_MAX_LENGTH, REDACTION_FAILED } from "../src/content.js";
+import { isStainlessStream, observeStream, type StreamEnd } from "../src/stream.js";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";

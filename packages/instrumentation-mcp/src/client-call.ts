@@ -4,14 +4,23 @@
  * tool, that span (one span per tool call). The trace context, baggage and the workflow's deadline and budget are
  * injected into the request's `params._meta`; the outcome is classified when the SDK settles the request.
  */
-import { context, diag, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from "@opentelemetry/api";
+import { context, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from "@opentelemetry/api";
+import { inject, markKeep, recordError } from "@telltale/core";
+import {
+  againstDeadline,
+  checkIdempotency,
+  checkToolTimeout,
+  deadlineRemainingMs,
+  enclosingToolSpan,
+  markDeadlineAtEnd,
+  markDeadlineAtStart,
+} from "@telltale/core/instrumentation";
 import {
   ATTR_ERROR_TYPE,
   ATTR_JSONRPC_REQUEST_ID,
   ATTR_MCP_PROTOCOL_VERSION,
   ATTR_MCP_SESSION_ID,
   ATTR_RPC_RESPONSE_STATUS_CODE,
-  ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING,
   ATTR_TELLTALE_ERROR_CLASS,
   ATTR_TELLTALE_ERROR_RECOVERABLE,
   ATTR_TELLTALE_MCP_PROGRESS_COUNT,
@@ -22,21 +31,13 @@ import {
   EVENT_TELLTALE_MCP_PROGRESS,
   MCP_METHOD_NAME_VALUE_INITIALIZE,
   MCP_METHOD_NAME_VALUE_TOOLS_CALL,
-  againstDeadline,
-  checkIdempotency,
-  deadlineRemainingMs,
-  enclosingToolSpan,
-  inject,
-  markDeadlineAtEnd,
-  markDeadlineAtStart,
-  markKeep,
-  recordError,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { fieldsOf, numberOf, stringOf, type Fields } from "@telltale/instrumentation-common";
 import { classifyClientFailure } from "./errors.js";
 import { describeRequest, recordToolArguments, recordToolResult, requestIdOf, type RequestDescription } from "./request.js";
 import { protocolAttributes, rememberProtocolVersion, sessionIdOf, type ProtocolLike } from "./session.js";
 import { metricAttributes, type McpTelemetry } from "./telemetry.js";
+import { MCP_DIAG } from "./diag.js";
 
 /** Both SDK majors time a request out after 60 s unless told otherwise. */
 export const SDK_DEFAULT_TIMEOUT_MS = 60_000;
@@ -98,7 +99,7 @@ export class ClientCall {
     try {
       this.finish(error, value, failed);
     } catch (failure) {
-      diag.error("telltale: ending an MCP client span failed", failure);
+      MCP_DIAG.error("ending an MCP client span failed", failure);
     }
   }
 
@@ -128,9 +129,9 @@ export class ClientCall {
   private recordFailure(error: unknown, recorded: Attributes): void {
     const aborted = (fieldsOf(this.callerOptions?.signal) as { aborted?: unknown } | undefined)?.aborted === true;
     const failure = againstDeadline(classifyClientFailure(error, aborted), this.parent);
-    if (failure.wireCode !== undefined) {
-      this.span.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(failure.wireCode));
-      recorded[ATTR_RPC_RESPONSE_STATUS_CODE] = String(failure.wireCode);
+    if (failure.rpcCode !== undefined) {
+      this.span.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, String(failure.rpcCode));
+      recorded[ATTR_RPC_RESPONSE_STATUS_CODE] = String(failure.rpcCode);
     }
     recorded[ATTR_ERROR_TYPE] = failure.errorType;
     if (this.owned) {
@@ -179,7 +180,7 @@ export class ClientCall {
       if (total !== undefined) event[ATTR_TELLTALE_MCP_PROGRESS_TOTAL] = total;
       this.span.addEvent(EVENT_TELLTALE_MCP_PROGRESS, event);
     } catch (failure) {
-      diag.error("telltale: recording an MCP progress notification failed", failure);
+      MCP_DIAG.error("recording an MCP progress notification failed", failure);
     }
   }
 }
@@ -201,18 +202,12 @@ function reusableToolSpan(telemetry: McpTelemetry, description: RequestDescripti
   return enclosing;
 }
 
-/** F10: the request's own timeout against the time left before the workflow deadline. */
+/** F10: the request's own timeout against the time left before the workflow deadline, as `tool()` checks its own. */
 function recordTimeout(span: Span, options: Fields | undefined, parent: Context): void {
   const explicit = numberOf(options?.timeout);
-  const remaining = deadlineRemainingMs(parent);
   // The SDK's default timeout only matters against a deadline.
-  if (explicit === undefined && remaining === undefined) return;
-  const timeoutMs = explicit ?? SDK_DEFAULT_TIMEOUT_MS;
-  span.setAttribute(ATTR_TELLTALE_TOOL_TIMEOUT_MS, timeoutMs);
-  if (remaining !== undefined && timeoutMs > remaining) {
-    span.setAttribute(ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING, true);
-    markKeep(span, "deadline_exceeded");
-  }
+  if (explicit === undefined && deadlineRemainingMs(parent) === undefined) return;
+  checkToolTimeout(span, explicit ?? SDK_DEFAULT_TIMEOUT_MS, parent);
 }
 
 /** Starts tracing an outgoing request; undefined when it is not one (the SDK then runs untraced). */

@@ -2,9 +2,9 @@
  * The instrumentation's configuration, and how it is read once into what each call needs. Bad values are reported
  * through `diag`, naming the option, and ignored: configuration never throws into the app.
  */
-import { diag } from "@opentelemetry/api";
 import type { InstrumentationConfig } from "@opentelemetry/instrumentation";
 import { resolveContentCapture, type ContentCapture, type ContentCaptureConfig } from "@telltale/instrumentation-common";
+import { MCP_DIAG } from "./diag.js";
 
 /** The arguments of a `tools/call`, as the client sent them. */
 export type ToolArguments = Readonly<Record<string, unknown>> | undefined;
@@ -53,7 +53,7 @@ function sideEffectRule(option: McpInstrumentationConfig["sideEffectTools"]): (t
     const names = new Set<string>(option);
     return (toolName) => names.has(toolName);
   }
-  diag.error("telltale: MCP instrumentation option sideEffectTools must be an array of tool names or a function; ignored");
+  MCP_DIAG.error("option sideEffectTools must be an array of tool names or a function; ignored");
   return () => false;
 }
 
@@ -63,7 +63,7 @@ function guarded<A extends unknown[], R>(what: string, fn: (...args: A) => R, fa
     try {
       return fn(...args);
     } catch (err) {
-      diag.error(`telltale: the MCP instrumentation's ${what} callback threw`, err);
+      MCP_DIAG.error(`the ${what} callback threw`, err);
       return fallback;
     }
   };
@@ -73,15 +73,15 @@ export function resolveConfig(config: McpInstrumentationConfig): ResolvedConfig 
   let maxProgressEvents = DEFAULT_MAX_PROGRESS_EVENTS;
   if (config.maxProgressEvents !== undefined) {
     if (Number.isInteger(config.maxProgressEvents) && config.maxProgressEvents >= 0) maxProgressEvents = config.maxProgressEvents;
-    else diag.error(`telltale: MCP instrumentation option maxProgressEvents must be an integer >= 0, got ${String(config.maxProgressEvents)}; using ${DEFAULT_MAX_PROGRESS_EVENTS}`);
+    else MCP_DIAG.error(`option maxProgressEvents must be an integer >= 0, got ${String(config.maxProgressEvents)}; using ${DEFAULT_MAX_PROGRESS_EVENTS}`);
   }
   let idempotencyKey = defaultIdempotencyKey;
   if (config.idempotencyKey !== undefined) {
     if (typeof config.idempotencyKey === "function") idempotencyKey = config.idempotencyKey;
-    else diag.error("telltale: MCP instrumentation option idempotencyKey must be a function; using the default");
+    else MCP_DIAG.error("option idempotencyKey must be a function; using the default");
   }
   return {
-    capture: resolveContentCapture(config),
+    capture: resolveContentCapture(config, process.env, MCP_DIAG),
     reuseToolSpans: config.reuseToolSpans !== false,
     maxProgressEvents,
     isSideEffect: guarded("sideEffectTools", sideEffectRule(config.sideEffectTools), false),

@@ -1,4 +1,4 @@
-import { context, createNoopMeter, diag, ValueType } from "@opentelemetry/api";
+import { context, createNoopMeter, ValueType } from "@opentelemetry/api";
 import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
@@ -10,7 +10,7 @@ import {
   METRIC_MCP_CLIENT_SESSION_DURATION,
   METRIC_MCP_SERVER_OPERATION_DURATION,
   METRIC_MCP_SERVER_SESSION_DURATION,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { findMethodOwner } from "@telltale/instrumentation-common";
 import { Hook as RequireHook } from "require-in-the-middle";
 import { startClientCall } from "./client-call.js";
@@ -19,6 +19,7 @@ import { traceHandler, type StoredHandler } from "./server-call.js";
 import { isClientRole, protocolAttributes, type ProtocolLike } from "./session.js";
 import { DURATION_BUCKETS_S, type McpTelemetry } from "./telemetry.js";
 import { VERSION } from "./version.js";
+import { MCP_DIAG } from "./diag.js";
 
 /** `@modelcontextprotocol/sdk` majors this instrumentation supports. */
 export const SUPPORTED_VERSIONS_V1 = [">=1.0.0 <2"];
@@ -140,9 +141,9 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
    */
   manuallyInstrument(target: McpModuleExports | object): void {
     try {
-      if (!this.patchModule(target, true)) diag.warn("telltale: no MCP Protocol class found to instrument");
+      if (!this.patchModule(target, true)) MCP_DIAG.warn("no MCP Protocol class found to instrument");
     } catch (err) {
-      diag.error("telltale: instrumenting an MCP module failed", err);
+      MCP_DIAG.error("instrumenting an MCP module failed", err);
     }
   }
 
@@ -232,7 +233,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       try {
         call = startClientCall(instrumentation.telemetry(), this, { request: args[funnel.request], options: args[funnel.options] });
       } catch (err) {
-        diag.error("telltale: starting an MCP client span failed", err);
+        MCP_DIAG.error("starting an MCP client span failed", err);
       }
       if (call === undefined) return original.apply(this, args);
       args[funnel.request] = call.request;
@@ -247,7 +248,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
       try {
         call.observe(result);
       } catch (err) {
-        diag.error("telltale: observing an MCP request failed", err);
+        MCP_DIAG.error("observing an MCP request failed", err);
       }
       return result;
     };
@@ -269,10 +270,10 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
             }
           }
         } else {
-          diag.warn("telltale: this MCP SDK keeps its request handlers where the instrumentation cannot see them; server spans are not recorded");
+          MCP_DIAG.warn("this MCP SDK keeps its request handlers where the instrumentation cannot see them; server spans are not recorded");
         }
       } catch (err) {
-        diag.error("telltale: tracing an MCP request handler failed", err);
+        MCP_DIAG.error("tracing an MCP request handler failed", err);
       }
       return result;
     };
@@ -302,7 +303,7 @@ export class McpInstrumentation extends InstrumentationBase<McpInstrumentationCo
           histogram.record((performance.now() - startedAt) / 1000, attributes);
         }
       } catch (err) {
-        diag.error("telltale: recording an MCP session duration failed", err);
+        MCP_DIAG.error("recording an MCP session duration failed", err);
       }
       return original.apply(this, args);
     };

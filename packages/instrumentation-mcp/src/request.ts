@@ -4,6 +4,8 @@
  * and, with content capture on, the tool's arguments and result.
  */
 import { SpanStatusCode, type Attributes, type Span } from "@opentelemetry/api";
+import { toolResultSoftError } from "@telltale/core";
+import { markToolSoftError } from "@telltale/core/instrumentation";
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -17,9 +19,7 @@ import {
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
   MCP_METHOD_NAME_VALUE_PROMPTS_GET,
   MCP_METHOD_NAME_VALUE_TOOLS_CALL,
-  markToolSoftError,
-  toolResultSoftError,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { fieldsOf, itemsOf, stringOf, type ContentCapture, type Fields } from "@telltale/instrumentation-common";
 import type { ToolArguments } from "./config.js";
 

@@ -4,7 +4,15 @@
  * transport's own context where that differs), in the sender's workflow: its deadline and budget apply here. A
  * result that comes after the sender gave up (`notifications/cancelled`, or the connection closed) is late (F11).
  */
-import { context, diag, SpanKind, trace, type Attributes, type Context, type Link, type SpanContext } from "@opentelemetry/api";
+import { context, SpanKind, trace, type Attributes, type Context, type Link, type SpanContext } from "@opentelemetry/api";
+import { extract, recordError } from "@telltale/core";
+import {
+  inWorkflow,
+  markDeadlineAtEnd,
+  markDeadlineAtStart,
+  markLateResult,
+  writeBudgetTotals,
+} from "@telltale/core/instrumentation";
 import {
   ATTR_ERROR_TYPE,
   ATTR_JSONRPC_PROTOCOL_VERSION,
@@ -14,19 +22,13 @@ import {
   ATTR_RPC_RESPONSE_STATUS_CODE,
   MCP_METHOD_NAME_VALUE_INITIALIZE,
   MCP_METHOD_NAME_VALUE_TOOLS_CALL,
-  extract,
-  inWorkflow,
-  markDeadlineAtEnd,
-  markDeadlineAtStart,
-  markLateResult,
-  recordError,
-  writeBudgetTotals,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { fieldsOf, stringOf, type Fields } from "@telltale/instrumentation-common";
 import { classifyServerFailure } from "./errors.js";
 import { describeRequest, recordToolArguments, recordToolResult, requestIdOf, type RequestDescription } from "./request.js";
 import { protocolAttributes, rememberProtocolVersion, sessionIdOf, type ProtocolLike } from "./session.js";
 import { metricAttributes, type McpTelemetry } from "./telemetry.js";
+import { MCP_DIAG } from "./diag.js";
 
 /** A request handler as the SDK stores it: `(request, extra)` in v1, `(request, ctx)` in v2. */
 export type StoredHandler = (request: unknown, extra: unknown) => unknown;
@@ -56,7 +58,7 @@ function carrierOf(meta: unknown): Record<string, string> | undefined {
   if (meta === undefined) return undefined;
   const fields = fieldsOf(meta);
   if (fields === undefined) {
-    diag.warn("telltale: ignoring an MCP request's params._meta that is not an object");
+    MCP_DIAG.warn("ignoring an MCP request's params._meta that is not an object");
     return undefined;
   }
   const carrier: Record<string, string> = {};
@@ -67,7 +69,7 @@ function carrierOf(meta: unknown): Record<string, string> | undefined {
       try {
         JSON.parse(value);
       } catch {
-        diag.warn(`telltale: ignoring malformed ${key} in an MCP request's params._meta`);
+        MCP_DIAG.warn(`ignoring malformed ${key} in an MCP request's params._meta`);
         continue;
       }
     }
@@ -111,7 +113,7 @@ class ServerCall {
     try {
       this.finish(error, failed, value);
     } catch (failure) {
-      diag.error("telltale: ending an MCP server span failed", failure);
+      MCP_DIAG.error("ending an MCP server span failed", failure);
     }
   }
 
@@ -122,7 +124,7 @@ class ServerCall {
     protocolAttributes(this.protocol, recorded);
     if (failed) {
       const failure = classifyServerFailure(error);
-      const code = String(failure.wireCode);
+      const code = String(failure.rpcCode);
       span.setAttribute(ATTR_RPC_RESPONSE_STATUS_CODE, code);
       recorded[ATTR_RPC_RESPONSE_STATUS_CODE] = code;
       recorded[ATTR_ERROR_TYPE] = failure.errorType;
@@ -158,7 +160,7 @@ function startServerCall(
 ): ServerCall {
   const parent = context.active();
   if (carried && trace.getSpanContext(parent)?.isRemote !== true) {
-    diag.warn(`telltale: ignoring malformed trace context in the params._meta of an MCP ${method} request`);
+    MCP_DIAG.warn(`ignoring malformed trace context in the params._meta of an MCP ${method} request`);
   }
   const description = describeRequest(method, fieldsOf(request.params));
   const attributes: Attributes = { ...description.attributes };
@@ -196,7 +198,7 @@ function runTraced(
   try {
     call = startServerCall(telemetry, protocol, request, method, readExtra(extra), ambient, carried);
   } catch (failure) {
-    diag.error("telltale: starting an MCP server span failed", failure);
+    MCP_DIAG.error("starting an MCP server span failed", failure);
   }
   if (call === undefined) return handler(request, extra);
   const traced = call;
@@ -230,7 +232,7 @@ export function traceHandler(telemetry: () => McpTelemetry, protocol: ProtocolLi
     try {
       carrier = carrierOf(fieldsOf(fields.params)?._meta);
     } catch (failure) {
-      diag.error("telltale: reading an MCP request's params._meta failed", failure);
+      MCP_DIAG.error("reading an MCP request's params._meta failed", failure);
     }
     const ambient = trace.getSpanContext(context.active());
     const carried = carrier !== undefined && TRACEPARENT in carrier;

@@ -11,7 +11,7 @@ import {
   ATTR_SERVER_PORT,
   NETWORK_TRANSPORT_VALUE_PIPE,
   NETWORK_TRANSPORT_VALUE_TCP,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { fieldsOf, serverOfBaseUrl, stringOf } from "@telltale/instrumentation-common";
 
 /** The fields of a `Protocol` instance the instrumentation reads (all optional: SDK internals may move). */

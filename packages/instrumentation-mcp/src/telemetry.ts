@@ -11,7 +11,7 @@ import {
   ATTR_RPC_RESPONSE_STATUS_CODE,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import type { ResolvedConfig } from "./config.js";
 
 export interface McpTelemetry {

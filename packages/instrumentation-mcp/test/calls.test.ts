@@ -3,6 +3,7 @@
 // timeouts and late results (F10/F11), the deadline and budget carried to the server, progress events, metrics.
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
+import { workflow } from "@telltale/core";
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -35,8 +36,7 @@ import {
   METRIC_MCP_CLIENT_SESSION_DURATION,
   METRIC_MCP_SERVER_OPERATION_DURATION,
   METRIC_MCP_SERVER_SESSION_DURATION,
-  workflow,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAJORS, V1, exporter, instrumentAll, metricPoints, spans, until, type Pair } from "./harness.js";
 

@@ -1,6 +1,6 @@
 // Test harness: the shared test telemetry (in-memory exporters, registered globally once per test file), one
 // instrumentation patching both SDK majors through the manual path, and a client/server pair of either major over
-// the in-memory transport, serving the tools of fixtures/tools.mjs.
+// the in-memory transport, serving the tools of @telltale/test-utils/mcp-tools.
 import { McpInstrumentation, type McpInstrumentationConfig } from "@telltale/instrumentation-mcp";
 import { Client as V1Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport as V1InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
@@ -8,11 +8,10 @@ import { McpServer as V1McpServer } from "@modelcontextprotocol/sdk/server/mcp.j
 import * as v1Protocol from "@modelcontextprotocol/sdk/shared/protocol.js";
 import * as v2Client from "@modelcontextprotocol/client";
 import * as v2Server from "@modelcontextprotocol/server";
-// @ts-expect-error a plain ES module shared with the child processes
-import { registerTestTools } from "./fixtures/tools.mjs";
+import { registerTestTools } from "@telltale/test-utils/mcp-tools";
 
 // The tracer and meter providers for this file are registered when this import runs.
-export { allSpansExporter, attr, everyValue, exporter, metricPoints, onlySpan, spans, until } from "../../instrumentation-common/test/support/telemetry.js";
+export { allSpansExporter, attr, everyValue, exporter, metricPoints, onlySpan, spans, until } from "@telltale/test-utils/telemetry";
 
 /** One instrumentation for the file; `enabled: false` keeps the require/import hooks out of the test process. */
 export const instrumentation = new McpInstrumentation({ enabled: false });

@@ -5,7 +5,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { SpanKind } from "@opentelemetry/api";
-import { ATTR_ERROR_TYPE, ATTR_MCP_METHOD_NAME } from "@telltale/core";
+import { ATTR_ERROR_TYPE, ATTR_MCP_METHOD_NAME } from "@telltale/core/attributes";
 import { describe, expect, it } from "vitest";
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));

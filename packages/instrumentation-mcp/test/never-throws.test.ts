@@ -5,9 +5,9 @@ import { diag, DiagLogLevel, type DiagLogger, type Tracer, type TracerProvider }
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAJORS, instrumentAll, instrumentation } from "./harness.js";
 
-const errors: string[] = [];
+const errors: unknown[][] = [];
 const logger: DiagLogger = {
-  error: (message) => errors.push(message),
+  error: (...args: unknown[]) => errors.push(args),
   warn: () => undefined,
   info: () => undefined,
   debug: () => undefined,
@@ -38,7 +38,8 @@ describe.each(MAJORS)("$label with a tracer that throws", (major) => {
     await pair.close();
     expect(ok).toEqual({ content: [{ type: "text", text: "sunny in Oslo" }] });
     expect(failed).toMatchObject({ isError: true, content: [{ type: "text", text: "upstream index unavailable" }] });
-    expect(errors.some((message) => message.includes("starting an MCP client span failed"))).toBe(true);
-    expect(errors.some((message) => message.includes("starting an MCP server span failed"))).toBe(true);
+    // Under the package's component logger, the message unprefixed, the failure after it.
+    expect(errors).toContainEqual(["@telltale/instrumentation-mcp", "starting an MCP client span failed", expect.any(Error)]);
+    expect(errors).toContainEqual(["@telltale/instrumentation-mcp", "starting an MCP server span failed", expect.any(Error)]);
   });
 });

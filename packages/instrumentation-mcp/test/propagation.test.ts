@@ -7,14 +7,19 @@ import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { workflow } from "@telltale/core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-// @ts-expect-error a plain ES module shared with the child processes
-import { registerTestTools } from "./fixtures/tools.mjs";
+import { registerTestTools } from "@telltale/test-utils/mcp-tools";
 import { MAJORS, exporter, instrumentAll, spans, until } from "./harness.js";
 
+// Each diagnostic as the logger got it: the component's namespace, then the message.
+const reported: unknown[][] = [];
 const warnings: string[] = [];
+const keep = (...args: unknown[]): void => {
+  reported.push(args);
+  warnings.push(args.filter((arg) => typeof arg === "string").join(" "));
+};
 const logger: DiagLogger = {
-  error: (message) => warnings.push(message),
-  warn: (message) => warnings.push(message),
+  error: keep,
+  warn: keep,
   info: () => undefined,
   debug: () => undefined,
   verbose: () => undefined,
@@ -72,6 +77,7 @@ describe("what the server makes of it", () => {
   beforeEach(() => {
     exporter.reset();
     warnings.length = 0;
+    reported.length = 0;
   });
 
   it("a client that sends no trace context: the server span is a correct root", async () => {
@@ -102,7 +108,7 @@ describe("what the server makes of it", () => {
     await client.close();
     expect(response.result).toBeDefined();
     expect(serverSpan().parentSpanContext).toBeUndefined();
-    expect(warnings.some((w) => w.includes("malformed trace context"))).toBe(true);
+    expect(reported).toContainEqual(["@telltale/instrumentation-mcp", "ignoring malformed trace context in the params._meta of an MCP tools/call request"]);
   });
 
   it("a malformed workflow carrier costs the workflow, not the trace", async () => {

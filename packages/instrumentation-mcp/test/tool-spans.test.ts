@@ -3,6 +3,7 @@
 // idempotency checks (F8). Content capture is off unless asked for, then truncated and redacted.
 import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
+import { tool, workflow } from "@telltale/core";
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -20,9 +21,7 @@ import {
   ATTR_TELLTALE_SIDE_EFFECT,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_TOOL_TIMEOUT_MS,
-  tool,
-  workflow,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAJORS, V2, exporter, instrumentAll, spans, type Pair } from "./harness.js";
 

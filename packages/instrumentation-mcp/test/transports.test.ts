@@ -25,10 +25,9 @@ import {
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
   ATTR_TELLTALE_SOFT_ERROR,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-// @ts-expect-error a plain ES module shared with the child processes
-import { registerTestTools } from "./fixtures/tools.mjs";
+import { registerTestTools } from "@telltale/test-utils/mcp-tools";
 import { exporter, instrumentAll, spans, until } from "./harness.js";
 
 beforeAll(() => instrumentAll());

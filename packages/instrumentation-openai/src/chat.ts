@@ -1,5 +1,4 @@
 /** Chat Completions: a completion, or one rebuilt from the chunks of a `stream: true` call, as a summary. */
-import type { LlmUsage } from "@telltale/core";
 import {
   fieldsOf,
   itemsOf,
@@ -9,24 +8,26 @@ import {
   type Fields,
   type GenAiMessagePart,
 } from "@telltale/instrumentation-common";
-import { NO_ITEMS, append, detail, errorPayloadDetail, openaiResponseAttributes, type ResponseSummary } from "./summary.js";
+import {
+  NO_ITEMS,
+  append,
+  detail,
+  errorPayloadDetail,
+  openaiResponseAttributes,
+  type ResponseSummary,
+  type UsageFieldNames,
+  usageOf,
+} from "./summary.js";
 
 // Never written to: every push below is behind `capture.enabled`.
 const NO_PARTS: GenAiMessagePart[] = [];
 
-function chatUsage(usage: Fields | undefined): LlmUsage | undefined {
-  if (usage === undefined) return undefined;
-  const result: LlmUsage = {};
-  const input = numberOf(usage.prompt_tokens);
-  const output = numberOf(usage.completion_tokens);
-  const cached = numberOf(fieldsOf(usage.prompt_tokens_details)?.cached_tokens);
-  const reasoning = numberOf(fieldsOf(usage.completion_tokens_details)?.reasoning_tokens);
-  if (input !== undefined) result.inputTokens = input;
-  if (output !== undefined) result.outputTokens = output;
-  if (cached !== undefined) result.cacheReadInputTokens = cached;
-  if (reasoning !== undefined) result.reasoningOutputTokens = reasoning;
-  return result;
-}
+const CHAT_USAGE_FIELDS: UsageFieldNames = {
+  input: "prompt_tokens",
+  output: "completion_tokens",
+  inputDetails: "prompt_tokens_details",
+  outputDetails: "completion_tokens_details",
+};
 
 /** Summarizes a chat completion (or one rebuilt from stream chunks). */
 export function summarizeChatCompletion(completion: Fields, capture: ContentCapture): ResponseSummary {
@@ -35,7 +36,7 @@ export function summarizeChatCompletion(completion: Fields, capture: ContentCapt
   const model = stringOf(completion.model);
   if (id !== undefined) summary.responseId = id;
   if (model !== undefined) summary.responseModel = model;
-  const usage = chatUsage(fieldsOf(completion.usage));
+  const usage = usageOf(fieldsOf(completion.usage), CHAT_USAGE_FIELDS);
   if (usage !== undefined) summary.usage = usage;
   const attributes = openaiResponseAttributes(completion);
   if (attributes !== undefined) summary.attributes = attributes;

@@ -8,8 +8,7 @@ import {
   GEN_AI_FINISH_REASON_VALUE_LENGTH,
   GEN_AI_FINISH_REASON_VALUE_STOP,
   GEN_AI_FINISH_REASON_VALUE_TOOL_CALL,
-  type LlmUsage,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import {
   fieldsOf,
   itemsOf,
@@ -20,7 +19,14 @@ import {
   type GenAiMessagePart,
 } from "@telltale/instrumentation-common";
 import { isToolResult, toolCallOf, toolCallParts, toolResultPart } from "./response-items.js";
-import { detail, errorPayloadDetail, openaiResponseAttributes, type ResponseSummary } from "./summary.js";
+import {
+  detail,
+  errorPayloadDetail,
+  openaiResponseAttributes,
+  type ResponseSummary,
+  type UsageFieldNames,
+  usageOf,
+} from "./summary.js";
 
 /** How a response ended: its terminal stream event, or a plain response's `status`. Undefined: it has not. */
 export type ResponseEnding = "completed" | "incomplete" | "failed" | "cancelled" | undefined;
@@ -43,19 +49,12 @@ const INCOMPLETE_FINISH_REASONS: Readonly<Record<string, string>> = {
   content_filter: GEN_AI_FINISH_REASON_VALUE_CONTENT_FILTER,
 };
 
-function responsesUsage(usage: Fields | undefined): LlmUsage | undefined {
-  if (usage === undefined) return undefined;
-  const result: LlmUsage = {};
-  const input = numberOf(usage.input_tokens);
-  const output = numberOf(usage.output_tokens);
-  const cached = numberOf(fieldsOf(usage.input_tokens_details)?.cached_tokens);
-  const reasoning = numberOf(fieldsOf(usage.output_tokens_details)?.reasoning_tokens);
-  if (input !== undefined) result.inputTokens = input;
-  if (output !== undefined) result.outputTokens = output;
-  if (cached !== undefined) result.cacheReadInputTokens = cached;
-  if (reasoning !== undefined) result.reasoningOutputTokens = reasoning;
-  return result;
-}
+const RESPONSES_USAGE_FIELDS: UsageFieldNames = {
+  input: "input_tokens",
+  output: "output_tokens",
+  inputDetails: "input_tokens_details",
+  outputDetails: "output_tokens_details",
+};
 
 /** What a response's output items held. */
 interface OutputRead {
@@ -133,7 +132,7 @@ export function summarizeResponse(response: Fields, capture: ContentCapture, end
   const model = stringOf(response.model);
   if (id !== undefined) summary.responseId = id;
   if (model !== undefined) summary.responseModel = model;
-  const usage = responsesUsage(fieldsOf(response.usage));
+  const usage = usageOf(fieldsOf(response.usage), RESPONSES_USAGE_FIELDS);
   if (usage !== undefined) summary.usage = usage;
   const attributes = openaiResponseAttributes(response);
   if (attributes !== undefined) summary.attributes = attributes;

@@ -5,11 +5,12 @@
  * content capture is on, the output messages.
  */
 import type { Attributes } from "@opentelemetry/api";
+import type { LlmUsage } from "@telltale/core/instrumentation";
 import {
   ATTR_OPENAI_RESPONSE_SERVICE_TIER,
   ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
   GEN_AI_FINISH_REASON_VALUE_ERROR,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import {
   fieldsOf,
   itemsOf,
@@ -19,6 +20,29 @@ import {
   type GenAiConventions,
   type ResponseSummary as CommonResponseSummary,
 } from "@telltale/instrumentation-common";
+
+/** The field names under which one API reports its usage (Chat Completions and Responses spell them differently). */
+export interface UsageFieldNames {
+  input: string;
+  output: string;
+  inputDetails: string;
+  outputDetails: string;
+}
+
+/** A usage object as core records it; only the counts the API actually sent. */
+export function usageOf(usage: Fields | undefined, names: UsageFieldNames): LlmUsage | undefined {
+  if (usage === undefined) return undefined;
+  const result: LlmUsage = {};
+  const input = numberOf(usage[names.input]);
+  const output = numberOf(usage[names.output]);
+  const cached = numberOf(fieldsOf(usage[names.inputDetails])?.cached_tokens);
+  const reasoning = numberOf(fieldsOf(usage[names.outputDetails])?.reasoning_tokens);
+  if (input !== undefined) result.inputTokens = input;
+  if (output !== undefined) result.outputTokens = output;
+  if (cached !== undefined) result.cacheReadInputTokens = cached;
+  if (reasoning !== undefined) result.reasoningOutputTokens = reasoning;
+  return result;
+}
 
 export interface ToolCallSummary {
   id?: string;

@@ -1,6 +1,7 @@
 // chat.completions / responses / embeddings spans, F1 (every attempt on one span), errors classified and rethrown,
 // F4 soft errors, tool calls and budgets, on each of openai 5, 6 and 7 (against the mock LLM on loopback).
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { BudgetExceededError, workflow } from "@telltale/core";
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_OPERATION_NAME,
@@ -32,18 +33,16 @@ import {
   ATTR_TELLTALE_RETRY_REASONS,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_SOFT_ERROR_DETAIL,
-  BudgetExceededError,
   METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
   METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
-  workflow,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import type { MockLlm } from "@telltale/mock-llm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   closedPort,
   expectEnforcedBudgetRefusal,
   expectRateLimitedTwiceThenOk,
-} from "../../instrumentation-common/test/support/calls.js";
+} from "@telltale/test-utils/calls";
 import { MAJORS, attr, client, exporter, instrumentAll, metricPoints, mockLlm, onlySpan, spans } from "./harness.js";
 
 const MODEL = "gpt-4o-mini";

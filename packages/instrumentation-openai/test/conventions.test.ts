@@ -23,7 +23,7 @@ import {
   ATTR_OPENAI_RESPONSE_SERVICE_TIER,
   ATTR_OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
   ATTR_TELLTALE_SOFT_ERROR,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { genAiConventionsFrom } from "@telltale/instrumentation-common";
 import type { MockLlm } from "@telltale/mock-llm";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";

@@ -7,7 +7,7 @@ import * as openai5 from "openai-v5";
 import * as openai6 from "openai-v6";
 
 // The tracer and meter providers for this file are registered when this import runs.
-export { allSpansExporter, attr, everyValue, exporter, metricPoints, metricReader, onlySpan, spans, until } from "../../instrumentation-common/test/support/telemetry.js";
+export { allSpansExporter, attr, everyValue, exporter, metricPoints, metricReader, onlySpan, spans, until } from "@telltale/test-utils/telemetry";
 
 /** The API key every test client uses: no attribute may ever contain it. */
 export const API_KEY = "sk-telltale-test-SECRET-0123456789";

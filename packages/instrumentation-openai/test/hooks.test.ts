@@ -3,11 +3,15 @@
 // restoring the SDK's own methods.
 import { fileURLToPath } from "node:url";
 import { isWrapped } from "@opentelemetry/instrumentation";
-import { ATTR_GEN_AI_REQUEST_REASONING_LEVEL, ATTR_TELLTALE_ATTEMPT_STATUS_CODES, ATTR_TELLTALE_RETRY_COUNT } from "@telltale/core";
+import {
+  ATTR_GEN_AI_REQUEST_REASONING_LEVEL,
+  ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
+  ATTR_TELLTALE_RETRY_COUNT,
+} from "@telltale/core/attributes";
 import { OpenAIInstrumentation } from "@telltale/instrumentation-openai";
 import type { MockLlm } from "@telltale/mock-llm";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { runChild } from "../../instrumentation-common/test/support/calls.js";
+import { runChild } from "@telltale/test-utils/calls";
 import { MAJORS, attr, client, exporter, mockLlm, onlySpan, spans } from "./harness.js";
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));

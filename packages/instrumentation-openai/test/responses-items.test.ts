@@ -9,7 +9,7 @@ import {
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_IDS,
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES,
   ATTR_TELLTALE_SOFT_ERROR,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import type { MockLlm } from "@telltale/mock-llm";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAJORS, attr, client, exporter, instrumentAll, mockLlm, onlySpan } from "./harness.js";

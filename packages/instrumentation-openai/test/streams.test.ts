@@ -16,7 +16,7 @@ import {
   ATTR_TELLTALE_RESPONSE_TOOL_CALL_NAMES,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_SOFT_ERROR_DETAIL,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import type { MockLlm } from "@telltale/mock-llm";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";

@@ -10,7 +10,7 @@ import {
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { CAPTURE_MESSAGE_CONTENT_ENV } from "@telltale/instrumentation-common";
 import type { MockLlm } from "@telltale/mock-llm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";

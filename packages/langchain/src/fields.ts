@@ -1,17 +1,11 @@
 /** Readers for the loosely typed values LangChain passes to callbacks; none of them throws. */
+import { fieldsOf } from "@telltale/instrumentation-common";
 
-export type Fields = Readonly<Record<string, unknown>>;
+export { fieldsOf, numberOf, type Fields } from "@telltale/instrumentation-common";
 
-export function fieldsOf(value: unknown): Fields | undefined {
-  return typeof value === "object" && value !== null ? (value as Fields) : undefined;
-}
-
+/** `value` when it is a non-empty string: an empty name is no name. */
 export function stringOf(value: unknown): string | undefined {
   return typeof value === "string" && value !== "" ? value : undefined;
-}
-
-export function numberOf(value: unknown): number | undefined {
-  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
 }
 
 export function stringsOf(value: unknown): readonly string[] {

@@ -4,13 +4,16 @@
  * `BaseCallbackHandler`: the ESM and CJS builds of `@langchain/core` do not share classes, and a plain handler works
  * with both, whichever one the app loaded.
  */
-import { diag } from "@opentelemetry/api";
-import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_OPERATION_NAME_VALUE_TEXT_COMPLETION } from "@telltale/core";
+import {
+  GEN_AI_OPERATION_NAME_VALUE_CHAT,
+  GEN_AI_OPERATION_NAME_VALUE_TEXT_COMPLETION,
+} from "@telltale/core/attributes";
 import { fieldsOf, stringOf, stringsOf } from "./fields.js";
 import { chainEnded, chainFailed, chainStarted, modelEnded, modelStarted, runFailed, toolEnded, toolStarted } from "./mapping.js";
 import { configuredOptions, type TelltaleLangChainOptions } from "./options.js";
 import { installCallSiteResolver } from "./resolver.js";
 import { findRun } from "./runs.js";
+import { LANGCHAIN_DIAG } from "./diag.js";
 
 /** The handler's name: LangChain adds a handler of a name once, so the global one and `telltale()` never double up. */
 export const HANDLER_NAME = "telltale";
@@ -19,7 +22,7 @@ function guarded(what: string, work: () => void): void {
   try {
     work();
   } catch (failure) {
-    diag.error(`@telltale/langchain: ${what} failed`, failure);
+    LANGCHAIN_DIAG.error(`${what} failed`, failure);
   }
 }
 

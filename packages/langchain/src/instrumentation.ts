@@ -5,7 +5,6 @@
  * that already has a `telltale` handler, e.g. one passed explicitly, keeps only that one). Both the CommonJS and the
  * ES module build of `@langchain/core` are patched as they load.
  */
-import { diag } from "@opentelemetry/api";
 import {
   InstrumentationBase,
   InstrumentationNodeModuleDefinition,
@@ -16,6 +15,7 @@ import {
 import { fieldsOf } from "./fields.js";
 import { HANDLER_NAME, TelltaleCallbackHandler } from "./handler.js";
 import { VERSION } from "./version.js";
+import { LANGCHAIN_DIAG } from "./diag.js";
 
 const SUPPORTED_VERSIONS = [">=1.0.0 <2"];
 const MANAGER_FILES = ["@langchain/core/dist/callbacks/manager.cjs", "@langchain/core/dist/callbacks/manager.js"];
@@ -86,7 +86,7 @@ export class LangChainInstrumentation extends InstrumentationBase<Instrumentatio
     try {
       const target = managerClass as Record<string, Configure> | undefined;
       if (typeof target?.[CONFIGURE] !== "function") {
-        diag.warn(`@telltale/langchain: CallbackManager.${CONFIGURE} not found; LangChain runs are not traced globally`);
+        LANGCHAIN_DIAG.warn(`no CallbackManager.${CONFIGURE} found; LangChain runs are not traced globally`);
         return;
       }
       if (isWrapped(target[CONFIGURE])) return;
@@ -98,14 +98,14 @@ export class LangChainInstrumentation extends InstrumentationBase<Instrumentatio
           try {
             handlers = withTelltale(inheritable, handler);
           } catch (failure) {
-            diag.error("@telltale/langchain: adding the handler failed", failure);
+            LANGCHAIN_DIAG.error("adding the handler failed", failure);
           }
           return original.call(this, handlers, ...rest);
         },
       );
       if (manual) (this.manualTargets ??= []).push(target);
     } catch (failure) {
-      diag.error("@telltale/langchain: patching CallbackManager failed", failure);
+      LANGCHAIN_DIAG.error("patching CallbackManager failed", failure);
     }
   }
 

@@ -4,22 +4,24 @@
  * instrumented SDK calls join). Other runs (prompt templates, output parsers, conditional edges, LangGraph's own
  * plumbing) get no span: what runs under them nests under the nearest run that has one.
  */
-import { context, diag, type Attributes } from "@opentelemetry/api";
+import { context, type Attributes } from "@opentelemetry/api";
+import { DeadlineExceededError, type ToolOptions, type WorkflowOptions } from "@telltale/core";
 import {
-  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
-  ATTR_GEN_AI_REQUEST_TEMPERATURE,
-  ATTR_TELLTALE_INTERRUPTED,
   startModelCall,
   startRetrySpan,
   startStepSpan,
   startToolSpan,
   startWorkflowSpan,
-  type ToolOptions,
-  type WorkflowOptions,
-} from "@telltale/core";
-import { fieldsOf, numberOf, parsedInput, serializedClass, stringOf, stringsOf, type Fields } from "./fields.js";
+} from "@telltale/core/instrumentation";
+import {
+  ATTR_GEN_AI_REQUEST_MAX_TOKENS,
+  ATTR_GEN_AI_REQUEST_TEMPERATURE,
+  ATTR_TELLTALE_INTERRUPTED,
+} from "@telltale/core/attributes";
+import { fieldsOf, numberOf, parsedInput, serializedClass, stringOf, type Fields } from "./fields.js";
 import type { TelltaleLangChainOptions } from "./options.js";
 import { addRun, findRun, removeRun, workflowOf, type RunEntry } from "./runs.js";
+import { LANGCHAIN_DIAG } from "./diag.js";
 
 /** LangGraph's own nodes (`__start__`) and the runs it hides from tracing are plumbing, not steps. */
 const HIDDEN_TAG = "langsmith:hidden";
@@ -31,26 +33,15 @@ function nodeOf(metadata: Fields | undefined): string | undefined {
   return node === undefined || node.startsWith("__") ? undefined : node;
 }
 
-/**
- * The error to classify: LangChain wraps provider errors in its own classes (`ContextOverflowError` around the
- * `openai` SDK's 400) that carry no status or code; the provider's error, kept as `cause`, says what happened.
- */
-function providerError(error: unknown): unknown {
-  const fields = fieldsOf(error);
-  const cause = fieldsOf(fields?.cause);
-  if (fields === undefined || cause === undefined || "status" in fields) return error;
-  return "status" in cause || "code" in cause ? cause : error;
-}
-
 /** A run directly under a `withRetry` wrapper is one of its attempts. */
 function settle(entry: RunEntry, failed: boolean, error?: unknown): void {
   removeRun(entry);
   if (entry.parent?.kind !== "retry") return;
-  entry.parent.retry?.attempt({ failed, error: providerError(error), startedAt: entry.startedAt, endedAt: performance.now() });
+  entry.parent.retry?.attempt({ failed, error: error, startedAt: entry.startedAt, endedAt: performance.now() });
 }
 
 function endEvicted(entry: RunEntry): void {
-  diag.warn(`@telltale/langchain: run ${entry.id} never ended; its span is ended now`);
+  LANGCHAIN_DIAG.warn(`run ${entry.id} never ended; its span is ended now`);
   entry.span?.fail(new Error("the LangChain run never reported its end"));
   entry.modelCall?.end();
 }
@@ -127,7 +118,7 @@ export function chainEnded(runId: string, outputs: unknown): void {
   settle(entry, false);
   // The graph returns its interrupts to the caller, but its run's end event does not always carry them.
   if (entry.kind === "workflow" && (entry.paused === true || interruptsOf(outputs))) {
-    entry.span?.span.setAttribute(ATTR_TELLTALE_INTERRUPTED, true);
+    // Ended interrupted, the workflow span carries telltale.interrupted (core writes it).
     endWorkflowOrStep(entry, true);
     return;
   }
@@ -152,7 +143,29 @@ export function chainFailed(runId: string, error: unknown): void {
     endWorkflowOrStep(entry, paused);
     return;
   }
-  entry.span?.fail(providerError(error));
+  entry.span?.fail(runTimedOut(entry, error) ? new DeadlineExceededError(entry.rootTimeoutMs, { cause: error }) : error);
+}
+
+/** How late LangChain may report a top-level run's start after arming its timeout: 10% of it, 25 ms to 1 s. */
+function startReportLagMs(timeoutMs: number): number {
+  return Math.min(1_000, Math.max(25, timeoutMs / 10));
+}
+
+/** The errors LangChain and LangGraph fail a run with when its signal aborts. */
+function isAbort(error: unknown): boolean {
+  const fields = fieldsOf(error);
+  return fields?.name === "AbortError" || fields?.name === "TimeoutError" || fields?.message === "Abort" || fields?.message === "Aborted";
+}
+
+/**
+ * A top-level run with a `timeout` that was aborted once that timeout had (all but) run out: LangChain enforces the
+ * run's timeout with a timer it arms before it reports the run's start, so it fails the run a moment before the
+ * workflow's own deadline timer fires (and LangGraph names it only "Abort"). The failure is the deadline all the same.
+ */
+function runTimedOut(entry: RunEntry, error: unknown): entry is RunEntry & { rootTimeoutMs: number } {
+  const timeoutMs = entry.rootTimeoutMs;
+  if (entry.kind !== "workflow" || timeoutMs === undefined || !isAbort(error)) return false;
+  return performance.now() - entry.startedAt >= timeoutMs - startReportLagMs(timeoutMs);
 }
 
 function toolOptions(name: string, input: unknown, metadata: Fields | undefined, parent: RunEntry | undefined, options: TelltaleLangChainOptions): ToolOptions {
@@ -230,8 +243,8 @@ export function runFailed(runId: string, error: unknown): void {
   const entry = findRun(runId);
   if (entry === undefined || entry.ended) return;
   settle(entry, true, error);
-  if (entry.modelCall !== undefined) entry.modelCall.end(providerError(error));
-  else entry.span?.fail(providerError(error));
+  if (entry.modelCall !== undefined) entry.modelCall.end(error);
+  else entry.span?.fail(error);
 }
 
 function modelAttributes(metadata: Fields | undefined): Attributes {

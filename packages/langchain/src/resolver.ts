@@ -5,7 +5,7 @@
  * that run's span, and when exactly one model run is under way beneath it, the SDK call joins that model's call.
  */
 import { context, type Context } from "@opentelemetry/api";
-import { registerLlmCallSiteResolver, type LlmCallSite } from "@telltale/core";
+import { registerLlmCallSiteResolver, type LlmCallSite } from "@telltale/core/instrumentation";
 import { fieldsOf } from "./fields.js";
 import { findRun, isWithin, runRegistry, type RunEntry } from "./runs.js";
 

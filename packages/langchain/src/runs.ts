@@ -4,7 +4,7 @@
  * registered globally, one passed explicitly) is recorded once.
  */
 import type { Context } from "@opentelemetry/api";
-import type { ManualSpan, ModelCall, RetrySpan } from "@telltale/core";
+import type { ManualSpan, ModelCall, RetrySpan } from "@telltale/core/instrumentation";
 
 export type RunKind = "workflow" | "step" | "tool" | "model" | "retry" | "through";
 

@@ -10,7 +10,7 @@ import {
   ATTR_TELLTALE_STEP_NAME,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
   ATTR_TELLTALE_WORKFLOW_STEPS_MISSING,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { telltale } from "@telltale/langchain";
 import { z } from "zod";
 import { attr, chatOpenAI, exporter, idOf, mockLlm, named, only, parentOf, spans, traceOf } from "./harness.js";

@@ -5,6 +5,7 @@ import { ChatPromptTemplate } from "@langchain/core/prompts";
 import { tool, type StructuredToolInterface } from "@langchain/core/tools";
 import { Command, END, interrupt, MemorySaver, MessagesAnnotation, START, StateGraph } from "@langchain/langgraph";
 import { ToolNode } from "@langchain/langgraph/prebuilt";
+import { extract, inject, type TraceCarrier } from "@telltale/core";
 import {
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_STREAM,
@@ -29,10 +30,7 @@ import {
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_STEP_NAME,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
-  extract,
-  inject,
-  type TraceCarrier,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { runContext, telltale, type TelltaleLangChainOptions } from "@telltale/langchain";
 import { z } from "zod";
 import { attr, chatAnthropic, chatOpenAI, exporter, idOf, mockLlm, named, only, parentOf, spans, traceOf, traceSpans } from "./harness.js";
@@ -123,6 +121,26 @@ describe("tools (F5, F8, F10)", () => {
     expect(attr(workflow, ATTR_TELLTALE_WORKFLOW_OUTCOME)).toBe("error");
     expect(attr(workflow, ATTR_TELLTALE_DEADLINE_EXCEEDED)).toBe(true);
     expect(attr(workflow, ATTR_TELLTALE_KEEP_REASONS)).toEqual(expect.arrayContaining(["error", "deadline_exceeded"]));
+    expect(attr(workflow, ATTR_TELLTALE_ERROR_CLASS)).toBe("deadline_exceeded");
+  });
+
+  it("does not take a run the caller aborted long before its timeout for one past its deadline", async () => {
+    const mock = await mockLlm();
+    const controller = new AbortController();
+    const stuck = tool(
+      async () => {
+        controller.abort();
+        return new Promise<string>((resolve) => setTimeout(() => resolve("late"), 1_500));
+      },
+      { name: "stuck", description: "stuck", schema: z.object({}) },
+    );
+    const graph = await toolGraph([stuck], "aborted-graph");
+    mock.enqueue({ kind: "tool_calls", calls: [{ name: "stuck" }] }, { kind: "ok" });
+    await expect(graph.invoke(input("wait"), { callbacks: [telltale()], timeout: 60_000, signal: controller.signal })).rejects.toThrow();
+    const workflow = only("invoke_agent aborted-graph");
+    expect(attr(workflow, ATTR_TELLTALE_WORKFLOW_OUTCOME)).toBe("error");
+    expect(attr(workflow, ATTR_TELLTALE_DEADLINE_EXCEEDED)).toBeUndefined();
+    expect(attr(workflow, ATTR_TELLTALE_ERROR_CLASS)).not.toBe("deadline_exceeded");
   });
 });
 

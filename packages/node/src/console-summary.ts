@@ -3,10 +3,10 @@
  * happened). Behind the in-process sampler it sees only kept traces, so it is a useful default when no OTLP endpoint
  * is set: a developer still sees every failure without running a backend.
  */
-import { diag } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
 import { formatTraceTree } from "./tree.js";
+import { NODE_DIAG } from "./diag.js";
 
 export interface ConsoleSummaryExporterOptions {
   /** Where lines go; default `process.stderr` (stdout belongs to the app). */
@@ -56,7 +56,7 @@ export class ConsoleSummaryExporter implements SpanExporter {
       }
       resultCallback({ code: ExportResultCode.SUCCESS });
     } catch (error) {
-      diag.error("@telltale/node: console summary failed", error);
+      NODE_DIAG.error("console summary failed", error);
       resultCallback({ code: ExportResultCode.FAILED, error: error instanceof Error ? error : new Error(String(error)) });
     }
   }

@@ -19,7 +19,7 @@ import {
   type Resource,
   type ResourceDetector,
 } from "@opentelemetry/resources";
-import { ATTR_SERVICE_NAME } from "@telltale/core";
+import { ATTR_SERVICE_NAME } from "@telltale/core/attributes";
 import type { TelltaleConfig } from "./config.js";
 
 /** The process resource attribute that holds the full command line (semantic conventions, `process.*`). */

@@ -27,6 +27,7 @@ import { installProcessHooks } from "./process-hooks.js";
 import { StatusMessageLimit } from "./status-message-limit.js";
 import { buildResource } from "./resource.js";
 import type { KeptTraceSummary } from "./span-exporters.js";
+import { NODE_DIAG } from "./diag.js";
 
 export type { KeptTraceSummary } from "./span-exporters.js";
 
@@ -190,13 +191,13 @@ interface Running {
 async function shutdownWithin(running: Running): Promise<void> {
   const timeoutMs = running.config.shutdownTimeoutMs;
   const work = Promise.all([running.nodeSdk.shutdown(), running.meterProvider?.shutdown()]).catch((error: unknown) =>
-    diag.error("@telltale/node: shutdown failed", error),
+    NODE_DIAG.error("shutdown failed", error),
   );
   const graceMs = abortGraceMs(timeoutMs);
   if (await settlesWithin(work, timeoutMs - graceMs)) return;
   for (const transport of running.transports) transport.abort(`shutdown timed out after ${timeoutMs} ms`);
   await settlesWithin(work, graceMs);
-  diag.warn(`@telltale/node: shutdown did not finish within ${timeoutMs} ms; giving up`);
+  NODE_DIAG.warn(`shutdown did not finish within ${timeoutMs} ms; giving up`);
   running.warn(
     `telltale: shutdown gave up after ${timeoutMs} ms (TELLTALE_SHUTDOWN_TIMEOUT_MS) waiting for ` +
       `${running.traces.destinations.join(", ")}; what was not delivered is counted as lost\n`,
@@ -217,9 +218,9 @@ function createHandle(running: Running): TelltaleSdk {
       const work = Promise.all([
         ...running.spanProcessors.map((processor) => processor.forceFlush()),
         running.meterProvider?.forceFlush(),
-      ]).catch((error: unknown) => diag.error("@telltale/node: flush failed", error));
+      ]).catch((error: unknown) => NODE_DIAG.error("flush failed", error));
       if (!(await settlesWithin(work, config.shutdownTimeoutMs))) {
-        diag.warn(`@telltale/node: flush did not finish within ${config.shutdownTimeoutMs} ms; giving up`);
+        NODE_DIAG.warn(`flush did not finish within ${config.shutdownTimeoutMs} ms; giving up`);
       }
     },
     shutdown: () => {
@@ -249,7 +250,7 @@ export function start(options: StartOptions = {}): TelltaleSdk {
   const running = currentSdk();
   if (running !== undefined) {
     // Typically register preloaded and the app calls start() too: the first configuration stays in effect.
-    if (Object.keys(options).length > 0) diag.warn("@telltale/node: already started; the options of this start() are ignored");
+    if (Object.keys(options).length > 0) NODE_DIAG.warn("already started; the options of this start() are ignored");
     return running;
   }
   const config = readConfig(options);
@@ -295,7 +296,7 @@ export function start(options: StartOptions = {}): TelltaleSdk {
     },
   });
   setCurrentSdk(sdk);
-  diag.debug(`@telltale/node: started (sampling ${config.sampling}; spans to ${traces.destinations.join(", ")})`);
+  NODE_DIAG.debug(`started (sampling ${config.sampling}; spans to ${traces.destinations.join(", ")})`);
   return sdk;
 }
 

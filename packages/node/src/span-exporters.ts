@@ -2,10 +2,10 @@
  * Small SpanExporter wrappers `start()` composes into the trace export path: fan-out to several destinations, a
  * sink for "nowhere", the record behind `keptTraces()`, and the wait for the resource's async attributes.
  */
-import { diag } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
-import { ATTR_TELLTALE_SAMPLING_REASONS } from "@telltale/core";
+import { ATTR_TELLTALE_SAMPLING_REASONS } from "@telltale/core/attributes";
+import { NODE_DIAG } from "./diag.js";
 
 /** One kept trace, as the in-process sampler exported it. */
 export interface KeptTraceSummary {
@@ -74,7 +74,7 @@ export class KeptTraceRecorder implements SpanExporter {
     try {
       for (const span of spans) this.record(span);
     } catch (error) {
-      diag.error("@telltale/node: recording kept traces failed", error);
+      NODE_DIAG.error("recording kept traces failed", error);
     }
     this.next.export(spans, resultCallback);
   }

@@ -3,32 +3,24 @@
  * the console summary exporter and the demo.
  */
 import type { Attributes } from "@opentelemetry/api";
-import { SpanStatusCode } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import {
   ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
   ATTR_TELLTALE_ATTEMPT_STATUS_CODES,
-  ATTR_TELLTALE_BUDGET_EXCEEDED,
   ATTR_TELLTALE_BUDGET_TOKENS_USED,
-  ATTR_TELLTALE_DEADLINE_EXCEEDED,
   ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING,
-  ATTR_TELLTALE_DUPLICATE,
   ATTR_TELLTALE_ERROR_CLASS,
   ATTR_TELLTALE_ERROR_RECOVERABLE,
-  ATTR_TELLTALE_IDEMPOTENCY_MISSING,
-  ATTR_TELLTALE_LATE,
   ATTR_TELLTALE_LATE_BY_MS,
-  ATTR_TELLTALE_ORPHAN,
-  ATTR_TELLTALE_RETRY_ARGS_CHANGED,
   ATTR_TELLTALE_RETRY_COUNT,
-  ATTR_TELLTALE_RETRY_NON_RECOVERABLE,
   ATTR_TELLTALE_SAMPLING_REASONS,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_SOFT_ERROR_DETAIL,
   ATTR_TELLTALE_UNHANDLED_REJECTION,
-  ATTR_TELLTALE_WORKFLOW_OUTCOME,
   ATTR_TELLTALE_WORKFLOW_STEPS_MISSING,
-} from "@telltale/core";
+  type KeepReason,
+} from "@telltale/core/attributes";
+import { REASON_READS, spanKeepReasons } from "@telltale/sampler/explain";
 
 export interface TraceTreeOptions {
   /** Extra labels for a span (e.g. the demo's failure ids); shown before the built-in findings. */
@@ -45,45 +37,68 @@ function list(value: Attributes[string]): string[] {
   return Array.isArray(value) ? value.map((item) => String(item)) : value === undefined ? [] : [String(value)];
 }
 
-/** What went wrong on one span, in words, from the Telltale attributes on it (empty for a healthy span). */
+/** A finding: a keep reason the span shows, or one of two facts that are no keep reason. */
+type Finding = KeepReason | "timeout_exceeds_deadline" | "unhandled_rejection";
+
+/** How the tree words each finding, with the detail the span holds. Which keep reasons a span shows is decided by
+ * the sampler's rule table (`spanKeepReasons`); a reason without words here is written as the table reads it. */
+const WORDS: Partial<Record<Finding, (attributes: Attributes) => string>> = {
+  error: (attributes) =>
+    `error ${String(attributes[ATTR_TELLTALE_ERROR_CLASS] ?? "unknown")}${attributes[ATTR_TELLTALE_ERROR_RECOVERABLE] === false ? " (not recoverable)" : ""}`,
+  retried: (attributes) => {
+    const statuses = list(attributes[ATTR_TELLTALE_ATTEMPT_STATUS_CODES]);
+    return `retried ${String(attributes[ATTR_TELLTALE_RETRY_COUNT])}×${statuses.length > 0 ? ` (${statuses.join(", ")})` : ""}`;
+  },
+  non_recoverable_retry: () => "non-recoverable error retried",
+  args_changed: () => "retry passed with changed arguments",
+  soft_error: (attributes) => {
+    const detail = attributes[ATTR_TELLTALE_SOFT_ERROR_DETAIL] ?? list(attributes[ATTR_GEN_AI_RESPONSE_FINISH_REASONS])[0];
+    return `soft error ${String(attributes[ATTR_TELLTALE_SOFT_ERROR])}${detail !== undefined ? ` (${String(detail)})` : ""}`;
+  },
+  partial: (attributes) => `partial: missing ${list(attributes[ATTR_TELLTALE_WORKFLOW_STEPS_MISSING]).join(", ")}`,
+  idempotency_missing: () => "side effect without idempotency key",
+  duplicate: () => "duplicate side effect",
+  budget_exceeded: (attributes) => {
+    const used = attributes[ATTR_TELLTALE_BUDGET_TOKENS_USED];
+    return `budget exceeded${typeof used === "number" ? ` (${used} tokens)` : ""}`;
+  },
+  deadline_exceeded: () => "deadline exceeded",
+  timeout_exceeds_deadline: () => "tool timeout outlives the deadline",
+  late: (attributes) => {
+    const by = attributes[ATTR_TELLTALE_LATE_BY_MS];
+    return `late${typeof by === "number" ? ` by ${Math.round(by)} ms` : ""}`;
+  },
+  orphan: () => "orphan (no trace context)",
+  unhandled_rejection: () => "unhandled rejection",
+};
+
+/** The order findings are listed in: the failure first, then what went wrong around it (a reason not listed here
+ * comes last). */
+const ORDER: readonly Finding[] = [
+  "error",
+  "retried",
+  "non_recoverable_retry",
+  "args_changed",
+  "soft_error",
+  "partial",
+  "idempotency_missing",
+  "duplicate",
+  "budget_exceeded",
+  "deadline_exceeded",
+  "timeout_exceeds_deadline",
+  "late",
+  "orphan",
+  "unhandled_rejection",
+];
+
+/** What went wrong on one span, in words (empty for a healthy span). */
 export function describeSpanFindings(span: ReadableSpan): string[] {
   const attributes = span.attributes;
-  const findings: string[] = [];
-  const errorClass = attributes[ATTR_TELLTALE_ERROR_CLASS];
-  if (span.status.code === SpanStatusCode.ERROR || errorClass !== undefined) {
-    const recoverable = attributes[ATTR_TELLTALE_ERROR_RECOVERABLE];
-    findings.push(`error ${String(errorClass ?? "unknown")}${recoverable === false ? " (not recoverable)" : ""}`);
-  }
-  const retries = attributes[ATTR_TELLTALE_RETRY_COUNT];
-  if (typeof retries === "number" && retries > 0) {
-    const statuses = list(attributes[ATTR_TELLTALE_ATTEMPT_STATUS_CODES]);
-    findings.push(`retried ${retries}×${statuses.length > 0 ? ` (${statuses.join(", ")})` : ""}`);
-  }
-  if (attributes[ATTR_TELLTALE_RETRY_NON_RECOVERABLE] === true) findings.push("non-recoverable error retried");
-  if (attributes[ATTR_TELLTALE_RETRY_ARGS_CHANGED] === true) findings.push("retry passed with changed arguments");
-  const softError = attributes[ATTR_TELLTALE_SOFT_ERROR];
-  if (softError !== undefined) {
-    const detail = attributes[ATTR_TELLTALE_SOFT_ERROR_DETAIL] ?? list(attributes[ATTR_GEN_AI_RESPONSE_FINISH_REASONS])[0];
-    findings.push(`soft error ${String(softError)}${detail !== undefined ? ` (${String(detail)})` : ""}`);
-  }
-  if (attributes[ATTR_TELLTALE_WORKFLOW_OUTCOME] === "partial") {
-    findings.push(`partial: missing ${list(attributes[ATTR_TELLTALE_WORKFLOW_STEPS_MISSING]).join(", ")}`);
-  }
-  if (attributes[ATTR_TELLTALE_IDEMPOTENCY_MISSING] === true) findings.push("side effect without idempotency key");
-  if (attributes[ATTR_TELLTALE_DUPLICATE] === true) findings.push("duplicate side effect");
-  if (attributes[ATTR_TELLTALE_BUDGET_EXCEEDED] === true) {
-    const used = attributes[ATTR_TELLTALE_BUDGET_TOKENS_USED];
-    findings.push(`budget exceeded${typeof used === "number" ? ` (${used} tokens)` : ""}`);
-  }
-  if (attributes[ATTR_TELLTALE_DEADLINE_EXCEEDED] === true) findings.push("deadline exceeded");
-  if (attributes[ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING] === true) findings.push("tool timeout outlives the deadline");
-  if (attributes[ATTR_TELLTALE_LATE] === true) {
-    const by = attributes[ATTR_TELLTALE_LATE_BY_MS];
-    findings.push(`late${typeof by === "number" ? ` by ${Math.round(by)} ms` : ""}`);
-  }
-  if (attributes[ATTR_TELLTALE_ORPHAN] === true) findings.push("orphan (no trace context)");
-  if (attributes[ATTR_TELLTALE_UNHANDLED_REJECTION] === true) findings.push("unhandled rejection");
-  return findings;
+  const found = new Set<Finding>(spanKeepReasons(span));
+  if (attributes[ATTR_TELLTALE_DEADLINE_TIMEOUT_EXCEEDS_REMAINING] === true) found.add("timeout_exceeds_deadline");
+  if (attributes[ATTR_TELLTALE_UNHANDLED_REJECTION] === true) found.add("unhandled_rejection");
+  const ordered = [...ORDER.filter((finding) => found.has(finding)), ...[...found].filter((finding) => !ORDER.includes(finding))];
+  return ordered.map((finding) => WORDS[finding]?.(attributes) ?? REASON_READS[finding as KeepReason]);
 }
 
 /** Lines of a tree of `spans` (one trace): parents before children, siblings by start time, then by name. */

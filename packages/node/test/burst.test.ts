@@ -7,7 +7,7 @@
 import { context, SpanStatusCode, trace } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { TracerProvider } from "@opentelemetry/sdk-trace";
-import { ATTR_TELLTALE_SAMPLING_REASONS } from "@telltale/core";
+import { ATTR_TELLTALE_SAMPLING_REASONS } from "@telltale/core/attributes";
 import { parsePolicy, TailSamplingSpanProcessor, type TailSamplingSpanProcessorOptions } from "@telltale/sampler";
 import { afterEach, describe, expect, it } from "vitest";
 import { startProtoReceiver, type ProtoReceiver } from "./otlp-proto-receiver.js";

@@ -4,11 +4,11 @@
  * OpenAI stays unless you replace it: see the README). Registered once per process, whichever build of the SDK
  * loads, or both; `disable()` does not take it out again (the SDK has no way to remove one processor).
  */
-import { diag } from "@opentelemetry/api";
 import { InstrumentationBase, InstrumentationNodeModuleDefinition, type InstrumentationConfig } from "@opentelemetry/instrumentation";
 import { fieldsOf } from "./fields.js";
 import { isTelltaleProcessor, TelltaleTracingProcessor } from "./processor.js";
 import { VERSION } from "./version.js";
+import { OPENAI_AGENTS_DIAG } from "./diag.js";
 
 const SUPPORTED_VERSIONS = [">=0.20.0 <1"];
 const REGISTERED = Symbol.for("telltale.openai-agents.registered.v1");
@@ -37,7 +37,7 @@ export class OpenAIAgentsInstrumentation extends InstrumentationBase<Instrumenta
     try {
       const getProvider = fieldsOf(agentsModule)?.getGlobalTraceProvider;
       if (typeof getProvider !== "function") {
-        diag.warn("@telltale/openai-agents: getGlobalTraceProvider not found; Agents SDK runs are not traced");
+        OPENAI_AGENTS_DIAG.warn("no getGlobalTraceProvider found; Agents SDK runs are not traced");
         return;
       }
       const provider = (getProvider as () => unknown)() as TraceProvider;
@@ -47,7 +47,7 @@ export class OpenAIAgentsInstrumentation extends InstrumentationBase<Instrumenta
       provider.registerProcessor(processor);
       provider[REGISTERED] = true;
     } catch (failure) {
-      diag.error("@telltale/openai-agents: registering the tracing processor failed", failure);
+      OPENAI_AGENTS_DIAG.error("registering the tracing processor failed", failure);
     }
   }
 }

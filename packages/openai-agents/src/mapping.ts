@@ -6,18 +6,15 @@
  * recorded on the workflow.
  */
 import { context, type Context } from "@opentelemetry/api";
+import { recordError, type ToolOptions, type WorkflowOptions } from "@telltale/core";
 import {
-  GEN_AI_OPERATION_NAME_VALUE_CHAT,
-  GEN_AI_PROVIDER_NAME_VALUE_OPENAI,
-  recordError,
   startModelCall,
   startStepSpan,
   startToolSpan,
   startWorkflowSpan,
-  type ToolOptions,
   type ToolSpan,
-  type WorkflowOptions,
-} from "@telltale/core";
+} from "@telltale/core/instrumentation";
+import { GEN_AI_OPERATION_NAME_VALUE_CHAT, GEN_AI_PROVIDER_NAME_VALUE_OPENAI } from "@telltale/core/attributes";
 import { fieldsOf, numberOf, parsedJson, stringOf, type Fields } from "./fields.js";
 import type { TelltaleAgentsOptions } from "./options.js";
 import { registry, remember, type SpanEntry } from "./spans.js";

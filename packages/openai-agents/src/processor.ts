@@ -2,16 +2,16 @@
  * The tracing processor: the Agents SDK's documented extension point (`addTraceProcessor`, `setTraceProcessors`).
  * Its callbacks are synchronous and never throw; the SDK calls them fire-and-forget.
  */
-import { diag } from "@opentelemetry/api";
 import { ensureEntry, spanEnded, traceEnded, traceStarted, type AgentsSpan, type AgentsTrace } from "./mapping.js";
 import { configuredOptions, type TelltaleAgentsOptions } from "./options.js";
 import { installCallSiteResolver, setResolverOptions } from "./resolver.js";
+import { OPENAI_AGENTS_DIAG } from "./diag.js";
 
 function guarded(what: string, work: () => void): Promise<void> {
   try {
     work();
   } catch (failure) {
-    diag.error(`@telltale/openai-agents: ${what} failed`, failure);
+    OPENAI_AGENTS_DIAG.error(`${what} failed`, failure);
   }
   return Promise.resolve();
 }

@@ -4,7 +4,7 @@
  * span, whose LLM span the `openai` call joins, and any other call runs under the span current at the time.
  */
 import type { Context } from "@opentelemetry/api";
-import { registerLlmCallSiteResolver, type LlmCallSite } from "@telltale/core";
+import { registerLlmCallSiteResolver, type LlmCallSite } from "@telltale/core/instrumentation";
 import { fieldsOf } from "./fields.js";
 import { ensureEntry, traceStarted, type AgentsSpan, type AgentsTrace } from "./mapping.js";
 import { configuredOptions, type TelltaleAgentsOptions } from "./options.js";

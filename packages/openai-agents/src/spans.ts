@@ -3,7 +3,7 @@
  * copies of this package, so that the SDK's spans and the SDK calls made under them meet in one place.
  */
 import type { Context } from "@opentelemetry/api";
-import type { ManualSpan, ModelCall } from "@telltale/core";
+import type { ManualSpan, ModelCall } from "@telltale/core/instrumentation";
 
 export type EntryKind = "workflow" | "agent" | "step" | "tool" | "model" | "through";
 

@@ -18,7 +18,7 @@ import {
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_STEP_NAME,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { configureAgents, telltaleProcessor, type TelltaleAgentsOptions } from "@telltale/openai-agents";
 import { z } from "zod";
 import { attr, exporter, idOf, mockLlm, named, only, parentOf, spans, traceOf, until } from "./harness.js";

@@ -11,7 +11,8 @@ const TWO_POW_32 = 4294967296;
 const FNV_OFFSET_HIGH = 0xcbf29ce4;
 const FNV_OFFSET_LOW = 0x84222325;
 // FNV 64 prime is 2^40 + 0x1b3: multiplying is (h * 0x1b3) + (h << 40), done on 32-bit halves so that no
-// intermediate exceeds 2^53 and no BigInt is needed on the per-trace path.
+// intermediate exceeds 2^53 and no BigInt is needed on the per-trace path. Reductions modulo 2^32 use `>>> 0`
+// (exact for integers below 2^53) rather than `%`, which is a floating-point remainder and costs several times more.
 const FNV_PRIME_LOW = 0x1b3;
 
 interface Fnv64State {
@@ -21,11 +22,10 @@ interface Fnv64State {
 
 function fnvByte(state: Fnv64State, byte: number): void {
   const low = (state.low ^ byte) >>> 0;
-  const lowProduct = low * FNV_PRIME_LOW;
-  const carry = Math.floor(lowProduct / TWO_POW_32);
-  const high = state.high * FNV_PRIME_LOW + carry + (low & 0xffffff) * 256;
-  state.low = lowProduct % TWO_POW_32;
-  state.high = high % TWO_POW_32;
+  const lowProduct = low * FNV_PRIME_LOW; // below 2^41: exact
+  // high * 0x1b3 (mod 2^32), the carry out of the low half, and low << 40 seen from the high half: low << 8.
+  state.high = (Math.imul(state.high, FNV_PRIME_LOW) + Math.floor(lowProduct / TWO_POW_32) + (low << 8)) >>> 0;
+  state.low = lowProduct >>> 0;
 }
 
 function hexNibble(code: number): number {
@@ -100,9 +100,12 @@ export function createBaselineSampler(percentage: number, hashSalt: string): Bas
   const thresholdLow = Number(threshold & 0xffffffffn);
   const salted = saltState(hashSalt);
   if (threshold === 0n && percentage <= 0) return { keeps: () => false };
+  // One state reused for every trace (the hash runs to completion synchronously): no allocation per decision.
+  const state: Fnv64State = { high: 0, low: 0 };
   return {
     keeps(traceIdHex: string): boolean {
-      const state = { high: salted.high, low: salted.low };
+      state.high = salted.high;
+      state.low = salted.low;
       if (!hashTraceIdInto(state, traceIdHex)) return false;
       return state.high < thresholdHigh || (state.high === thresholdHigh && state.low <= thresholdLow);
     },

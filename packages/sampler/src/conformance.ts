@@ -1,4 +1,4 @@
-import { ATTR_SERVICE_NAME } from "@telltale/core";
+import { ATTR_SERVICE_NAME } from "@telltale/core/attributes";
 /**
  * The conformance corpus: traces as plain data with the decision the keep policy must reach for each. The
  * in-process engine is tested against it here; the deploy end-to-end test POSTs the same traces to a collector
@@ -9,9 +9,13 @@ import { ATTR_SERVICE_NAME } from "@telltale/core";
 import { SpanKind, SpanStatusCode, type Attributes, type AttributeValue, type HrTime } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
-import type { KeepReason } from "@telltale/core";
+import type { KeepReason } from "@telltale/core/attributes";
 import corpusData from "../conformance/corpus.json" with { type: "json" };
 import { parsePolicy, type SamplingPolicy } from "./policy.js";
+
+// The engine the corpus judges, for tests that hold another engine (a collector) to the same decisions.
+export { createBaselineSampler, type BaselineSampler } from "./baseline.js";
+export { compilePolicy, decideTrace, type CompiledPolicy, type SpanFacts, type TraceDecision, type TraceExtent } from "./evaluators.js";
 
 export type CorpusAttributeValue = string | number | boolean | string[] | number[] | boolean[];
 

@@ -5,10 +5,11 @@
  */
 import { SpanStatusCode, type Attributes, type HrTime } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
-import { ATTR_GEN_AI_WORKFLOW_NAME, KEEP_REASONS, type KeepReason } from "@telltale/core";
+import { ATTR_GEN_AI_WORKFLOW_NAME, KEEP_REASONS, type KeepReason } from "@telltale/core/attributes";
 import { createBaselineSampler } from "./baseline.js";
 import type { KeepRules, SamplingPolicy, SlowRule } from "./policy.js";
 import { enabledRules, KEEP_MARK_REASONS_ATTRIBUTE } from "./rules.js";
+import { attributeBytes, hrTimeOf, recordSpan, type SpanTimes } from "./span-record.js";
 
 /** What the trace rules see: the trace's extent and the workflow names on its spans. */
 export interface TraceExtent {
@@ -65,52 +66,110 @@ export function durationMs(start: HrTime, end: HrTime): number {
   return Math.floor(nanos / 1e6);
 }
 
-/**
- * One function checking every enabled span rule. It runs for every span, so the table is turned into straight-line
- * code once per policy: one fixed attribute read and one bit per rule, with no loop or closure per rule (several
- * times cheaper than walking the table per span). Only the table's own constants go into the generated source.
- */
-function compileSpanMask(rules: KeepRules): (span: SpanFacts) => number {
-  const lines = ["let mask = 0;", "const attributes = span.attributes;"];
-  let keepBit = 0;
-  for (const rule of enabledRules(rules)) {
-    const bit = REASON_BIT[rule.reason];
-    const match = rule.match;
-    const read = "attribute" in match ? `attributes[${JSON.stringify(match.attribute)}]` : "";
-    switch (match.kind) {
-      case "status_error":
-        lines.push(`if (span.status.code === ${SpanStatusCode.ERROR}) mask |= ${bit};`);
-        break;
-      case "boolean_true":
-        lines.push(`if (${read} === true) mask |= ${bit};`);
-        if (rule.reason === "keep") keepBit = bit;
-        break;
-      case "present":
-        lines.push(`if (${read} !== undefined) mask |= ${bit};`);
-        break;
-      case "string_equals":
-        lines.push(`if (${read} === ${JSON.stringify(match.value)}) mask |= ${bit};`);
-        break;
-      case "integer_at_least": {
-        const min = minimumOf(rules, rule.policyKey);
-        lines.push(`{ const value = ${read}; if (typeof value === "number" && value >= ${min} && Number.isInteger(value)) mask |= ${bit}; }`);
-        break;
-      }
-      case "duration_over":
-        break;
-    }
-  }
-  if (keepBit !== 0) {
-    lines.push(`if ((mask & ${keepBit}) !== 0) mask |= keepMarks(attributes[${JSON.stringify(KEEP_MARK_REASONS_ATTRIBUTE)}]);`);
-  }
-  lines.push("return mask;");
-  const build = new Function("keepMarks", `return function spanMask(span) {\n${lines.join("\n")}\n};`) as (
-    keepMarks: (value: unknown) => number,
-  ) => (span: SpanFacts) => number;
-  return build(keepMarkReasonsMask);
+/** How one attribute is checked: a span rule's match with the policy's constants, or the workflow name read for
+ * per-workflow slow thresholds. Every field is always present, so the checks share one object shape. */
+interface AttributeCheck {
+  readonly attribute: string;
+  readonly kind: "boolean_true" | "string_equals" | "present" | "integer_at_least" | "workflow_name";
+  /** The rule's bit (0 for the workflow name). */
+  readonly bit: number;
+  /** `string_equals`: the value to equal. */
+  readonly value: string;
+  /** `integer_at_least`: the configured minimum. */
+  readonly min: number;
 }
 
-/** The configured minimum of an `integer_at_least` rule. */
+/** The bit a rule's check earns for an attribute's value: the one fused check over the table's match kinds. */
+function matchBit(check: AttributeCheck, value: unknown): number {
+  switch (check.kind) {
+    case "boolean_true":
+      return value === true ? check.bit : 0;
+    case "string_equals":
+      return value === check.value ? check.bit : 0;
+    case "present":
+      return value !== undefined ? check.bit : 0;
+    case "integer_at_least":
+      return typeof value === "number" && value >= check.min && Number.isInteger(value) ? check.bit : 0;
+    case "workflow_name":
+      return 0;
+  }
+}
+
+/**
+ * The span rules of a policy, read in one pass over a finished span's attributes. The pass also estimates the
+ * span's heap (span-record.ts) and picks up its workflow name, so the processor walks each span's attributes once.
+ *
+ * Why a pass over the span's attributes rather than one read per rule: a read of an attribute the span does not
+ * have is the common case, and without generated code (no `new Function`: it fails under
+ * `--disallow-code-generation-from-strings`) each such read is a generic keyed lookup up the prototype chain,
+ * about 25 ns once spans of many shapes go by. Walking the span's own attributes costs a little per attribute
+ * instead, and the walk is needed for the byte estimate anyway. An attribute is compared with the checks of names
+ * of its length only (an array read), so most are passed over at once.
+ */
+export class SpanReader {
+  /** Estimated heap bytes of the attributes of the span read last (span-record.ts adds the rest). */
+  bytes = 0;
+  /** The `gen_ai.workflow.name` of the span read last, when the policy needs workflow names. */
+  workflowName: string | undefined = undefined;
+  private readonly errorBit: number;
+  private readonly keepBit: number;
+  /** Checks by the length of the attribute name they read. */
+  private readonly checksByLength: (readonly AttributeCheck[] | undefined)[] = [];
+
+  constructor(rules: KeepRules) {
+    let errorBit = 0;
+    let keepBit = 0;
+    const checks: AttributeCheck[] = [];
+    for (const rule of enabledRules(rules)) {
+      const bit = REASON_BIT[rule.reason];
+      const match = rule.match;
+      if (match.kind === "status_error") errorBit |= bit;
+      if (!("attribute" in match)) continue;
+      const value = match.kind === "string_equals" ? match.value : "";
+      checks.push({ attribute: match.attribute, kind: match.kind, bit, value, min: minimumOf(rules, rule.policyKey) });
+      // The keep rule also counts the reasons its marks name (telltale.keep.reasons).
+      if (rule.reason === "keep") keepBit = bit;
+    }
+    if (rules.slow !== false && Object.keys(rules.slow.workflows).length > 0) {
+      checks.push({ attribute: ATTR_GEN_AI_WORKFLOW_NAME, kind: "workflow_name", bit: 0, value: "", min: 0 });
+    }
+    for (const check of checks) {
+      const length = check.attribute.length;
+      this.checksByLength[length] = [...(this.checksByLength[length] ?? []), check];
+    }
+    // Holes read as undefined at the same cost, but a packed array keeps the read monomorphic.
+    for (let length = 0; length < this.checksByLength.length; length++) this.checksByLength[length] ??= undefined;
+    this.errorBit = errorBit;
+    this.keepBit = keepBit;
+  }
+
+  /** The span rules `span` matches, as a bit mask of {@link REASON_BIT}s (0: none); sets `bytes` and `workflowName`. */
+  read(span: SpanFacts): number {
+    const attributes = span.attributes;
+    let mask = span.status.code === SpanStatusCode.ERROR ? this.errorBit : 0;
+    let bytes = 0;
+    let workflowName: string | undefined;
+    const checksByLength = this.checksByLength;
+    for (const key in attributes) {
+      const value = attributes[key];
+      bytes += attributeBytes(value);
+      const checks = checksByLength[key.length];
+      if (checks === undefined) continue;
+      for (let index = 0; index < checks.length; index++) {
+        const check = checks[index] as AttributeCheck;
+        if (check.attribute !== key) continue;
+        if (check.kind === "workflow_name") workflowName = typeof value === "string" ? value : undefined;
+        else mask |= matchBit(check, value);
+      }
+    }
+    if ((mask & this.keepBit) !== 0) mask |= keepMarkReasonsMask(attributes[KEEP_MARK_REASONS_ATTRIBUTE]);
+    this.bytes = bytes;
+    this.workflowName = workflowName;
+    return mask;
+  }
+}
+
+/** The configured minimum of an `integer_at_least` rule (Infinity for other rules: never read). */
 function minimumOf(rules: KeepRules, key: keyof KeepRules): number {
   const value = rules[key];
   return typeof value === "object" && value !== null && "min" in value ? value.min : Infinity;
@@ -145,8 +204,9 @@ function slowThreshold(rule: SlowRule, workflowNames: readonly string[]): number
 /** Builds the evaluators for a policy. */
 export function compilePolicy(policy: SamplingPolicy): CompiledPolicy {
   const baseline = createBaselineSampler(policy.baseline.percentage, policy.baseline.hashSalt);
+  const reader = new SpanReader(policy.rules);
   return {
-    spanMask: compileSpanMask(policy.rules),
+    spanMask: (span) => reader.read(span),
     traceMask: compileTraceMask(policy.rules),
     baselineKeeps: (traceId) => baseline.keeps(traceId),
   };
@@ -154,8 +214,8 @@ export function compilePolicy(policy: SamplingPolicy): CompiledPolicy {
 
 const NO_WORKFLOWS: string[] = [];
 
-/** Mutable extent the processor grows span by span. Times are kept as plain numbers (no array per span on the hot
- * path); `start` and `end` build the HrTime pairs when a trace rule asks. */
+/** Mutable extent the processor grows span by span, from its records' plain-number times (no array per span on
+ * the hot path); `start` and `end` build the HrTime pairs when a trace rule asks. */
 export class ExtentTracker implements TraceExtent {
   private startSeconds: number;
   private startNanos: number;
@@ -164,40 +224,40 @@ export class ExtentTracker implements TraceExtent {
   // Most traces carry no workflow name: share one empty array until one shows up.
   workflowNames: string[] = NO_WORKFLOWS;
 
-  constructor(start: HrTime, end: HrTime, attributes: Attributes) {
-    this.startSeconds = start[0];
-    this.startNanos = start[1];
-    this.endSeconds = end[0];
-    this.endNanos = end[1];
-    this.noteWorkflow(attributes);
+  /** `workflowName`: the first span's `gen_ai.workflow.name`, when the policy reads it. */
+  constructor(first: SpanTimes, workflowName: string | undefined) {
+    this.startSeconds = first.startSeconds;
+    this.startNanos = first.startNanos;
+    this.endSeconds = first.endSeconds;
+    this.endNanos = first.endNanos;
+    if (workflowName !== undefined) this.noteWorkflow(workflowName);
   }
 
   get start(): HrTime {
-    return [this.startSeconds, this.startNanos];
+    return hrTimeOf(this.startSeconds, this.startNanos);
   }
 
   get end(): HrTime {
-    return [this.endSeconds, this.endNanos];
+    return hrTimeOf(this.endSeconds, this.endNanos);
   }
 
-  add(start: HrTime, end: HrTime, attributes: Attributes): void {
-    if (start[0] < this.startSeconds || (start[0] === this.startSeconds && start[1] < this.startNanos)) {
-      this.startSeconds = start[0];
-      this.startNanos = start[1];
+  /** Grows the extent by a span's times; `workflowName` is its `gen_ai.workflow.name` when the policy reads it. */
+  add(span: SpanTimes, workflowName: string | undefined): void {
+    const { startSeconds, startNanos, endSeconds, endNanos } = span;
+    if (startSeconds < this.startSeconds || (startSeconds === this.startSeconds && startNanos < this.startNanos)) {
+      this.startSeconds = startSeconds;
+      this.startNanos = startNanos;
     }
-    if (end[0] > this.endSeconds || (end[0] === this.endSeconds && end[1] > this.endNanos)) {
-      this.endSeconds = end[0];
-      this.endNanos = end[1];
+    if (endSeconds > this.endSeconds || (endSeconds === this.endSeconds && endNanos > this.endNanos)) {
+      this.endSeconds = endSeconds;
+      this.endNanos = endNanos;
     }
-    this.noteWorkflow(attributes);
+    if (workflowName !== undefined) this.noteWorkflow(workflowName);
   }
 
-  private noteWorkflow(attributes: Attributes): void {
-    const name = attributes[ATTR_GEN_AI_WORKFLOW_NAME];
+  private noteWorkflow(name: string): void {
     // A handful of names is plenty; the cap keeps a pathological trace from growing this without bound.
-    if (typeof name === "string" && this.workflowNames.length < 8 && !this.workflowNames.includes(name)) {
-      this.workflowNames = [...this.workflowNames, name];
-    }
+    if (this.workflowNames.length < 8 && !this.workflowNames.includes(name)) this.workflowNames = [...this.workflowNames, name];
   }
 }
 
@@ -213,10 +273,11 @@ export function decideTrace(policy: SamplingPolicy | CompiledPolicy, spans: read
   const compiled = "spanMask" in policy ? policy : compilePolicy(policy);
   const first = spans[0];
   if (first === undefined) return { keep: false, reasons: [] };
-  const extent = new ExtentTracker(first.startTime, first.endTime, first.attributes);
+  const extent = new ExtentTracker(recordSpan(first), undefined);
   let mask = 0;
   for (const span of spans) {
-    extent.add(span.startTime, span.endTime, span.attributes);
+    const workflowName = span.attributes[ATTR_GEN_AI_WORKFLOW_NAME];
+    extent.add(recordSpan(span), typeof workflowName === "string" ? workflowName : undefined);
     mask |= compiled.spanMask(span);
   }
   mask |= compiled.traceMask(extent);

@@ -9,7 +9,7 @@ import { ExportResultCode, suppressTracing, type ExportResult } from "@opentelem
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
 import { Lane } from "./lane.js";
 import { PRIORITY_COUNT, priorityOf, type KeptTrace, type LossReason } from "./outcomes.js";
-import { RecordedSpan, type SpanRecord } from "./span-record.js";
+import type { SpanRecord } from "./span-record.js";
 
 export interface QueuedSpan {
   readonly record: SpanRecord;
@@ -185,7 +185,7 @@ export class ExportQueue {
     const spans: ReadableSpan[] = [];
     for (const entry of entries) {
       bytes += entry.record.bytes;
-      spans.push(new RecordedSpan(entry.record));
+      spans.push(entry.record);
     }
     const timeout = setTimeout(() => this.settle(batch, { lost: "export_timeout" }), this.settings.exportTimeoutMillis);
     timeout.unref();

@@ -1,7 +1,9 @@
+// The in-process tail sampler, the keep policy it and the collector share, and the collector config rendered from
+// that policy. Why a span was kept, as data, is on `@telltale/sampler/explain`; the conformance corpus and the engine
+// it judges on `@telltale/sampler/conformance`.
 export {
   defaultPolicy,
   loadPolicyFile,
-  MAX_POLICY_FILE_BYTES,
   parsePolicy,
   parsePolicyText,
   PolicyError,
@@ -14,9 +16,6 @@ export {
   type SamplingPolicyInput,
   type SlowRule,
 } from "./policy.js";
-export { createBaselineSampler, hashTraceId, probabilisticThreshold, type BaselineSampler } from "./baseline.js";
-export { compilePolicy, decideTrace, durationMs, type CompiledPolicy, type TraceDecision, type TraceExtent } from "./evaluators.js";
-export { KEEP_RULES, REASON_READS, type KeepRule, type RuleMatch } from "./rules.js";
 export { MAX_TIMER_MS, SamplerOptionError } from "./limits.js";
 export { DROP_REASONS, LOSS_REASONS, type DropReason, type LossReason } from "./outcomes.js";
 export type { TailSamplingStats } from "./ledger.js";
@@ -25,7 +24,6 @@ export { TailSamplingSpanProcessor, type TailSamplingSpanProcessorOptions } from
 export {
   COLLECTOR_CONTRIB_VERSION,
   renderCollectorConfig,
-  renderCollectorProcessorYaml,
   renderCollectorYaml,
   type CollectorExporterOptions,
   type CollectorPolicy,

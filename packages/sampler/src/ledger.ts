@@ -13,7 +13,7 @@ import {
   METRIC_TELLTALE_SAMPLER_KEPT,
   METRIC_TELLTALE_SAMPLER_LOST,
   type KeepReason,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import type { LossWarning } from "./loss-warning.js";
 import { DROP_REASONS, LOSS_REASONS, type DropReason, type KeptTrace, type LossReason } from "./outcomes.js";
 

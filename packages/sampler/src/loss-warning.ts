@@ -4,7 +4,7 @@
  * Losses inside the interval are summed into the next line, written when the interval has passed (a timer that does
  * not hold the process open) or at shutdown.
  */
-import type { KeepReason } from "@telltale/core";
+import type { KeepReason } from "@telltale/core/attributes";
 import { reasonsFromMask } from "./evaluators.js";
 import { LOSS_REASONS, type LossReason } from "./outcomes.js";
 

@@ -2,7 +2,7 @@
  * What can become of a span and of a kept trace, and the state a kept trace carries from its keep decision until
  * every one of its spans was delivered or lost.
  */
-import type { KeepReason } from "@telltale/core";
+import type { KeepReason } from "@telltale/core/attributes";
 import { REASON_BIT, type ExtentTracker } from "./evaluators.js";
 
 /** Why spans were dropped without being kept (values of `telltale.sampler.drop_reason`). */

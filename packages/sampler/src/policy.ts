@@ -6,6 +6,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { rangeViolation, RANGES, type RangeName } from "./limits.js";
+import { KEEP_RULES, type KeepRule } from "./rules.js";
 
 /** Keep a trace whose duration (earliest span start to latest span end) is over a threshold. */
 export interface SlowRule {
@@ -96,18 +97,8 @@ export type SamplingPolicyInput = DeepPartial<SamplingPolicy>;
  * buffered memory, which is bounded in bytes.
  */
 export const defaultPolicy: SamplingPolicy = Object.freeze({
-  rules: Object.freeze({
-    error: true,
-    slow: Object.freeze({ thresholdMs: 30_000, workflows: Object.freeze({}) }),
-    budgetExceeded: true,
-    partial: true,
-    softError: true,
-    retries: Object.freeze({ min: 1 }),
-    late: true,
-    orphan: true,
-    duplicate: true,
-    keep: true,
-  }),
+  // Every rule of the table on, at its default setting (slow over 30 s, retried at least once).
+  rules: rulesFromTable((rule) => defaultSetting(rule)),
   baseline: Object.freeze({ percentage: 5, hashSalt: "telltale" }),
   buffer: Object.freeze({
     decisionWaitMs: 10_000,
@@ -212,18 +203,38 @@ function retriesRule(key: string, value: unknown, fallback: RetriesRule | false)
   return Object.freeze({ min: inRange(`${key}.min`, value.min, fallback === false ? 1 : fallback.min, "retriesMin") });
 }
 
-const RULE_KEYS = [
-  "error",
-  "slow",
-  "budgetExceeded",
-  "partial",
-  "softError",
-  "retries",
-  "late",
-  "orphan",
-  "duplicate",
-  "keep",
-] as const;
+type RuleSetting = KeepRules[keyof KeepRules];
+
+/** The rules section with each rule's setting, in table order. (The table has one entry per key of KeepRules: a
+ * test holds it.) */
+function rulesFromTable(setting: (rule: KeepRule) => RuleSetting): KeepRules {
+  return Object.freeze(Object.fromEntries(KEEP_RULES.map((rule) => [rule.policyKey, setting(rule)]))) as unknown as KeepRules;
+}
+
+/** A rule's setting when the policy leaves it out: on, with the default threshold or minimum. */
+function defaultSetting(rule: KeepRule): RuleSetting {
+  switch (rule.match.kind) {
+    case "duration_over":
+      return Object.freeze({ thresholdMs: 30_000, workflows: Object.freeze({}) });
+    case "integer_at_least":
+      return Object.freeze({ min: 1 });
+    default:
+      return true;
+  }
+}
+
+/** A rule's setting from policy input: a switch, or for threshold and minimum rules false or their mapping. */
+function ruleSetting(rule: KeepRule, value: unknown, fallback: RuleSetting): RuleSetting {
+  const key = `rules.${rule.policyKey}`;
+  switch (rule.match.kind) {
+    case "duration_over":
+      return slowRule(key, value, fallback as SlowRule | false);
+    case "integer_at_least":
+      return retriesRule(key, value, fallback as RetriesRule | false);
+    default:
+      return bool(key, value, fallback as boolean);
+  }
+}
 
 const BUFFER_KEYS = [
   "decisionWaitMs",
@@ -244,19 +255,12 @@ export function parsePolicy(input: unknown, base: SamplingPolicy = defaultPolicy
   checkKeys("", root, ["rules", "baseline", "buffer"]);
 
   const rulesIn = section("rules", root.rules);
-  checkKeys("rules", rulesIn, RULE_KEYS);
-  const rules: KeepRules = Object.freeze({
-    error: bool("rules.error", rulesIn.error, base.rules.error),
-    slow: slowRule("rules.slow", rulesIn.slow, base.rules.slow),
-    budgetExceeded: bool("rules.budgetExceeded", rulesIn.budgetExceeded, base.rules.budgetExceeded),
-    partial: bool("rules.partial", rulesIn.partial, base.rules.partial),
-    softError: bool("rules.softError", rulesIn.softError, base.rules.softError),
-    retries: retriesRule("rules.retries", rulesIn.retries, base.rules.retries),
-    late: bool("rules.late", rulesIn.late, base.rules.late),
-    orphan: bool("rules.orphan", rulesIn.orphan, base.rules.orphan),
-    duplicate: bool("rules.duplicate", rulesIn.duplicate, base.rules.duplicate),
-    keep: bool("rules.keep", rulesIn.keep, base.rules.keep),
-  });
+  checkKeys(
+    "rules",
+    rulesIn,
+    KEEP_RULES.map((rule) => rule.policyKey),
+  );
+  const rules = rulesFromTable((rule) => ruleSetting(rule, rulesIn[rule.policyKey], base.rules[rule.policyKey]));
 
   const baselineIn = section("baseline", root.baseline);
   checkKeys("baseline", baselineIn, ["percentage", "hashSalt"]);

@@ -4,21 +4,23 @@
  * (decision-cache.ts) and hands kept traces to the export path (export-queue.ts), which delivers them by priority
  * and accounts for every span (ledger.ts).
  *
- * Shape of the hot path (`onEnd`, once per span): one Map lookup, the span rules (a few attribute reads), the
- * compact record of the span and its byte estimate, an array push. Timers are few and none holds the process open.
+ * Shape of the hot path (`onEnd`, once per span): one Map lookup, one pass over the span's attributes (its rules,
+ * its byte estimate), the compact record, an array push. The clock is read per trace and per root, not per span
+ * (a clock read costs as much as the rest of a span's work on some virtual machines). Timers are few and none holds
+ * the process open.
  */
 import { diag, metrics, type MeterProvider } from "@opentelemetry/api";
 import type { ReadableSpan, SpanExporter, SpanProcessor } from "@opentelemetry/sdk-trace";
-import { ATTR_TELLTALE_SAMPLING_REASONS, type KeepReason } from "@telltale/core";
+import { ATTR_TELLTALE_SAMPLING_REASONS, type KeepReason } from "@telltale/core/attributes";
 import { DecisionCache } from "./decision-cache.js";
-import { compilePolicy, ExtentTracker, REASON_BIT, reasonsFromMask, type CompiledPolicy } from "./evaluators.js";
+import { compilePolicy, ExtentTracker, REASON_BIT, reasonsFromMask, SpanReader, type CompiledPolicy } from "./evaluators.js";
 import { ExportQueue, type QueuedSpan } from "./export-queue.js";
 import { SamplerLedger, type TailSamplingStats } from "./ledger.js";
 import { optionInRange } from "./limits.js";
 import { defaultWarningSink, LossWarning, type WarningSink } from "./loss-warning.js";
 import { KeptTrace, type DropReason, type LossReason } from "./outcomes.js";
 import { defaultPolicy, type SamplingPolicy } from "./policy.js";
-import { isLocalRoot, recordSpan, withAttributes, type SpanRecord } from "./span-record.js";
+import { isLocalRoot, recordBytes, SpanRecord } from "./span-record.js";
 import { TraceBuffer, type PendingTrace } from "./trace-buffer.js";
 
 export interface TailSamplingSpanProcessorOptions {
@@ -87,6 +89,7 @@ async function withinTimeout(promise: Promise<unknown>, ms: number): Promise<boo
 export class TailSamplingSpanProcessor implements SpanProcessor {
   private readonly exporter: SpanExporter;
   private readonly compiled: CompiledPolicy;
+  private readonly reader: SpanReader;
   private readonly maxTraceAgeMs: number;
   private readonly maxSpansPerTrace: number;
   private readonly maxOpenKept: number;
@@ -108,6 +111,7 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
     const buffer = policy.buffer;
     this.exporter = options.exporter;
     this.compiled = compilePolicy(policy);
+    this.reader = new SpanReader(policy.rules);
     const decisionWaitMs = optionInRange("decisionWaitMs", options.decisionWaitMs, buffer.decisionWaitMs);
     this.maxTraceAgeMs = Math.max(optionInRange("maxTraceAgeMs", options.maxTraceAgeMs, buffer.maxTraceAgeMs), decisionWaitMs);
     const maxTraces = optionInRange("maxTraces", options.maxTraces, buffer.maxTraces);
@@ -231,23 +235,28 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
       this.followDecision(traceId, decision, span);
       return;
     }
-    const mask = this.compiled.spanMask(span);
-    const record = recordSpan(span);
+    const mask = this.reader.read(span);
+    const record = this.record(span);
     if (mask !== 0) {
-      this.keepNew(traceId, record, mask);
+      this.keepNew(traceId, record, mask, this.reader.workflowName);
       return;
     }
     const now = Date.now();
-    const trace = this.buffer.open(traceId, record, isLocalRoot(record.parent), now);
+    const trace = this.buffer.open(traceId, record, this.reader.workflowName, isLocalRoot(record.parentSpanContext), now);
     this.scheduleDecisionTimer(trace.root === undefined ? now + this.maxTraceAgeMs : trace.decideAtMs);
     this.makeRoom();
   }
 
+  /** The compact record of the span the reader read last. */
+  private record(span: ReadableSpan): SpanRecord {
+    return new SpanRecord(span, recordBytes(span, this.reader.bytes));
+  }
+
   private addToPending(trace: PendingTrace, span: ReadableSpan): void {
-    const mask = this.compiled.spanMask(span);
-    const record = recordSpan(span);
-    const isRoot = isLocalRoot(record.parent);
-    this.buffer.add(trace, record, isRoot, Date.now());
+    const mask = this.reader.read(span);
+    const record = this.record(span);
+    const isRoot = isLocalRoot(record.parentSpanContext);
+    this.buffer.add(trace, record, this.reader.workflowName, isRoot);
     if (mask !== 0) {
       // Known to be worth keeping: decide now and hand over what is buffered instead of holding it.
       this.buffer.remove(trace);
@@ -260,22 +269,22 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
   }
 
   private addToOpenKept(kept: KeptTrace, span: ReadableSpan): void {
-    const record = recordSpan(span);
-    kept.extent?.add(record.start, record.end, record.attributes);
-    kept.mask |= this.compiled.spanMask(span);
-    if (isLocalRoot(record.parent)) this.close(kept, record);
+    kept.mask |= this.reader.read(span);
+    const record = this.record(span);
+    kept.extent?.add(record, this.reader.workflowName);
+    if (isLocalRoot(record.parentSpanContext)) this.close(kept, record);
     else this.enqueue(kept, record);
   }
 
   private followDecision(traceId: string, decision: Decision, span: ReadableSpan): void {
+    const mask = this.reader.read(span);
     if (typeof decision !== "string") {
-      const record = recordSpan(span);
+      const record = this.record(span);
       // A second local root of a kept trace (e.g. another request in the same distributed trace) gets the reasons too.
       const reasons = decision.reasons ?? reasonsFromMask(decision.mask);
-      this.enqueue(decision, isLocalRoot(record.parent) ? withAttributes(record, { [ATTR_TELLTALE_SAMPLING_REASONS]: reasons }) : record);
+      this.enqueue(decision, isLocalRoot(record.parentSpanContext) ? record.withAttributes({ [ATTR_TELLTALE_SAMPLING_REASONS]: reasons }) : record);
       return;
     }
-    const mask = this.compiled.spanMask(span);
     if (mask === 0) {
       this.countDropped(1, decision);
       return;
@@ -283,7 +292,7 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
     // A span that proves the trace worth keeping arrived after the trace was dropped (decided early by overflow, or
     // later than the grace period): keep what is left rather than lose the error.
     this.ledger.dropRevoked();
-    this.keepNew(traceId, recordSpan(span), mask);
+    this.keepNew(traceId, this.record(span), mask, this.reader.workflowName);
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -291,10 +300,10 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
   // ------------------------------------------------------------------------------------------------------------
 
   /** Keeps a trace first seen with a span that matched a rule. */
-  private keepNew(traceId: string, record: SpanRecord, mask: number): void {
-    const extent = new ExtentTracker(record.start, record.end, record.attributes);
+  private keepNew(traceId: string, record: SpanRecord, mask: number, workflowName: string | undefined): void {
+    const extent = new ExtentTracker(record, workflowName);
     const kept = this.startKept(traceId, mask, extent, Date.now());
-    if (isLocalRoot(record.parent)) {
+    if (isLocalRoot(record.parentSpanContext)) {
       this.close(kept, record);
       return;
     }
@@ -309,7 +318,7 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
     const root = trace.root;
     const closing = root !== undefined || cause === "max_age";
     const stamp = closing ? { [ATTR_TELLTALE_SAMPLING_REASONS]: this.finishReasons(kept) } : undefined;
-    for (const record of trace.spans) this.enqueue(kept, record === root && stamp ? withAttributes(record, stamp) : record);
+    for (const record of trace.spans) this.enqueue(kept, record === root && stamp ? record.withAttributes(stamp) : record);
     trace.spans.length = 0;
     trace.root = undefined;
     if (closing) this.settleIfDone(kept);
@@ -335,7 +344,7 @@ export class TailSamplingSpanProcessor implements SpanProcessor {
   private close(kept: KeptTrace, root: SpanRecord | undefined): void {
     this.buffer.deleteOpenKept(kept);
     const reasons = this.finishReasons(kept);
-    if (root !== undefined) this.enqueue(kept, withAttributes(root, { [ATTR_TELLTALE_SAMPLING_REASONS]: reasons }));
+    if (root !== undefined) this.enqueue(kept, root.withAttributes({ [ATTR_TELLTALE_SAMPLING_REASONS]: reasons }));
     this.settleIfDone(kept);
   }
 

@@ -1,21 +1,27 @@
 /**
  * The keep rules as data: one entry per rule says which attribute it reads, how it matches, how it renders as a
  * collector `tail_sampling` policy and how a person reads it. The in-process evaluators (`compilePolicy`), the
- * collector renderer (`renderCollectorConfig`), the documentation and anything that explains a kept trace are all
- * driven by this table; adding a rule is one entry here (plus its policy key and its tests).
+ * collector renderer (`renderCollectorConfig`), the documentation and anything that explains a kept trace or a span
+ * (`spanKeepReasons`: `@telltale/node`'s trace trees, the demo's report) and the policy's parsing and defaults are all
+ * driven by this table. Adding a rule is one entry here, its key in the policy's `KeepRules` type (where users read
+ * what it does), and its tests.
  */
 import {
   ATTR_TELLTALE_BUDGET_EXCEEDED,
+  ATTR_TELLTALE_DEADLINE_EXCEEDED,
   ATTR_TELLTALE_DUPLICATE,
+  ATTR_TELLTALE_IDEMPOTENCY_MISSING,
   ATTR_TELLTALE_KEEP,
   ATTR_TELLTALE_KEEP_REASONS,
   ATTR_TELLTALE_LATE,
   ATTR_TELLTALE_ORPHAN,
+  ATTR_TELLTALE_RETRY_ARGS_CHANGED,
   ATTR_TELLTALE_RETRY_COUNT,
+  ATTR_TELLTALE_RETRY_NON_RECOVERABLE,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
   type KeepReason,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import type { KeepRules } from "./policy.js";
 
 /** How a rule matches. Span matches look at one finished span; `duration_over` needs the whole trace. */
@@ -125,13 +131,28 @@ export const KEEP_RULES: readonly KeepRule[] = Object.freeze([
  */
 export const KEEP_MARK_REASONS_ATTRIBUTE = ATTR_TELLTALE_KEEP_REASONS;
 
+/** A keep reason that is no rule of its own: the application's keep mark (`telltale.keep`, rule `keep`) carries it
+ * in `telltale.keep.reasons`, and the span also records it as a boolean attribute. */
+export interface MarkedReason {
+  readonly reason: KeepReason;
+  /** The boolean attribute that is `true` on a span showing it. */
+  readonly attribute: string;
+  /** How a person reads it, completing "kept because …". */
+  readonly reads: string;
+}
+
+/** Every keep reason only keep marks carry. */
+export const MARKED_REASONS: readonly MarkedReason[] = Object.freeze([
+  { reason: "non_recoverable_retry", attribute: ATTR_TELLTALE_RETRY_NON_RECOVERABLE, reads: "an error that cannot succeed on retry was retried" },
+  { reason: "deadline_exceeded", attribute: ATTR_TELLTALE_DEADLINE_EXCEEDED, reads: "a workflow or step ran past its deadline" },
+  { reason: "idempotency_missing", attribute: ATTR_TELLTALE_IDEMPOTENCY_MISSING, reads: "a side effect ran without an idempotency key" },
+  { reason: "args_changed", attribute: ATTR_TELLTALE_RETRY_ARGS_CHANGED, reads: "a retry passed with changed arguments" },
+] satisfies MarkedReason[]);
+
 /** How a person reads a keep reason, including those only the application's keep marks carry. */
 export const REASON_READS: Readonly<Record<KeepReason, string>> = Object.freeze({
   ...(Object.fromEntries(KEEP_RULES.map((rule) => [rule.reason, rule.reads])) as Record<string, string>),
-  non_recoverable_retry: "an error that cannot succeed on retry was retried",
-  deadline_exceeded: "a workflow or step ran past its deadline",
-  idempotency_missing: "a side effect ran without an idempotency key",
-  args_changed: "a retry passed with changed arguments",
+  ...(Object.fromEntries(MARKED_REASONS.map((marked) => [marked.reason, marked.reads])) as Record<string, string>),
   baseline: "the probabilistic baseline of healthy traces",
 } as Record<KeepReason, string>);
 

@@ -58,12 +58,12 @@ export class TraceBuffer {
     return this.pending.get(traceId);
   }
 
-  /** Buffers a new trace with its first span. */
-  open(traceId: string, record: SpanRecord, isRoot: boolean, now: number): PendingTrace {
+  /** Buffers a new trace with its first span (`workflowName`: its `gen_ai.workflow.name` when the policy reads it). */
+  open(traceId: string, record: SpanRecord, workflowName: string | undefined, isRoot: boolean, now: number): PendingTrace {
     const trace: PendingTrace = {
       traceId,
       spans: [],
-      extent: new ExtentTracker(record.start, record.end, record.attributes),
+      extent: new ExtentTracker(record, workflowName),
       firstSeenMs: now,
       root: undefined,
       decideAtMs: Infinity,
@@ -71,19 +71,21 @@ export class TraceBuffer {
       bytes: 0,
     };
     this.pending.set(traceId, trace);
-    this.add(trace, record, isRoot, now);
+    this.add(trace, record, workflowName, isRoot, now);
     return trace;
   }
 
-  add(trace: PendingTrace, record: SpanRecord, isRoot: boolean, now: number): void {
+  /** Adds a span to a buffered trace. The clock is read only when the span is the trace's root (`now`: a reading
+   * the caller already has). */
+  add(trace: PendingTrace, record: SpanRecord, workflowName: string | undefined, isRoot: boolean, now?: number): void {
     trace.spans.push(record);
     trace.bytes += record.bytes;
     this.spanCount++;
     this.byteCount += record.bytes;
-    trace.extent.add(record.start, record.end, record.attributes);
+    trace.extent.add(record, workflowName);
     if (isRoot && trace.root === undefined) {
       trace.root = record;
-      trace.decideAtMs = now + this.limits.decisionWaitMs;
+      trace.decideAtMs = (now ?? Date.now()) + this.limits.decisionWaitMs;
       this.rootEnded.push(trace);
     }
   }

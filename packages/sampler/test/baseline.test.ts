@@ -1,4 +1,5 @@
-import { createBaselineSampler, hashTraceId, probabilisticThreshold } from "@telltale/sampler";
+import { createBaselineSampler } from "@telltale/sampler/conformance";
+import { hashTraceId, probabilisticThreshold } from "../src/baseline.js";
 import { describe, expect, it } from "vitest";
 
 // Reference values computed with Go's hash/fnv and math/big exactly as the collector's probabilistic policy
@@ -11,6 +12,25 @@ describe("probabilistic baseline (collector-compatible)", () => {
     ["default-hash-seed", "ffffffffffffffffffffffffffffffff", 1711019809656077869n],
   ])("FNV-1a 64 of salt %s + trace id %s", (salt, traceId, expected) => {
     expect(hashTraceId(salt, traceId)).toBe(expected);
+  });
+
+  it("agrees with a plain BigInt FNV-1a 64 on many salts and trace ids (every carry path of the 32-bit halves)", () => {
+    const fnv = (bytes: Iterable<number>): bigint => {
+      let hash = 0xcbf29ce484222325n;
+      for (const byte of bytes) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+      return hash;
+    };
+    let seed = 0x2545f491;
+    const nextByte = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed >>> 24;
+    };
+    for (let round = 0; round < 500; round++) {
+      const salt = String.fromCharCode(...Array.from({ length: round % 9 }, () => 32 + (nextByte() % 90)));
+      const idBytes = Array.from({ length: 16 }, nextByte);
+      const traceId = idBytes.map((byte) => byte.toString(16).padStart(2, "0")).join("");
+      expect(hashTraceId(salt, traceId), `${salt} ${traceId}`).toBe(fnv([...new TextEncoder().encode(salt), ...idBytes]));
+    }
   });
 
   it.each([

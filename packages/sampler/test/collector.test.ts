@@ -3,13 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import {
-  defaultPolicy,
-  parsePolicy,
-  renderCollectorConfig,
-  renderCollectorProcessorYaml,
-  renderCollectorYaml,
-} from "@telltale/sampler";
+import { defaultPolicy, parsePolicy, renderCollectorConfig, renderCollectorYaml } from "@telltale/sampler";
+import { renderCollectorProcessorYaml } from "../src/collector.js";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 

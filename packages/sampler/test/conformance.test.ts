@@ -6,8 +6,9 @@ import {
   ATTR_TELLTALE_ERROR_RECOVERABLE,
   ATTR_TELLTALE_SAMPLING_REASONS,
   KEEP_REASONS,
-} from "@telltale/core";
-import { decideTrace, TailSamplingSpanProcessor } from "@telltale/sampler";
+} from "@telltale/core/attributes";
+import { decideTrace } from "@telltale/sampler/conformance";
+import { TailSamplingSpanProcessor } from "@telltale/sampler";
 import {
   corpusPolicy,
   expectedDecisions,

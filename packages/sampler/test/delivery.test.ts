@@ -2,7 +2,7 @@
  * Kept means delivered: priority under pressure, concurrency, honest counts at every moment, loud loss, a bounded
  * shutdown that leaves no timer behind, memory bounded in bytes, and reasons found after an early keep.
  */
-import { ATTR_TELLTALE_KEEP, ATTR_TELLTALE_SAMPLING_REASONS } from "@telltale/core";
+import { ATTR_TELLTALE_KEEP, ATTR_TELLTALE_SAMPLING_REASONS } from "@telltale/core/attributes";
 import {
   parsePolicy,
   SamplerOptionError,
@@ -11,6 +11,7 @@ import {
   type TailSamplingStats,
 } from "@telltale/sampler";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { estimateSpanBytes } from "../src/span-record.js";
 import { makeSpan, ManualExporter, RecordingExporter, spanIdOf, traceIdOf, warningLines, type SpanSpec } from "./helpers.js";
 
 const GRACE_MS = 1000;
@@ -51,6 +52,11 @@ function endTrace(end: (spec: SpanSpec) => void, n: number, child: Partial<SpanS
   end({ traceId: traceIdOf(n), spanId: ROOT });
 }
 
+/** The sampler's estimate of one {@link endTrace} trace. */
+const TRACE_BYTES =
+  estimateSpanBytes(makeSpan({ traceId: traceIdOf(1), spanId: CHILD, parentSpanId: ROOT, attributes: { payload: "x".repeat(400) } })) +
+  estimateSpanBytes(makeSpan({ traceId: traceIdOf(1), spanId: ROOT }));
+
 beforeEach(() => {
   vi.useFakeTimers();
 });
@@ -62,8 +68,8 @@ afterEach(() => {
 describe("priority under pressure", () => {
   it("with the exporter stalled and the queue full, baseline traces give way whole before any error trace", async () => {
     const exporter = new ManualExporter();
-    // ~1.1 KB per two-span trace: 100 KiB holds about 90 traces, not all 110.
-    const { processor, end, warnings } = setup({ exporter, policy: policyWith(100), maxExportQueueBytes: 100 * 1024, maxConcurrentExports: 1, maxExportBatchSize: 4 });
+    // Room for 90 of the 110 traces.
+    const { processor, end, warnings } = setup({ exporter, policy: policyWith(100), maxExportQueueBytes: 90 * TRACE_BYTES, maxConcurrentExports: 1, maxExportBatchSize: 4 });
     for (let n = 1; n <= 50; n++) endTrace(end, n); // healthy, kept by the 100 % baseline once decided
     await vi.advanceTimersByTimeAsync(GRACE_MS + 10); // decided: baseline spans queued (one batch in flight)
     for (let n = 101; n <= 160; n++) endTrace(end, n, { error: true }); // kept at once for error

@@ -1,4 +1,4 @@
-import { ATTR_SERVICE_NAME } from "@telltale/core";
+import { ATTR_SERVICE_NAME } from "@telltale/core/attributes";
 import { SpanKind, SpanStatusCode, type Attributes } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";

@@ -3,12 +3,13 @@
  * record. (Internal modules: imported from source.)
  */
 import { ExportResultCode } from "@opentelemetry/core";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DecisionCache } from "../src/decision-cache.js";
 import { ExtentTracker, REASON_BIT } from "../src/evaluators.js";
 import { ExportQueue, type QueuedSpan } from "../src/export-queue.js";
 import { KeptTrace, type LossReason } from "../src/outcomes.js";
-import { estimateSpanBytes, recordSpan, RecordedSpan } from "../src/span-record.js";
+import { estimateSpanBytes, recordSpan } from "../src/span-record.js";
 import { TraceBuffer } from "../src/trace-buffer.js";
 import { makeSpan, ManualExporter, spanIdOf, traceIdOf } from "./helpers.js";
 
@@ -31,14 +32,28 @@ describe("DecisionCache", () => {
 });
 
 describe("span records", () => {
-  it("rebuild the span an exporter reads: ids, parent, times, duration, status, attributes, events", () => {
+  it("are the span an exporter reads: ids, parent, times, duration, status, attributes, events", () => {
     const span = makeSpan({ traceId: traceIdOf(1), spanId: spanIdOf(2), parentSpanId: spanIdOf(1), startMs: 900, endMs: 2100, error: true, attributes: { a: 1 } });
-    const rebuilt = new RecordedSpan(recordSpan(span));
+    const rebuilt = recordSpan(span);
     expect(rebuilt.spanContext()).toEqual(span.spanContext());
     expect(rebuilt.parentSpanContext).toEqual(span.parentSpanContext);
     expect([rebuilt.startTime, rebuilt.endTime, rebuilt.duration]).toEqual([span.startTime, span.endTime, [1, 200_000_000]]);
     expect([rebuilt.status, rebuilt.attributes, rebuilt.events, rebuilt.resource]).toEqual([span.status, span.attributes, span.events, span.resource]);
     expect([rebuilt.name, rebuilt.kind, rebuilt.ended, rebuilt.droppedAttributesCount]).toEqual([span.name, span.kind, true, 0]);
+    const stamped = rebuilt.withAttributes({ b: 2 });
+    expect([stamped.attributes, rebuilt.attributes, stamped.spanContext(), stamped.bytes]).toEqual([{ a: 1, b: 2 }, { a: 1 }, span.spanContext(), rebuilt.bytes]);
+  });
+
+  it("give back the span's exact times, whatever the epoch (held as small integers off a base)", () => {
+    for (const [start, end, duration] of [
+      [[12, 999_999_999], [13, 1], [0, 2]],
+      [[1_700_000_000, 0], [1_700_000_000, 0], [0, 0]],
+      [[4_102_444_800, 500], [4_102_444_801, 400], [0, 999_999_900]],
+    ] as const) {
+      const span = { ...makeSpan({ traceId: traceIdOf(1), spanId: spanIdOf(1) }), startTime: [...start], endTime: [...end] } as ReadableSpan;
+      const record = recordSpan(span);
+      expect([record.startTime, record.endTime, record.duration]).toEqual([start, end, duration]);
+    }
   });
 
   it("estimate bytes by what the attributes hold (captured content counts by its length)", () => {
@@ -55,12 +70,12 @@ describe("TraceBuffer", () => {
 
   it("counts spans and bytes in and out, and says when it is over its trace budget", () => {
     const buffer = new TraceBuffer(limits);
-    const first = buffer.open(traceIdOf(1), record(1, 2), false, 0);
-    buffer.add(first, record(1, 3), false, 0);
-    buffer.open(traceIdOf(2), record(2, 2), false, 0);
+    const first = buffer.open(traceIdOf(1), record(1, 2), undefined, false, 0);
+    buffer.add(first, record(1, 3), undefined, false);
+    buffer.open(traceIdOf(2), record(2, 2), undefined, false, 0);
     expect([buffer.traceCount, buffer.spans, buffer.overBudget()]).toEqual([2, 3, false]);
     expect(buffer.bytes).toBe(first.bytes + (buffer.get(traceIdOf(2))?.bytes ?? 0));
-    buffer.open(traceIdOf(3), record(3, 2), false, 0);
+    buffer.open(traceIdOf(3), record(3, 2), undefined, false, 0);
     expect(buffer.overBudget()).toBe(true);
     expect(buffer.oldest()?.traceId).toBe(traceIdOf(1));
     buffer.remove(first);
@@ -69,8 +84,8 @@ describe("TraceBuffer", () => {
 
   it("hands out traces whose root ended after the grace period, and those too old, by deadline", () => {
     const buffer = new TraceBuffer({ ...limits, maxTraces: 10 });
-    buffer.open(traceIdOf(1), record(1, 2), false, 0); // root never ends
-    const second = buffer.open(traceIdOf(2), record(2, 1, true), true, 50); // due at 150
+    buffer.open(traceIdOf(1), record(1, 2), undefined, false, 0); // root never ends
+    const second = buffer.open(traceIdOf(2), record(2, 1, true), undefined, true, 50); // due at 150
     expect(buffer.nextDeadline()).toBe(150);
     expect(buffer.rootEndedDue(149)).toEqual([]);
     expect(buffer.rootEndedDue(150)).toEqual([second]);
@@ -83,7 +98,7 @@ describe("TraceBuffer", () => {
 describe("ExportQueue", () => {
   function kept(n: number, mask: number): KeptTrace {
     const span = makeSpan({ traceId: traceIdOf(n), spanId: spanIdOf(1) });
-    const trace = new KeptTrace(traceIdOf(n), mask, new ExtentTracker(span.startTime, span.endTime, {}), 0);
+    const trace = new KeptTrace(traceIdOf(n), mask, new ExtentTracker(recordSpan(span), undefined), 0);
     trace.reasons = [];
     return trace;
   }
@@ -100,8 +115,8 @@ describe("ExportQueue", () => {
       exporter,
       { maxExportBatchSize: 2, scheduledDelayMillis: 10, maxConcurrentExports: 1, exportTimeoutMillis: 1000, maxExportQueueBytes: 1 << 20, ...settings },
       {
-        exported: (entries) => exported.push(...entries.map((item) => `${item.trace.traceId.slice(-1)}/${item.record.context.spanId.slice(-1)}`)),
-        lost: (entries, reason) => lost.push(...entries.map((item) => [`${item.trace.traceId.slice(-1)}/${item.record.context.spanId.slice(-1)}`, reason] as [string, LossReason])),
+        exported: (entries) => exported.push(...entries.map((item) => `${item.trace.traceId.slice(-1)}/${item.record.spanContext().spanId.slice(-1)}`)),
+        lost: (entries, reason) => lost.push(...entries.map((item) => [`${item.trace.traceId.slice(-1)}/${item.record.spanContext().spanId.slice(-1)}`, reason] as [string, LossReason])),
       },
     );
     return { exporter, exported, lost, queue };

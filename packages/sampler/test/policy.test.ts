@@ -5,12 +5,12 @@ import path from "node:path";
 import {
   defaultPolicy,
   loadPolicyFile,
-  MAX_POLICY_FILE_BYTES,
   parsePolicy,
   parsePolicyText,
   PolicyError,
   PolicyFileError,
 } from "@telltale/sampler";
+import { MAX_POLICY_FILE_BYTES } from "../src/policy.js";
 import { describe, expect, it } from "vitest";
 
 describe("parsePolicy", () => {

@@ -1,6 +1,7 @@
 import { diag, DiagLogLevel, type DiagLogger } from "@opentelemetry/api";
 import { MeterProvider, MetricReader, type SumMetricData } from "@opentelemetry/sdk-metrics";
 import {
+  ATTR_GEN_AI_WORKFLOW_NAME,
   ATTR_TELLTALE_RETRY_COUNT,
   ATTR_TELLTALE_SAMPLER_DROP_REASON,
   ATTR_TELLTALE_SAMPLER_KEEP_REASON,
@@ -9,7 +10,7 @@ import {
   METRIC_TELLTALE_SAMPLER_DROPPED,
   METRIC_TELLTALE_SAMPLER_EXPORTED,
   METRIC_TELLTALE_SAMPLER_KEPT,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { parsePolicy, TailSamplingSpanProcessor, type TailSamplingSpanProcessorOptions } from "@telltale/sampler";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { makeSpan, RecordingExporter, spanIdOf, traceIdOf, type SpanSpec } from "./helpers.js";
@@ -111,6 +112,42 @@ describe("TailSamplingSpanProcessor: deciding", () => {
     expect(processor.stats().pendingTraces).toBe(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(processor.stats()).toMatchObject({ pendingTraces: 0, tracesDropped: 1 });
+  });
+
+  it("applies per-workflow slow thresholds from gen_ai.workflow.name on any span, also to a trace kept early", async () => {
+    const workflows = parsePolicy({
+      rules: { slow: { thresholdMs: 5000, workflows: { quick: 500, ingest: 60_000 } } },
+      baseline: { percentage: 0 },
+      buffer: { decisionWaitMs: GRACE_MS },
+    });
+    const { exporter, processor, end } = setup({ policy: workflows });
+    const named = (name: string) => ({ [ATTR_GEN_AI_WORKFLOW_NAME]: name });
+    end({ traceId: T1, spanId: CHILD, parentSpanId: ROOT, attributes: named("quick") });
+    end({ traceId: T1, spanId: ROOT, endMs: 600 });
+    end({ traceId: T2, spanId: CHILD, parentSpanId: ROOT, attributes: named("ingest") });
+    end({ traceId: T2, spanId: ROOT, endMs: 30_000 });
+    end({ traceId: T3, spanId: spanIdOf(0x201), parentSpanId: ROOT, error: true });
+    end({ traceId: T3, spanId: CHILD, parentSpanId: ROOT, attributes: named("quick") });
+    end({ traceId: T3, spanId: ROOT, endMs: 600 });
+    await vi.advanceTimersByTimeAsync(GRACE_MS + EXPORT_DELAY_MS);
+    const reasonsOf = (traceId: string) =>
+      exporter.spans.find((span) => span.spanContext().traceId === traceId && span.spanContext().spanId === ROOT)?.attributes[
+        ATTR_TELLTALE_SAMPLING_REASONS
+      ];
+    expect([reasonsOf(T1), reasonsOf(T2), reasonsOf(T3)]).toEqual([["slow"], undefined, ["error", "slow"]]);
+    expect(processor.stats()).toMatchObject({ tracesKept: 2, tracesDropped: 1 });
+  });
+
+  it("reads the clock per trace and per root, not per span (a clock read can cost as much as a span's other work)", () => {
+    const { processor, end } = setup();
+    const clock = vi.spyOn(Date, "now");
+    for (let index = 0; index < 19; index++) end({ traceId: T1, spanId: spanIdOf(index + 1), parentSpanId: ROOT });
+    end({ traceId: T1, spanId: ROOT });
+    // First span: when the trace was first seen, and its decision timer; root: its decision deadline, and the timer
+    // moved up to it. (Once per span, it read 22.)
+    expect(clock).toHaveBeenCalledTimes(4);
+    expect(processor.stats()).toMatchObject({ pendingTraces: 1, pendingSpans: 20 });
+    clock.mockRestore();
   });
 
   it("decides a trace that reaches maxSpansPerTrace at once", async () => {

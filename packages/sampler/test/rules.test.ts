@@ -9,18 +9,17 @@ import {
   ATTR_TELLTALE_RETRY_COUNT,
   ATTR_TELLTALE_SOFT_ERROR,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
+import { decideTrace } from "@telltale/sampler/conformance";
 import {
-  decideTrace,
   defaultPolicy,
-  KEEP_RULES,
   parsePolicy,
-  REASON_READS,
   renderCollectorConfig,
-  type KeepRule,
+  type KeepRules,
   type SamplingPolicyInput,
 } from "@telltale/sampler";
-import { KEEP_REASONS } from "@telltale/core";
+import { KEEP_RULES, MARKED_REASONS, REASON_READS, spanKeepReasons, type KeepRule } from "@telltale/sampler/explain";
+import { KEEP_REASONS } from "@telltale/core/attributes";
 import type { Attributes } from "@opentelemetry/api";
 import { describe, expect, it } from "vitest";
 import { makeSpan, spanIdOf, traceIdOf } from "./helpers.js";
@@ -64,6 +63,18 @@ describe("keep rules (one evaluator per rule)", () => {
     ["retry.count as a double (the collector reads integers only)", { [ATTR_TELLTALE_RETRY_COUNT]: 1.5 }],
   ])("does not keep for %s", (_label, attributes) => {
     expect(decideTrace(noBaseline(), traceWith({ attributes }))).toEqual({ keep: false, reasons: [] });
+  });
+
+  it("matches rule attributes by name only: names of the same length, values of another type do not keep", () => {
+    // gen_ai.request.model has the length of telltale.retry.count; telltale.keep that of telltale.late.
+    for (const attributes of [
+      { "gen_ai.request.model": 3, "gen_ai.provider.name": true },
+      { [ATTR_TELLTALE_KEEP]: false, [ATTR_TELLTALE_LATE]: "true", [ATTR_TELLTALE_RETRY_COUNT]: "3" },
+    ]) {
+      expect(decideTrace(noBaseline(), traceWith({ attributes }))).toEqual({ keep: false, reasons: [] });
+    }
+    const both = { [ATTR_TELLTALE_KEEP]: true, [ATTR_TELLTALE_LATE]: true, "gen_ai.request.model": "gpt-4o" };
+    expect(decideTrace(noBaseline(), traceWith({ attributes: both })).reasons).toEqual(["late", "keep"]);
   });
 
   it("retries at or over min", () => {
@@ -163,8 +174,59 @@ describe("the rule table drives both engines and the words", () => {
     },
   );
 
+  // Span rules only (slow needs the trace), and not keep: a keep mark is named by the reasons it carries.
+  it.each(KEEP_RULES.filter((rule) => rule.match.kind !== "duration_over" && rule.reason !== "keep").map((rule) => [rule.reason, rule] as const))(
+    "spanKeepReasons names %s on the span matching its rule, and nothing on its healthy sibling",
+    (reason, rule) => {
+      const [matched, root] = matching(rule);
+      expect([spanKeepReasons(matched!), spanKeepReasons(root!)]).toEqual([[reason], []]);
+    },
+  );
+
+  it.each(MARKED_REASONS.map((marked) => [marked.reason, marked] as const))(
+    "spanKeepReasons names %s from its attribute, with or without the keep mark",
+    (reason, marked) => {
+      const bare = makeSpan({ traceId: TRACE, spanId: spanIdOf(2), attributes: { [marked.attribute]: true } });
+      const withMark = makeSpan({
+        traceId: TRACE,
+        spanId: spanIdOf(3),
+        attributes: { [marked.attribute]: true, [ATTR_TELLTALE_KEEP]: true, [ATTR_TELLTALE_KEEP_REASONS]: [reason] },
+      });
+      expect([spanKeepReasons(bare), spanKeepReasons(withMark)]).toEqual([[reason], [reason]]);
+    },
+  );
+
+  it("spanKeepReasons lists a keep mark's reasons, in KEEP_REASONS order, without keep or baseline", () => {
+    const marked = makeSpan({
+      traceId: TRACE,
+      spanId: spanIdOf(2),
+      error: true,
+      attributes: { [ATTR_TELLTALE_KEEP]: true, [ATTR_TELLTALE_KEEP_REASONS]: ["args_changed", "baseline", "keep", "deadline_exceeded"] },
+    });
+    expect(spanKeepReasons(marked)).toEqual(["error", "deadline_exceeded", "args_changed"]);
+    expect(spanKeepReasons(makeSpan({ traceId: TRACE, spanId: spanIdOf(3), attributes: { [ATTR_TELLTALE_KEEP]: true } }))).toEqual([]);
+  });
+
   it("covers every rule of the policy once, and every keep reason has words", () => {
-    expect(KEEP_RULES.map((rule) => rule.policyKey).sort()).toEqual(Object.keys(defaultPolicy.rules).sort());
+    // Every key of the KeepRules type (the compiler holds this literal to it) has exactly one entry in the table.
+    const everyKey: Record<keyof KeepRules, true> = {
+      error: true,
+      slow: true,
+      budgetExceeded: true,
+      partial: true,
+      softError: true,
+      retries: true,
+      late: true,
+      orphan: true,
+      duplicate: true,
+      keep: true,
+    };
+    expect(KEEP_RULES.map((rule) => rule.policyKey).sort()).toEqual(Object.keys(everyKey).sort());
+    expect(Object.keys(defaultPolicy.rules)).toEqual(KEEP_RULES.map((rule) => rule.policyKey));
     for (const reason of KEEP_REASONS) expect(REASON_READS[reason]).toMatch(/\w/);
+    // A reason is a rule or a marked reason, never both; only baseline is neither.
+    const ruled = KEEP_RULES.map((rule) => rule.reason);
+    const marked = MARKED_REASONS.map((entry) => entry.reason);
+    expect([...ruled, ...marked, "baseline"].sort()).toEqual([...KEEP_REASONS].sort());
   });
 });

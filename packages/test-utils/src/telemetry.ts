@@ -1,16 +1,11 @@
-// Telemetry for the SDK instrumentations' test files: a real SDK tracer provider with in-memory exporters, a pull
+// Telemetry for the instrumentations' test files: a real SDK tracer provider with in-memory exporters, a pull
 // metric reader and AsyncLocalStorage context propagation, registered globally on import. Vitest runs each test file
-// in its own process, so each file gets its own providers. Imported by relative path from the openai and anthropic
-// test harnesses (not published).
+// in its own process, so each file gets its own providers. The packages' test harnesses re-export what they use.
 import { context, metrics, trace, type AttributeValue } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { MeterProvider, MetricReader, type DataPoint } from "@opentelemetry/sdk-metrics";
+import { MeterProvider, type DataPoint } from "@opentelemetry/sdk-metrics";
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from "@opentelemetry/sdk-trace";
-
-class PullMetricReader extends MetricReader {
-  protected override async onShutdown(): Promise<void> {}
-  protected override async onForceFlush(): Promise<void> {}
-}
+import { PullMetricReader } from "./metric-reader.js";
 
 export const exporter = new InMemorySpanExporter();
 /** Every span of the file, never reset: for the "no secrets anywhere" assertions. */
@@ -27,11 +22,16 @@ export function spans(): ReadableSpan[] {
   return exporter.getFinishedSpans();
 }
 
-/** The only finished span named `name` (fails when there are none or several). */
-export function onlySpan(name: string): ReadableSpan {
-  const found = spans().filter((s) => s.name === name);
+/** The spans named `name` among `within` (every finished span by default). */
+export function named(name: string, within: readonly ReadableSpan[] = spans()): ReadableSpan[] {
+  return within.filter((span) => span.name === name);
+}
+
+/** The only span named `name` among `within` (every finished span by default); fails when there are none or several. */
+export function onlySpan(name: string, within: readonly ReadableSpan[] = spans()): ReadableSpan {
+  const found = named(name, within);
   if (found.length !== 1) {
-    throw new Error(`expected exactly one span named "${name}", found ${found.length} among [${spans().map((s) => s.name).join(", ")}]`);
+    throw new Error(`expected exactly one span named "${name}", found ${found.length} among [${within.map((s) => s.name).join(", ")}]`);
   }
   return found[0]!;
 }
@@ -40,13 +40,28 @@ export function attr(span: ReadableSpan, name: string): AttributeValue | undefin
   return span.attributes[name];
 }
 
+/** The span's parent span id, or undefined for a root. */
+export function parentOf(span: ReadableSpan): string | undefined {
+  return span.parentSpanContext?.spanId;
+}
+
+export function idOf(span: ReadableSpan): string {
+  return span.spanContext().spanId;
+}
+
+export function traceOf(span: ReadableSpan): string {
+  return span.spanContext().traceId;
+}
+
 /** Resolves as soon as `predicate` holds (checked every event-loop turn), rather than sleeping a fixed time. */
 export function until(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const check = (): void => {
       if (predicate()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
+      if (Date.now() - started > timeoutMs) {
+        return reject(new Error(`timed out waiting for ${what}; spans: ${spans().map((s) => s.name).join(", ")}`));
+      }
       setImmediate(check);
     };
     check();

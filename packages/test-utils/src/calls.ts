@@ -1,11 +1,15 @@
-// Scenarios the openai and anthropic call tests run the same way against their own SDK: what they assert is the
-// Stainless machinery of @telltale/instrumentation-common, not the provider. Imported by relative path.
+// Scenarios the openai and anthropic tests run the same way against their own SDK: what they assert is the
+// Stainless machinery of @telltale/instrumentation-common, not the provider.
 import { execFile } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { promisify } from "node:util";
 import { SpanStatusCode } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace";
+import { BudgetExceededError, workflow } from "@telltale/core";
 import {
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_TOKEN_TYPE,
   ATTR_HTTP_REQUEST_RESEND_COUNT,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_TELLTALE_ATTEMPT_ERROR_CLASSES,
@@ -19,12 +23,14 @@ import {
   ATTR_TELLTALE_RETRY_COUNT,
   ATTR_TELLTALE_RETRY_REASONS,
   ATTR_TELLTALE_RETRY_WAIT_MS,
-  BudgetExceededError,
   EVENT_TELLTALE_ATTEMPT,
-  workflow,
-} from "@telltale/core";
+  METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+  METRIC_GEN_AI_CLIENT_TOKEN_USAGE,
+  METRIC_TELLTALE_RETRIES,
+} from "@telltale/core/attributes";
 import { expect } from "vitest";
-import { attr, spans } from "./telemetry.js";
+import type { RoutedMeter } from "./metric-reader.js";
+import { attr, metricPoints, spans } from "./telemetry.js";
 
 /** A loopback port with nothing listening on it. */
 export async function closedPort(): Promise<number> {
@@ -83,6 +89,25 @@ export async function expectEnforcedBudgetRefusal(
   expect(calls).toHaveLength(2);
   expect(calls.some((s) => s.attributes[ATTR_TELLTALE_BUDGET_EXCEEDED] === true)).toBe(true);
   expect(calls.some((s) => s.attributes[ATTR_TELLTALE_ERROR_CLASS] === "budget_exceeded")).toBe(true);
+}
+
+/**
+ * After one chat call the mock answered 429 then 200, made through an instrumentation (meter name `scope`) whose
+ * meter provider was set to `routed`: its duration, token usage and retry metrics (for `provider`) are all in
+ * `routed`, and none reached the global meter provider.
+ */
+export async function expectMetricsRoutedTo(routed: RoutedMeter, scope: string, provider: string): Promise<void> {
+  const durations = await routed.points(METRIC_GEN_AI_CLIENT_OPERATION_DURATION);
+  expect(durations.map((d) => d.scope)).toContain(scope);
+  expect(durations.some((d) => d.point.attributes[ATTR_GEN_AI_OPERATION_NAME] === "chat" && d.point.attributes[ATTR_GEN_AI_PROVIDER_NAME] === provider)).toBe(true);
+  const tokens = await routed.points(METRIC_GEN_AI_CLIENT_TOKEN_USAGE);
+  expect(new Set(tokens.map((t) => t.point.attributes[ATTR_GEN_AI_TOKEN_TYPE]))).toEqual(new Set(["input", "output"]));
+  const retries = await routed.points(METRIC_TELLTALE_RETRIES);
+  expect(retries.map((r) => [r.point.attributes[ATTR_GEN_AI_OPERATION_NAME], r.point.attributes[ATTR_TELLTALE_ERROR_CLASS]])).toContainEqual(["chat", "rate_limit"]);
+
+  // Nothing of the call went to the global provider.
+  expect(await metricPoints(METRIC_GEN_AI_CLIENT_OPERATION_DURATION)).toEqual([]);
+  expect(await metricPoints(METRIC_GEN_AI_CLIENT_TOKEN_USAGE)).toEqual([]);
 }
 
 /** What a hook fixture child process (see the packages' test/fixtures) prints on stdout. */
