@@ -19,7 +19,7 @@ import {
   ATTR_TELLTALE_ERROR_CLASS,
   GEN_AI_OPERATION_NAME_VALUE_EXECUTE_TOOL,
   GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 import { startMockLlm, type MockLlm } from "@telltale/mock-llm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {

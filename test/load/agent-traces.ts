@@ -18,7 +18,7 @@ import {
   ATTR_TELLTALE_ERROR_CLASS,
   ATTR_TELLTALE_RETRY_COUNT,
   ATTR_TELLTALE_SOFT_ERROR,
-} from "@telltale/core";
+} from "@telltale/core/attributes";
 
 // --- a minimal protobuf writer for the OTLP trace messages ---------------------------------------------------------
 
