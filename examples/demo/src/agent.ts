@@ -98,11 +98,16 @@ export async function runTriage(incident: Incident, deps: AgentDeps, real: boole
 
       let researchReturned = (): void => {};
       const afterResearch = new Promise<void>((resolve) => (researchReturned = resolve));
+      // The workflow itself outlives the warm-up, however slow the machine: the warm-up is late for its step, not
+      // still running when the workflow ends (that would be a different finding, pending work on the root).
+      let cacheWarmed: Promise<unknown> = Promise.resolve();
       const findings = await step("research", async ({ signal }) => {
         if (kind === "late_cache_warm") {
           // Nobody awaits the cache warm-up: it finishes after "research" has returned (F11), however long the
           // research takes on a busy machine.
-          track(deps, spawn("warm_cache", () => afterResearch.then(() => sleep(20))));
+          const warmUp = spawn("warm_cache", () => afterResearch.then(() => sleep(20)));
+          track(deps, warmUp);
+          cacheWarmed = warmUp.catch(() => undefined);
         }
         // The subtasks fan out concurrently; one failure fails the step, as Promise.all does.
         const results = await Promise.allSettled(
@@ -147,6 +152,7 @@ export async function runTriage(incident: Incident, deps: AgentDeps, real: boole
         });
       }
 
+      await cacheWarmed;
       if (kind === "skipped_ticket") return undefined; // the agent decided it was done: "file_ticket" never runs (F6)
 
       const ticketId = `TCK-${1000 + runId}`;
