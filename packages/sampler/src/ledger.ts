@@ -115,22 +115,19 @@ export class SamplerLedger {
     meter: Meter,
     private readonly warning: LossWarning,
   ) {
-    this.droppedCounter = meter.createCounter(METRIC_TELLTALE_SAMPLER_DROPPED, {
-      description: "Spans the in-process tail sampler dropped (not kept) or lost (kept, not delivered), by reason",
-      unit: "{span}",
-    });
-    this.keptCounter = meter.createCounter(METRIC_TELLTALE_SAMPLER_KEPT, {
-      description: "Traces the in-process tail sampler decided to keep, by keep reason",
-      unit: "{trace}",
-    });
-    this.exportedCounter = meter.createCounter(METRIC_TELLTALE_SAMPLER_EXPORTED, {
-      description: "Kept traces the exporter took whole, by keep reason",
-      unit: "{trace}",
-    });
-    this.lostCounter = meter.createCounter(METRIC_TELLTALE_SAMPLER_LOST, {
-      description: "Kept traces lost before the exporter took them whole, by keep reason and loss reason",
-      unit: "{trace}",
-    });
+    const counter = (name: string, unit: string, description: string): Counter => meter.createCounter(name, { unit, description });
+    this.droppedCounter = counter(
+      METRIC_TELLTALE_SAMPLER_DROPPED,
+      "{span}",
+      "Spans the in-process tail sampler dropped (not kept) or lost (kept, not delivered), by reason",
+    );
+    this.keptCounter = counter(METRIC_TELLTALE_SAMPLER_KEPT, "{trace}", "Traces the in-process tail sampler decided to keep, by keep reason");
+    this.exportedCounter = counter(METRIC_TELLTALE_SAMPLER_EXPORTED, "{trace}", "Kept traces the exporter took whole, by keep reason");
+    this.lostCounter = counter(
+      METRIC_TELLTALE_SAMPLER_LOST,
+      "{trace}",
+      "Kept traces lost before the exporter took them whole, by keep reason and loss reason",
+    );
   }
 
   traceKept(): void {
