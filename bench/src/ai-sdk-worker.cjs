@@ -7,7 +7,7 @@
 //
 // argv[2]: JSON { instrumentation, aiTelemetry, warmup, samples, callsPerSample, lockstep? } (lockstep: samples.cjs)
 
-const { setupTracing, countingExporter, turnEventLoop, TURN_EVERY } = require("./tracing.cjs");
+const { setupTracing, countingExporter, callRepeatedly } = require("./tracing.cjs");
 const { takeSamples } = require("./samples.cjs");
 
 const USAGE = {
@@ -60,21 +60,13 @@ async function main() {
     throw new Error(`unknown instrumentation ${options.instrumentation}`);
   }
 
-  for (let index = 0; index < options.warmup; index++) {
-    await call();
-    if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
-  }
+  await callRepeatedly(call, options.warmup);
   // The warm-up's spans are exported before counting starts, so the count is the measured calls' alone.
   await provider.forceFlush();
   countingExporter.reset();
   const { values: perCallUs, taken } = await takeSamples(
     options,
-    async () => {
-      for (let index = 0; index < options.callsPerSample; index++) {
-        await call();
-        if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
-      }
-    },
+    () => callRepeatedly(call, options.callsPerSample),
     options.callsPerSample,
   );
   const perCallNs = perCallUs.map((value) => value * 1000);

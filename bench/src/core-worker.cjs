@@ -7,7 +7,7 @@
 // argv[2]: JSON { op: "workflow" | "step" | "tool", impl: "core" | "bare", warmup, samples, opsPerSample, lockstep? }
 // (lockstep: see samples.cjs)
 
-const { setupTracing, countingExporter, turnEventLoop, TURN_EVERY } = require("./tracing.cjs");
+const { setupTracing, countingExporter, callRepeatedly } = require("./tracing.cjs");
 const { takeSamples } = require("./samples.cjs");
 
 const WORKFLOW_OPTIONS = { budget: { tokens: 1e12, costUsd: 1e9 }, deadlineMs: 600_000 };
@@ -42,12 +42,7 @@ async function main() {
     for (let index = 0; index < options.warmup; index++) await op();
     const { values: perOpUs } = await takeSamples(
       options,
-      async () => {
-        for (let index = 0; index < options.opsPerSample; index++) {
-          await op();
-          if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
-        }
-      },
+      () => callRepeatedly(op, options.opsPerSample),
       options.opsPerSample,
     );
     return perOpUs.map((value) => value * 1000);

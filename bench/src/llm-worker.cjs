@@ -5,7 +5,7 @@
 // argv[2]: JSON { variant, mode, warmup, samples, callsPerSample, lockstep? } (lockstep: see samples.cjs)
 // stdout (last line): JSON { variant, mode, sdkVersion, perCallUs: number[] (CPU µs per call, per sample), ... }
 
-const { setupTracing, countingExporter, turnEventLoop, TURN_EVERY } = require("./tracing.cjs");
+const { setupTracing, countingExporter, callRepeatedly } = require("./tracing.cjs");
 const { cannedFetch, MODEL, STREAM_CHUNKS } = require("./canned-fetch.cjs");
 const { LLM_VARIANTS } = require("./variants.cjs");
 const { takeSamples } = require("./samples.cjs");
@@ -39,12 +39,7 @@ async function main() {
   const allocationSession = options.allocationProfile ? await startAllocationSampling() : undefined;
   const { values: perCallUs, taken } = await takeSamples(
     options,
-    async () => {
-      for (let index = 0; index < options.callsPerSample; index++) {
-        await call();
-        if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
-      }
-    },
+    () => callRepeatedly(call, options.callsPerSample),
     options.callsPerSample,
   );
   if (allocationSession) await stopAllocationSampling(allocationSession, options.allocationProfile);

@@ -6,7 +6,7 @@
 // argv[2]: JSON { sdk: "v1" | "v2", impl: "bare" | "telltale", warmup, samples, callsPerSample, lockstep? }
 // (lockstep: see samples.cjs)
 
-const { setupTracing, countingExporter, turnEventLoop, TURN_EVERY } = require("./tracing.cjs");
+const { setupTracing, countingExporter, callRepeatedly } = require("./tracing.cjs");
 const { takeSamples } = require("./samples.cjs");
 
 /** The SDK's classes, and the modules the instrumentation patches, for one major. */
@@ -54,20 +54,12 @@ async function main() {
   const params = { name: "get_weather", arguments: { city: "Oslo" } };
   const op = () => sdk.call(client, params);
 
-  for (let index = 0; index < options.warmup; index++) {
-    await op();
-    if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
-  }
+  await callRepeatedly(op, options.warmup);
   await provider.forceFlush();
   countingExporter.reset();
   const { values: perCallUs, taken } = await takeSamples(
     options,
-    async () => {
-      for (let index = 0; index < options.callsPerSample; index++) {
-        await op();
-        if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
-      }
-    },
+    () => callRepeatedly(op, options.callsPerSample),
     options.callsPerSample,
   );
   await provider.forceFlush();

@@ -50,4 +50,12 @@ function setupTracing(spanProcessors) {
 const TURN_EVERY = 32;
 const turnEventLoop = () => new Promise((resolve) => setImmediate(resolve));
 
-module.exports = { setupTracing, countingExporter, turnEventLoop, TURN_EVERY };
+/** Awaits `call` `count` times, turning the event loop every TURN_EVERY calls. */
+async function callRepeatedly(call, count) {
+  for (let index = 0; index < count; index++) {
+    await call();
+    if (index % TURN_EVERY === TURN_EVERY - 1) await turnEventLoop();
+  }
+}
+
+module.exports = { setupTracing, countingExporter, callRepeatedly };
