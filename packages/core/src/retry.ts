@@ -1,6 +1,7 @@
 import { context, INVALID_SPAN_CONTEXT, SpanKind, trace, type Context, type Span } from "@opentelemetry/api";
 import { ATTR_TELLTALE_RETRY_NAME, type ErrorClass } from "./attributes.js";
 import { addAttempt, flushFirstAttempt, NO_ATTEMPTS, writeAttempts, type AttemptEntry, type AttemptHost, type AttemptMetric } from "./attempts.js";
+import { contextWithCoreSpan } from "./bound-context.js";
 import { classifyError, type ErrorClassification } from "./errors.js";
 import { fingerprint } from "./fingerprint.js";
 import { recordError } from "./keep.js";
@@ -94,7 +95,7 @@ export function openRetrySpan(name: string, parent: Context): { span: Span | und
     () => tracer().startSpan(`retry ${name}`, { kind: SpanKind.INTERNAL, attributes: { [ATTR_TELLTALE_RETRY_NAME]: name } }, parent),
     undefined,
   );
-  return { span, ctx: span === undefined ? parent : trace.setSpan(parent, span).setValue(coreState().coreSpanKey, span) };
+  return { span, ctx: span === undefined ? parent : contextWithCoreSpan(parent, span, coreState().coreSpanKey) };
 }
 
 /**

@@ -1,6 +1,7 @@
 /** The spans of work under a workflow (`step`, `tool`, `spawn`): start, end, late (F11) and orphan (F12) marks. */
 import { SpanKind, trace, type Attributes, type Context, type Span, type SpanContext } from "@opentelemetry/api";
 import { ATTR_TELLTALE_LATE, ATTR_TELLTALE_LATE_BY_MS, ATTR_TELLTALE_ORPHAN } from "./attributes.js";
+import { contextWithCoreSpan } from "./bound-context.js";
 import { deadlineRemainingMs, markDeadlineAtEnd, markDeadlineAtStart } from "./deadline.js";
 import { markKeep, recordError } from "./keep.js";
 import { record } from "./metrics.js";
@@ -50,7 +51,7 @@ export function startWork(spanName: string, attributes: Attributes, parent: Cont
   markDeadlineAtStart(span, parent);
   let resolvedSignal: AbortSignal | undefined;
   const work: StartedWork = {
-    ctx: trace.setSpan(parent, span).setValue(state.coreSpanKey, span),
+    ctx: contextWithCoreSpan(parent, span, state.coreSpanKey),
     span,
     scope,
     origin,

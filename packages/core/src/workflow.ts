@@ -19,6 +19,7 @@ import {
   GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT,
   type WorkflowOutcome,
 } from "./attributes.js";
+import { contextWithCoreSpan } from "./bound-context.js";
 import { BUDGET_SCHEMA, writeBudgetTotals } from "./budget.js";
 import { DeadlineExceededError } from "./errors.js";
 import { markKeep, recordError } from "./keep.js";
@@ -108,6 +109,36 @@ function deadlineOf(options: Partial<WorkflowOptions>, outer: WorkflowScope | un
   return outer?.deadlineAt === undefined ? own : Math.min(own, outer.deadlineAt);
 }
 
+/**
+ * A workflow's abort signal, made when something first reads it (most workflows never hand it to anything, and an
+ * `AbortController` costs more than the rest of a workflow's start): aborted by the workflow's deadline, or by the
+ * outer workflow's signal. Read after the deadline passed, it is already aborted, with the deadline's reason.
+ */
+class LazyAbort {
+  private controller: AbortController | undefined;
+  private combined: AbortSignal | undefined;
+  private reason: unknown;
+  private aborted = false;
+
+  constructor(private readonly outer: WorkflowScope | undefined) {}
+
+  get signal(): AbortSignal {
+    if (this.combined !== undefined) return this.combined;
+    const controller = new AbortController();
+    if (this.aborted) controller.abort(this.reason);
+    this.controller = controller;
+    this.combined = this.outer === undefined ? controller.signal : AbortSignal.any([controller.signal, this.outer.signal]);
+    return this.combined;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
+}
+
 /** Starts a workflow span under `parent` (options already checked). */
 export function startWorkflow(name: string | undefined, options: Partial<WorkflowOptions>, parent: Context): StartedWorkflow {
   const outer = workflowScopeOf(parent);
@@ -119,8 +150,7 @@ export function startWorkflow(name: string | undefined, options: Partial<Workflo
 
   const now = Date.now();
   const deadlineAt = deadlineOf(options, outer, now);
-  const controller = new AbortController();
-  const signal = outer === undefined ? controller.signal : AbortSignal.any([controller.signal, outer.signal]);
+  const abortable = new LazyAbort(outer);
 
   const traceState: TraceState = outer?.traceId === traceId ? outer.trace : traceStateFor(traceId);
   traceState.activeWorkflows += 1;
@@ -133,7 +163,9 @@ export function startWorkflow(name: string | undefined, options: Partial<Workflo
     undeclaredSteps: new Set(),
     budget,
     deadlineAt,
-    signal,
+    get signal() {
+      return abortable.signal;
+    },
     trace: traceState,
     ended: false,
     deadlineExceeded: false,
@@ -153,15 +185,21 @@ export function startWorkflow(name: string | undefined, options: Partial<Workflo
           scope.deadlineExceeded = true;
           span.setAttribute(ATTR_TELLTALE_DEADLINE_EXCEEDED, true);
           markKeep(span, "deadline_exceeded");
-          controller.abort(new DeadlineExceededError(options.deadlineMs ?? remaining));
+          abortable.abort(new DeadlineExceededError(options.deadlineMs ?? remaining));
         }),
       false,
     );
   }
 
   const state = coreState();
-  const ctx = trace.setSpan(parent, span).setValue(state.workflowKey, scope).setValue(state.coreSpanKey, span);
-  const run: RunContext = { span, signal, remainingMs: () => (deadlineAt === undefined ? undefined : deadlineAt - Date.now()) };
+  const ctx = contextWithCoreSpan(parent, span, state.coreSpanKey, state.workflowKey, scope);
+  const run: RunContext = {
+    span,
+    get signal() {
+      return abortable.signal;
+    },
+    remainingMs: () => (deadlineAt === undefined ? undefined : deadlineAt - Date.now()),
+  };
   return { ctx, run, span, scope, outer: outer !== undefined && !outer.ended ? outer : undefined, startedAt: performance.now(), timer };
 }
 

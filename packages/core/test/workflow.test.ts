@@ -306,6 +306,33 @@ describe("deadlines (F10)", () => {
     });
   });
 
+  it("hands out a signal already aborted by the deadline when it is first read after the deadline passed", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now: 2_000_000 });
+    const seen = await workflow("late-reader", { deadlineMs: 100 }, async (wf) => {
+      vi.advanceTimersByTime(150);
+      const first = wf.signal;
+      return { aborted: first.aborted, reason: first.reason as unknown, same: wf.signal === first };
+    }).catch((error: unknown) => error);
+    expect(seen).toMatchObject({ aborted: true, same: true });
+    expect((seen as { reason: unknown }).reason).toBeInstanceOf(DeadlineExceededError);
+  });
+
+  it("aborts an inner workflow's signal, first read after the outer deadline passed", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now: 3_000_000 });
+    let outerReason: unknown;
+    let innerSignal: AbortSignal | undefined;
+    await workflow("outer", { deadlineMs: 100 }, (outer) =>
+      workflow("inner", {}, (inner) => {
+        vi.advanceTimersByTime(150);
+        outerReason = outer.signal.reason;
+        innerSignal = inner.signal;
+      }),
+    ).catch(() => undefined);
+    expect(outerReason).toBeInstanceOf(DeadlineExceededError);
+    expect(innerSignal?.aborted).toBe(true);
+    expect(innerSignal?.reason).toBeInstanceOf(DeadlineExceededError);
+  });
+
   it("gives a nested workflow the earlier of the two deadlines", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
     await workflow("outer", { deadlineMs: 300 }, () =>
