@@ -59,7 +59,7 @@ export function isStainlessStream(value: unknown): value is StainlessStream<unkn
   );
 }
 
-// Marks a stream already observed (Symbol.for: the ESM and CJS copies of this package must agree).
+// Marks the iterator of a stream already observed (Symbol.for: the ESM and CJS copies of this package must agree).
 const OBSERVED = Symbol.for("telltale.instrumentation-common.stream_observed");
 
 // Ends the span of a stream nobody read to the end and nobody holds any more (F15: nothing leaks). The held value
@@ -72,25 +72,27 @@ const abandonedStreams = new FinalizationRegistry<() => void>((finishAbandoned) 
  */
 export function observeStream<S extends StainlessStream<unknown>>(stream: S, observer: StreamObserver<ChunkOf<S>>): S {
   type Chunk = ChunkOf<S>;
-  if ((stream as { [OBSERVED]?: boolean })[OBSERVED]) return stream;
-  Object.defineProperty(stream, OBSERVED, { value: true, enumerable: false });
+  // The mark sits on the iterator function this puts in place, not on the stream: a new property on the SDK's own
+  // object costs it a shape change on every call.
+  if ((stream.iterator as { [OBSERVED]?: boolean })[OBSERVED] === true) return stream;
 
   const signal = stream.controller?.signal;
   const watch = new StreamWatch(observer, signal);
   signal?.addEventListener("abort", watch.onAbort, { once: true });
   abandonedStreams.register(stream, watch.onAbandoned, watch);
   const originalIterator = stream.iterator;
-  stream.iterator = function observedIterator(this: unknown): AsyncIterator<Chunk> {
+  const observedIterator = function observedIterator(this: unknown): AsyncIterator<Chunk> {
     const inner = originalIterator.call(this) as AsyncIterator<Chunk>;
     const observed: AsyncIterator<Chunk> & AsyncIterable<Chunk> & { readonly source: S } = {
       // Holding the stream keeps it alive (and its span open) as long as anyone holds this iterator.
       source: stream,
-      // Not `async`: chaining on the inner promise saves one promise and one microtask per chunk.
-      next(...args: [] | [unknown]): Promise<IteratorResult<Chunk>> {
+      // Not `async`: chaining on the inner promise saves one promise and one microtask per chunk. No rest
+      // parameter either (an array per chunk): a value is passed on only when one was given.
+      next(value?: unknown): Promise<IteratorResult<Chunk>> {
         watch.readsInFlight += 1;
         let reading: PromiseLike<IteratorResult<Chunk>>;
         try {
-          reading = inner.next(...args);
+          reading = arguments.length === 0 ? inner.next() : inner.next(value);
         } catch (err) {
           watch.readsInFlight -= 1;
           watch.finish(watch.endedBy(err));
@@ -122,6 +124,8 @@ export function observeStream<S extends StainlessStream<unknown>>(stream: S, obs
     };
     return observed;
   };
+  (observedIterator as { [OBSERVED]?: boolean })[OBSERVED] = true;
+  stream.iterator = observedIterator;
   return stream;
 }
 

@@ -340,11 +340,37 @@ describe("observeStream", () => {
       },
       onEnd: (e) => ends.push(e),
     });
+    const ownKeys = Reflect.ownKeys(stream);
     observeStream(stream, { onChunk: () => undefined, onEnd: (e) => ends.push(e) });
     const got: string[] = [];
     for await (const s of stream) got.push(s);
     expect(got).toEqual(["a", "b"]);
     expect(ends).toEqual([{ kind: "completed" }]);
+    // The SDK's object keeps its own keys: the mark sits on the iterator function.
+    expect(Reflect.ownKeys(stream)).toEqual(ownKeys);
+  });
+
+  it("passes next() on with exactly the arguments the consumer gave", async () => {
+    const calls: unknown[][] = [];
+    const stream = {
+      iterator: (): AsyncIterator<number> => ({
+        next: (...args: unknown[]) => {
+          calls.push(args);
+          return Promise.resolve({ done: calls.length > 2, value: calls.length } as IteratorResult<number>);
+        },
+      }),
+      [Symbol.asyncIterator]() {
+        return this.iterator();
+      },
+    };
+    const chunks: number[] = [];
+    observeStream(stream, { onChunk: (chunk) => chunks.push(chunk), onEnd: () => undefined });
+    const iterator = stream.iterator();
+    await iterator.next();
+    await iterator.next("sent");
+    await iterator.next(undefined);
+    expect(calls).toEqual([[], ["sent"], [undefined]]);
+    expect(chunks).toEqual([1, 2]);
   });
 });
 
