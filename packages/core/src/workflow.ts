@@ -110,22 +110,38 @@ function deadlineOf(options: Partial<WorkflowOptions>, outer: WorkflowScope | un
 }
 
 /**
- * A workflow's abort signal, made when something first reads it (most workflows never hand it to anything, and an
- * `AbortController` costs more than the rest of a workflow's start): aborted by the workflow's deadline, or by the
- * outer workflow's signal. Read after the deadline passed, it is already aborted, with the deadline's reason.
+ * The scope of a running workflow. Its abort signal is made when something first reads it: most workflows never
+ * hand it to anything (a nested one would pay `AbortSignal.any` for it). It is aborted by the workflow's deadline or
+ * by the outer workflow's signal; read after the deadline passed, it is already aborted with the deadline's reason.
+ * A class, not an object literal: a literal with a getter is built by the runtime, not cloned from a boilerplate,
+ * and costs some 20 times as much.
  */
-class LazyAbort {
+class RunningWorkflow implements WorkflowScope {
+  readonly completedSteps = new Set<string>();
+  readonly undeclaredSteps = new Set<string>();
+  ended = false;
+  deadlineExceeded = false;
+  pending = 0;
   private controller: AbortController | undefined;
   private combined: AbortSignal | undefined;
-  private reason: unknown;
+  private abortReason: unknown;
   private aborted = false;
 
-  constructor(private readonly outer: WorkflowScope | undefined) {}
+  constructor(
+    readonly name: string,
+    readonly traceId: string,
+    readonly span: Span,
+    readonly expectedSteps: ReadonlySet<string>,
+    readonly budget: Readonly<BudgetOptions> | undefined,
+    readonly deadlineAt: number | undefined,
+    readonly trace: TraceState,
+    private readonly outer: WorkflowScope | undefined,
+  ) {}
 
   get signal(): AbortSignal {
     if (this.combined !== undefined) return this.combined;
     const controller = new AbortController();
-    if (this.aborted) controller.abort(this.reason);
+    if (this.aborted) controller.abort(this.abortReason);
     this.controller = controller;
     this.combined = this.outer === undefined ? controller.signal : AbortSignal.any([controller.signal, this.outer.signal]);
     return this.combined;
@@ -134,8 +150,26 @@ class LazyAbort {
   abort(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.reason = reason;
+    this.abortReason = reason;
     this.controller?.abort(reason);
+  }
+}
+
+/** What a workflow's function gets: its span, its scope's signal, the time left. */
+class WorkflowRun implements RunContext {
+  /** A function property, not a method: callers may take it off the object. */
+  readonly remainingMs: () => number | undefined;
+
+  constructor(
+    readonly span: Span,
+    private readonly scope: RunningWorkflow,
+  ) {
+    const deadlineAt = scope.deadlineAt;
+    this.remainingMs = () => (deadlineAt === undefined ? undefined : deadlineAt - Date.now());
+  }
+
+  get signal(): AbortSignal {
+    return this.scope.signal;
   }
 }
 
@@ -150,27 +184,9 @@ export function startWorkflow(name: string | undefined, options: Partial<Workflo
 
   const now = Date.now();
   const deadlineAt = deadlineOf(options, outer, now);
-  const abortable = new LazyAbort(outer);
-
   const traceState: TraceState = outer?.traceId === traceId ? outer.trace : traceStateFor(traceId);
   traceState.activeWorkflows += 1;
-  const scope: WorkflowScope = {
-    name: name ?? "",
-    traceId,
-    span,
-    expectedSteps,
-    completedSteps: new Set(),
-    undeclaredSteps: new Set(),
-    budget,
-    deadlineAt,
-    get signal() {
-      return abortable.signal;
-    },
-    trace: traceState,
-    ended: false,
-    deadlineExceeded: false,
-    pending: 0,
-  };
+  const scope = new RunningWorkflow(name ?? "", traceId, span, expectedSteps, budget, deadlineAt, traceState, outer);
   if (outer !== undefined && !outer.ended) outer.pending += 1;
 
   let timer: LongTimer | undefined;
@@ -185,7 +201,7 @@ export function startWorkflow(name: string | undefined, options: Partial<Workflo
           scope.deadlineExceeded = true;
           span.setAttribute(ATTR_TELLTALE_DEADLINE_EXCEEDED, true);
           markKeep(span, "deadline_exceeded");
-          abortable.abort(new DeadlineExceededError(options.deadlineMs ?? remaining));
+          scope.abort(new DeadlineExceededError(options.deadlineMs ?? remaining));
         }),
       false,
     );
@@ -193,13 +209,7 @@ export function startWorkflow(name: string | undefined, options: Partial<Workflo
 
   const state = coreState();
   const ctx = contextWithCoreSpan(parent, span, state.coreSpanKey, state.workflowKey, scope);
-  const run: RunContext = {
-    span,
-    get signal() {
-      return abortable.signal;
-    },
-    remainingMs: () => (deadlineAt === undefined ? undefined : deadlineAt - Date.now()),
-  };
+  const run = new WorkflowRun(span, scope);
   return { ctx, run, span, scope, outer: outer !== undefined && !outer.ended ? outer : undefined, startedAt: performance.now(), timer };
 }
 
