@@ -1,8 +1,10 @@
 // A loopback OTLP/HTTP protobuf receiver for trace exports: reads each ExportTraceServiceRequest's span ids, trace
-// ids and string(-array) attributes straight from the protobuf wire format, and can answer slowly (a backend under
-// load). Field numbers are those of opentelemetry/proto/collector/trace/v1 and trace/v1.
+// ids and string(-array) attributes straight from the protobuf wire format (gunzipped first when the request says
+// gzip, as a real receiver does: see otlp-body.ts), and can answer slowly (a backend under load). Field numbers are
+// those of opentelemetry/proto/collector/trace/v1 and trace/v1.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { decodeBody, refuse, wireRequestOf, type WireRequest } from "./otlp-body.js";
 
 export interface ProtoSpan {
   traceId: string;
@@ -15,8 +17,8 @@ export interface ProtoSpan {
 export interface ProtoReceiver {
   readonly url: string;
   readonly spans: ProtoSpan[];
-  /** Requests answered so far. */
-  readonly requests: number;
+  /** Every request received so far, as it came over the wire (path, content encoding and type, bytes as sent). */
+  readonly requests: WireRequest[];
   close(): Promise<void>;
 }
 
@@ -108,14 +110,20 @@ export function decodeTraceRequest(body: Buffer): ProtoSpan[] {
 
 export async function startProtoReceiver(options: { delayMs?: number } = {}): Promise<ProtoReceiver> {
   const spans: ProtoSpan[] = [];
-  let requests = 0;
+  const requests: WireRequest[] = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       const answer = () => {
-        if (request.url === "/v1/traces") spans.push(...decodeTraceRequest(Buffer.concat(chunks)));
-        requests++;
+        const raw = Buffer.concat(chunks);
+        requests.push(wireRequestOf(request, raw));
+        const decoded = decodeBody(request, raw);
+        if (!decoded.ok) {
+          refuse(response, decoded.problem);
+          return;
+        }
+        if (request.url === "/v1/traces") spans.push(...decodeTraceRequest(decoded.body));
         response.writeHead(200, { "content-type": "application/x-protobuf" });
         response.end();
       };
@@ -128,9 +136,7 @@ export async function startProtoReceiver(options: { delayMs?: number } = {}): Pr
   return {
     url: `http://127.0.0.1:${port}`,
     spans,
-    get requests() {
-      return requests;
-    },
+    requests,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
