@@ -12,16 +12,19 @@ export interface WireRequest {
   contentType: string | undefined;
   /** Bytes of the body as sent (compressed, when it was). */
   wireBytes: number;
+  /** Bytes of the body once decoded; undefined when it was refused. */
+  decodedBytes: number | undefined;
 }
 
 export type DecodedBody = { ok: true; body: Buffer } | { ok: false; problem: string };
 
-export function wireRequestOf(request: IncomingMessage, raw: Buffer): WireRequest {
+export function wireRequestOf(request: IncomingMessage, raw: Buffer, decoded: DecodedBody): WireRequest {
   return {
     path: request.url ?? "",
     contentEncoding: request.headers["content-encoding"],
     contentType: request.headers["content-type"],
     wireBytes: raw.length,
+    decodedBytes: decoded.ok ? decoded.body.length : undefined,
   };
 }
 

@@ -128,8 +128,8 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
       const raw = Buffer.concat(chunks);
       const status = request.url === "/v1/metrics" ? (options.metricsStatus ?? 200) : 200;
       paths.push(request.url ?? "");
-      requests.push(wireRequestOf(request, raw));
       const decoded = decodeBody(request, raw);
+      requests.push(wireRequestOf(request, raw, decoded));
       if (!decoded.ok) {
         refuse(response, decoded.problem);
         return;
