@@ -304,8 +304,9 @@ function renderLimits(results) {
         "`@opentelemetry/instrumentation-openai` do not: that is part of their bytes. The other lines' workflow, step and " +
         "tool spans are plain spans with a few GenAI attributes, written by hand as their users would; Telltale's " +
         "carry the manifest, budget and deadline.",
-      "- **Bytes are OTLP request bodies**, protobuf without compression (the OTLP default); HTTP headers are not " +
-        "counted, and gzip would shrink every line's.",
+      "- **Bytes are OTLP request bodies as sent**, protobuf, each line with its own default: Telltale's " +
+        "`@telltale/node` gzips by default, the other lines' OTLP exporter sends uncompressed by default. HTTP " +
+        "headers are not counted.",
       "- **Every line runs on `openai` 6**, the newest major every other instrumentation supports.",
     );
   }

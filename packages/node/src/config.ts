@@ -33,6 +33,11 @@ export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
 
 export const OTLP_COMPRESSIONS = ["gzip", "none"] as const;
 export type OtlpCompression = (typeof OTLP_COMPRESSIONS)[number];
+/** Exports are gzipped unless `OTEL_EXPORTER_OTLP_(TRACES_|METRICS_)COMPRESSION=none`: an agent's trace exports
+ * (repeated keys, ids and resource attributes) shrink about tenfold on the wire, which is what a metered network
+ * bills, and OTLP/HTTP receivers (the OpenTelemetry Collector's, Jaeger's) accept gzip; the Collector's own OTLP
+ * exporters gzip by default too. `none` is for a receiver that does not. */
+const DEFAULT_OTLP_COMPRESSION: OtlpCompression = "gzip";
 
 /** `OTEL_LOG_LEVEL` values, as the OpenTelemetry SDK reads them (any case). */
 export const LOG_LEVELS = ["none", "error", "warn", "info", "debug", "verbose", "all"] as const;
@@ -115,9 +120,9 @@ export interface TelltaleConfig {
   tracesTimeoutMs: number;
   /** `OTEL_EXPORTER_OTLP_(METRICS_)TIMEOUT`, default 10000. */
   metricsTimeoutMs: number;
-  /** `OTEL_EXPORTER_OTLP_(TRACES_)COMPRESSION`, default none. */
+  /** `OTEL_EXPORTER_OTLP_(TRACES_)COMPRESSION`, default gzip. */
   tracesCompression: OtlpCompression;
-  /** `OTEL_EXPORTER_OTLP_(METRICS_)COMPRESSION`, default none. */
+  /** `OTEL_EXPORTER_OTLP_(METRICS_)COMPRESSION`, default gzip. */
   metricsCompression: OtlpCompression;
   /** `OTEL_LOG_LEVEL` (the OpenTelemetry SDK then logs to the console at that level); undefined when unset. */
   logLevel: LogLevel | undefined;
@@ -163,10 +168,11 @@ function perSignal<T>(env: Env, signal: Signal, suffix: string, reader: (env: En
 
 function otlpSettingsFor(env: Env, signal: Signal) {
   const timeout = (e: Env, name: string) => readInteger(e, name, { min: 1, max: MAX_TIMER_MS, unit: "milliseconds" });
+  const compression = (e: Env, name: string) => readOneOf(e, name, OTLP_COMPRESSIONS);
   return {
     protocol: perSignal(env, signal, "PROTOCOL", (e, name) => readOneOf(e, name, OTLP_PROTOCOLS)) ?? "http/protobuf",
     timeoutMs: perSignal(env, signal, "TIMEOUT", timeout) ?? DEFAULT_OTLP_TIMEOUT_MS,
-    compression: perSignal(env, signal, "COMPRESSION", (e, name) => readOneOf(e, name, OTLP_COMPRESSIONS)) ?? "none",
+    compression: perSignal(env, signal, "COMPRESSION", compression) ?? DEFAULT_OTLP_COMPRESSION,
   };
 }
 

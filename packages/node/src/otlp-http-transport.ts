@@ -1,13 +1,14 @@
 /**
  * The OTLP/HTTP transport under Telltale's trace and metric exporters: one POST per export, retried on the
  * retryable answers of the OTLP specification (429, 502, 503, 504 and network errors, honouring `Retry-After`) within
- * the export timeout, like the OpenTelemetry transport. What it adds is an end: `abort()` fails every export in
- * flight at once, clears the backoff timers, closes the keep-alive sockets and refuses later sends, so a shutdown
- * that gave up on a dead or hanging backend leaves nothing that keeps the process alive.
+ * the export timeout, like the OpenTelemetry transport. With gzip the body is compressed once per export, off the
+ * event loop (see gzip-body.ts). What it adds is an end: `abort()` fails every export in flight at once (a compression
+ * included), clears the backoff timers, closes the keep-alive sockets and refuses later sends, so a shutdown that gave
+ * up on a dead or hanging backend leaves nothing that keeps the process alive.
  */
 import type { Agent, ClientRequest, IncomingMessage, RequestOptions } from "node:http";
-import { gzipSync } from "node:zlib";
 import type { ExportResponse, IExporterTransport } from "@opentelemetry/otlp-exporter-base";
+import { gzipBody } from "./gzip-body.js";
 
 export interface OtlpHttpTransportOptions {
   url: string;
@@ -18,6 +19,12 @@ export interface OtlpHttpTransportOptions {
 }
 
 type Request = (url: URL, options: RequestOptions, callback: (response: IncomingMessage) => void) => ClientRequest;
+
+/** A request body as it goes on the wire, with the headers that say how it was encoded. */
+interface EncodedBody {
+  body: Uint8Array;
+  encodingHeaders: Record<string, string>;
+}
 
 const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 const RETRYABLE_NETWORK_ERRORS = new Set([
@@ -74,15 +81,22 @@ export class OtlpHttpTransport implements IExporterTransport {
 
   async send(data: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {
     const deadline = Date.now() + timeoutMillis;
+    // Encoded once per export, not per attempt; the time it takes counts against the export's timeout.
+    const encoded = await this.encode(data);
+    if (!("body" in encoded)) return encoded;
+    const remainingMs = deadline - Date.now();
+    if (remainingMs <= 0) {
+      return { status: "failure", error: new Error(`OTLP export timed out after ${timeoutMillis} ms while compressing its body`) };
+    }
     let backoffMs = INITIAL_BACKOFF_MS;
-    let result = await this.attempt(data, timeoutMillis);
+    let result = await this.attempt(encoded, remainingMs);
     for (let attempt = 1; attempt < MAX_ATTEMPTS && result.status === "retryable"; attempt++) {
       const jittered = Math.min(backoffMs * (0.8 + Math.random() * 0.4), MAX_BACKOFF_MS);
       const waitMs = result.retryInMillis ?? jittered;
       backoffMs *= BACKOFF_MULTIPLIER;
       if (Date.now() + waitMs >= deadline) break;
       if (!(await this.sleep(waitMs))) return this.abortedResponse();
-      result = await this.attempt(data, deadline - Date.now());
+      result = await this.attempt(encoded, deadline - Date.now());
     }
     return result;
   }
@@ -96,6 +110,19 @@ export class OtlpHttpTransport implements IExporterTransport {
 
   shutdown(): void {
     this.abort();
+  }
+
+  /** The body as sent: gzipped (off the event loop, abortable) or as serialized. A failure is returned, never thrown. */
+  private async encode(data: Uint8Array): Promise<EncodedBody | ExportResponse> {
+    if (this.options.compression === "none") return { body: data, encodingHeaders: {} };
+    if (this.aborted) return this.abortedResponse();
+    try {
+      return { body: await gzipBody(data, this.controller.signal), encodingHeaders: { "Content-Encoding": "gzip" } };
+    } catch (error) {
+      if (this.aborted) return this.abortedResponse();
+      const reason = error instanceof Error ? error.message : String(error);
+      return { status: "failure", error: new Error(`OTLP export could not gzip its body: ${reason}`) };
+    }
   }
 
   private abortedResponse(): ExportResponse {
@@ -132,13 +159,11 @@ export class OtlpHttpTransport implements IExporterTransport {
     return this.request;
   }
 
-  private async attempt(data: Uint8Array, timeoutMillis: number): Promise<ExportResponse> {
+  private async attempt({ body, encodingHeaders }: EncodedBody, timeoutMillis: number): Promise<ExportResponse> {
     if (this.aborted) return this.abortedResponse();
     const [{ request, agent }, headers] = await Promise.all([this.loadRequest(), this.options.headers()]);
     if (this.aborted) return this.abortedResponse();
-    const body = this.options.compression === "gzip" ? gzipSync(data) : data;
-    const allHeaders: Record<string, string | number> = { ...headers, "Content-Length": body.byteLength };
-    if (this.options.compression === "gzip") allHeaders["Content-Encoding"] = "gzip";
+    const allHeaders: Record<string, string | number> = { ...headers, ...encodingHeaders, "Content-Length": body.byteLength };
     return new Promise<ExportResponse>((resolve) => {
       let settled = false;
       let req: ClientRequest | undefined;

@@ -160,15 +160,38 @@ describe("standard OTEL_* variables", () => {
     );
   });
 
-  it("OTEL_EXPORTER_OTLP_COMPRESSION and the per-signal ones: gzip or none", () => {
-    expect(readConfig({ env: {} })).toMatchObject({ tracesCompression: "none", metricsCompression: "none" });
+  it("OTEL_EXPORTER_OTLP_COMPRESSION and the per-signal ones: gzip (the default) or none", () => {
+    expect(readConfig({ env: {} })).toMatchObject({ tracesCompression: "gzip", metricsCompression: "gzip" });
+    expect(readConfig({ env: { OTEL_EXPORTER_OTLP_COMPRESSION: "none" } })).toMatchObject({
+      tracesCompression: "none",
+      metricsCompression: "none",
+    });
+    // The per-signal variable wins over the general one, either way.
     expect(
       readConfig({ env: { OTEL_EXPORTER_OTLP_COMPRESSION: "gzip", OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: "none" } }),
     ).toMatchObject({ tracesCompression: "gzip", metricsCompression: "none" });
+    expect(
+      readConfig({ env: { OTEL_EXPORTER_OTLP_COMPRESSION: "none", OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "gzip" } }),
+    ).toMatchObject({ tracesCompression: "gzip", metricsCompression: "none" });
+    expect(readConfig({ env: { OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "NONE" } })).toMatchObject({
+      tracesCompression: "none",
+      metricsCompression: "gzip",
+    });
     expect(configError({ OTEL_EXPORTER_OTLP_COMPRESSION: "zstd" }).message).toBe(
       'OTEL_EXPORTER_OTLP_COMPRESSION must be one of gzip, none; got "zstd"',
     );
     expect(configError({ OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "zip" }).variable).toBe("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION");
+    expect(configError({ OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: "deflate" }).message).toBe(
+      'OTEL_EXPORTER_OTLP_METRICS_COMPRESSION must be one of gzip, none; got "deflate"',
+    );
+    // A bad general value is reported even when both per-signal ones are good.
+    expect(
+      configError({
+        OTEL_EXPORTER_OTLP_COMPRESSION: "br",
+        OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "none",
+        OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: "none",
+      }).variable,
+    ).toBe("OTEL_EXPORTER_OTLP_COMPRESSION");
   });
 
   it("OTEL_LOG_LEVEL: none, error, warn, info, debug, verbose, all (any case)", () => {

@@ -1,8 +1,11 @@
-// A loopback OTLP/HTTP protobuf receiver for trace exports: reads each ExportTraceServiceRequest's span ids, trace
-// ids and string(-array) attributes straight from the protobuf wire format, and can answer slowly (a backend under
-// load). Field numbers are those of opentelemetry/proto/collector/trace/v1 and trace/v1.
+// A loopback OTLP/HTTP protobuf receiver: reads each ExportTraceServiceRequest's span ids, trace ids and
+// string(-array) attributes, and each ExportMetricsServiceRequest's metric names, straight from the protobuf wire
+// format (gunzipped first when the request says gzip, as a real receiver does: see otlp-body.ts). It can answer
+// slowly (a backend under load) or with scripted statuses first (a backend that is briefly unavailable). Field
+// numbers are those of opentelemetry/proto/collector/{trace,metrics}/v1, trace/v1 and metrics/v1.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { decodeBody, refuse, wireRequestOf, type WireRequest } from "./otlp-body.js";
 
 export interface ProtoSpan {
   traceId: string;
@@ -15,9 +18,18 @@ export interface ProtoSpan {
 export interface ProtoReceiver {
   readonly url: string;
   readonly spans: ProtoSpan[];
-  /** Requests answered so far. */
-  readonly requests: number;
+  /** Names of the metrics received, in the order they came. */
+  readonly metricNames: string[];
+  /** Every request received so far, as it came over the wire (path, content encoding and type, bytes as sent). */
+  readonly requests: WireRequest[];
   close(): Promise<void>;
+}
+
+export interface ProtoReceiverOptions {
+  /** Wait this long before answering each request. */
+  delayMs?: number;
+  /** Answer the first requests with these statuses (with `Retry-After: 0`), in order; then 200. */
+  statuses?: number[];
 }
 
 interface Field {
@@ -106,16 +118,41 @@ export function decodeTraceRequest(body: Buffer): ProtoSpan[] {
   );
 }
 
-export async function startProtoReceiver(options: { delayMs?: number } = {}): Promise<ProtoReceiver> {
+/** ExportMetricsServiceRequest: 1 resource_metrics; ResourceMetrics: 2 scope_metrics; ScopeMetrics: 2 metrics;
+ * Metric: 1 name. */
+export function decodeMetricNames(body: Buffer): string[] {
+  return children(body, 1).flatMap((resourceMetrics) =>
+    children(resourceMetrics, 2).flatMap((scopeMetrics) =>
+      children(scopeMetrics, 2).map((metric) => children(metric, 1)[0]?.toString("utf8") ?? ""),
+    ),
+  );
+}
+
+export async function startProtoReceiver(options: ProtoReceiverOptions = {}): Promise<ProtoReceiver> {
   const spans: ProtoSpan[] = [];
-  let requests = 0;
+  const metricNames: string[] = [];
+  const requests: WireRequest[] = [];
+  const statuses = [...(options.statuses ?? [])];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       const answer = () => {
-        if (request.url === "/v1/traces") spans.push(...decodeTraceRequest(Buffer.concat(chunks)));
-        requests++;
+        const raw = Buffer.concat(chunks);
+        const decoded = decodeBody(request, raw);
+        requests.push(wireRequestOf(request, raw, decoded));
+        if (!decoded.ok) {
+          refuse(response, decoded.problem);
+          return;
+        }
+        const status = statuses.shift() ?? 200;
+        if (status !== 200) {
+          response.writeHead(status, { "retry-after": "0" });
+          response.end();
+          return;
+        }
+        if (request.url === "/v1/traces") spans.push(...decodeTraceRequest(decoded.body));
+        if (request.url === "/v1/metrics") metricNames.push(...decodeMetricNames(decoded.body));
         response.writeHead(200, { "content-type": "application/x-protobuf" });
         response.end();
       };
@@ -128,9 +165,8 @@ export async function startProtoReceiver(options: { delayMs?: number } = {}): Pr
   return {
     url: `http://127.0.0.1:${port}`,
     spans,
-    get requests() {
-      return requests;
-    },
+    metricNames,
+    requests,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

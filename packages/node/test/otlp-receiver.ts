@@ -1,6 +1,8 @@
-// A loopback OTLP/HTTP JSON receiver: what a collector would get from a child process, flattened to spans.
+// A loopback OTLP/HTTP JSON receiver: what a collector would get from a child process, flattened to spans. Bodies
+// are decoded as a real receiver decodes them (gzip when the request says so: see otlp-body.ts).
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { decodeBody, refuse, wireRequestOf, type WireRequest } from "./otlp-body.js";
 
 export type OtlpValue = string | number | boolean | OtlpValue[] | undefined;
 
@@ -70,7 +72,9 @@ export interface OtlpReceiver {
   readonly spans: ReceivedSpan[];
   /** Paths of every request received (traces and metrics). */
   readonly paths: string[];
-  /** Every request body, as text. */
+  /** Every request as it came over the wire: path, content encoding and type, bytes as sent. */
+  readonly requests: WireRequest[];
+  /** Every request body, decoded (gunzipped when it was sent gzipped), as text. */
   readonly bodies: string[];
   /** Names of the metrics received, with the service that sent them (`service/metric`). */
   readonly metricNames: string[];
@@ -82,48 +86,58 @@ export interface OtlpReceiverOptions {
   metricsStatus?: number;
 }
 
+function spansOf(body: ExportTraceRequest): ReceivedSpan[] {
+  return (body.resourceSpans ?? []).flatMap((resourceSpans) => {
+    const resource = attributesOf(resourceSpans.resource?.attributes);
+    return (resourceSpans.scopeSpans ?? []).flatMap((scopeSpans) =>
+      (scopeSpans.spans ?? []).map((span) => ({
+        traceId: span.traceId,
+        spanId: span.spanId,
+        parentSpanId: span.parentSpanId === "" ? undefined : span.parentSpanId,
+        name: span.name,
+        serviceName: resource["service.name"] as string | undefined,
+        attributes: attributesOf(span.attributes),
+        resource,
+        status: span.status ?? {},
+        events: (span.events ?? []).map((event) => ({ name: event.name, attributes: attributesOf(event.attributes) })),
+      })),
+    );
+  });
+}
+
+/** `service/metric` for each metric in the request. */
+function metricNamesOf(body: ExportMetricsRequest): string[] {
+  return (body.resourceMetrics ?? []).flatMap((resourceMetrics) => {
+    const service = attributesOf(resourceMetrics.resource?.attributes)["service.name"];
+    return (resourceMetrics.scopeMetrics ?? []).flatMap((scopeMetrics) =>
+      (scopeMetrics.metrics ?? []).map((metric) => `${String(service)}/${metric.name}`),
+    );
+  });
+}
+
 export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const paths: string[] = [];
+  const requests: WireRequest[] = [];
   const bodies: string[] = [];
   const metricNames: string[] = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
+      const raw = Buffer.concat(chunks);
       const status = request.url === "/v1/metrics" ? (options.metricsStatus ?? 200) : 200;
       paths.push(request.url ?? "");
-      bodies.push(Buffer.concat(chunks).toString("utf8"));
-      if (request.url === "/v1/traces") {
-        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as ExportTraceRequest;
-        for (const resourceSpans of body.resourceSpans ?? []) {
-          const resource = attributesOf(resourceSpans.resource?.attributes);
-          for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
-            for (const span of scopeSpans.spans ?? []) {
-              spans.push({
-                traceId: span.traceId,
-                spanId: span.spanId,
-                parentSpanId: span.parentSpanId === "" ? undefined : span.parentSpanId,
-                name: span.name,
-                serviceName: resource["service.name"] as string | undefined,
-                attributes: attributesOf(span.attributes),
-                resource,
-                status: span.status ?? {},
-                events: (span.events ?? []).map((event) => ({ name: event.name, attributes: attributesOf(event.attributes) })),
-              });
-            }
-          }
-        }
+      const decoded = decodeBody(request, raw);
+      requests.push(wireRequestOf(request, raw, decoded));
+      if (!decoded.ok) {
+        refuse(response, decoded.problem);
+        return;
       }
-      if (request.url === "/v1/metrics" && status === 200) {
-        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as ExportMetricsRequest;
-        for (const resourceMetrics of body.resourceMetrics ?? []) {
-          const service = attributesOf(resourceMetrics.resource?.attributes)["service.name"];
-          for (const scopeMetrics of resourceMetrics.scopeMetrics ?? []) {
-            for (const metric of scopeMetrics.metrics ?? []) metricNames.push(`${String(service)}/${metric.name}`);
-          }
-        }
-      }
+      const text = decoded.body.toString("utf8");
+      bodies.push(text);
+      if (request.url === "/v1/traces") spans.push(...spansOf(JSON.parse(text) as ExportTraceRequest));
+      if (request.url === "/v1/metrics" && status === 200) metricNames.push(...metricNamesOf(JSON.parse(text) as ExportMetricsRequest));
       response.writeHead(status, { "content-type": "application/json" });
       response.end("{}");
     });
@@ -134,6 +148,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     url: `http://127.0.0.1:${port}`,
     spans,
     paths,
+    requests,
     bodies,
     metricNames,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
