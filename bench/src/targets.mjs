@@ -49,9 +49,13 @@ function pipelineTarget(pipeline) {
   const failures = telltale.failures;
   const failuresTotal = failures.complete + failures.incomplete + failures.missing;
   const cpuRatio = comparison.cpuRatio.median;
+  const cpuOf = (name) => pipeline.lines.find((line) => line.line === name)?.cpuUs.median;
+  const bare = cpuOf("bare");
   return {
     against: comparison.anchor,
     cpuRatio,
+    // The agent alone, without any telemetry, against the same instrumentation: no line can go below it.
+    bareCpuRatio: bare === undefined ? null : bare / cpuOf(comparison.anchor),
     addedCpuRatio: comparison.addedCpuRatio?.median ?? null,
     cpuLimit: LIMITS.pipelineCpuRatio,
     bytesRatio: comparison.bytesRatio,
@@ -180,8 +184,29 @@ export function renderTargets(results, labels) {
   return [
     ...targetsHead(),
     ...rows,
+    ...cpuFloor(targets.pipeline),
     ...bytesBreakdown(results.pipeline, targets.pipeline),
     ...unresolved(results),
+  ];
+}
+
+/**
+ * Where the pipeline's CPU limit stands against the agent's own work: the whole process's CPU includes the SDK, the
+ * agent and the event loop, which no instrumentation can take away. When the line without telemetry is already above
+ * the limit, the limit cannot be met by any line on this load, and the part an instrumentation controls is its cost
+ * above that line.
+ */
+function cpuFloor(target) {
+  if (!target || target.bareCpuRatio === null || target.bareCpuRatio === undefined) return [];
+  const reachable = target.bareCpuRatio <= target.cpuLimit;
+  return [
+    "",
+    `The agent without any telemetry runs at ${fixed(target.bareCpuRatio)}× the CPU per workflow of the other instrumentation ` +
+      (reachable
+        ? `here, under the ${fixed(target.cpuLimit, 1)}× limit: the limit leaves room for Telltale's own cost.`
+        : `here, above the ${fixed(target.cpuLimit, 1)}× limit: on this load no line can meet that limit, telemetry or not. ` +
+          `What an instrumentation controls is its cost above the agent's, where Telltale's is ` +
+          `${target.addedCpuRatio === null ? "not measured in this run" : `${fixed(target.addedCpuRatio)}× the other's`}.`),
   ];
 }
 

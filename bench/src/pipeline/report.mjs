@@ -81,7 +81,8 @@ export function renderPipeline(pipeline) {
     "What a user pays: the same agent in every line, a triage workflow of three steps (plan, research, answer) with " +
       "three `chat.completions.create` calls through the real `openai` 6 SDK (the answer streamed, 20 chunks with " +
       "usage) over an in-process `fetch`, and two tools. Two workflows in every 25 (8 %) fail, each in one of eight " +
-      "ways in turn (below). Each line exports over OTLP/HTTP (protobuf, uncompressed) to a live receiver on " +
+      "ways in turn (below). Each line exports over OTLP/HTTP (protobuf; gzipped by `@telltale/node`'s default, " +
+      "uncompressed by the other lines' exporter default) to a live receiver on " +
       "loopback, in a process of its own so that its CPU is not counted. The other OpenTelemetry instrumentations of " +
       "`openai`, the ones users would pick instead, run through the OpenTelemetry Node SDK with the OTLP/HTTP trace exporter (a `BatchSpanProcessor`), the workflow, steps and tools as plain " +
       "spans made by hand; Telltale through `@telltale/node`'s `start()`, the structure marked with " +

@@ -63,11 +63,18 @@ export interface DemoTelemetryOptions {
   env?: Env;
 }
 
+type UpstreamOptions = NonNullable<ConstructorParameters<typeof OTLPTraceExporterProto>[0]>;
+
+/** The upstream exporter's settings, as `start()` resolves them for its own exporter: URL, headers, compression. */
+function upstreamOptions(url: string, config: ReturnType<typeof readConfig>): UpstreamOptions {
+  return { url, headers: { ...config.tracesHeaders }, compression: config.tracesCompression as UpstreamOptions["compression"] };
+}
+
 /**
  * `start()` from @telltale/node: the Node SDK (context manager, tracer provider), the OpenAI instrumentation and the
  * in-process tail sampler. The demo passes its own trace exporter (the recorder), which replaces the OTLP exporter
  * start() would build from OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT; so the recorder forwards to OTLP itself, to the
- * endpoint, headers and protocol start() resolves (readConfig), and kept traces are exported once.
+ * endpoint, headers, protocol and compression start() resolves (readConfig), and kept traces are exported once.
  */
 export function startTelemetry(options: DemoTelemetryOptions): DemoTelemetry {
   const env = options.env ?? process.env;
@@ -88,8 +95,8 @@ export function startTelemetry(options: DemoTelemetryOptions): DemoTelemetry {
     endpoint === undefined
       ? undefined
       : config.tracesProtocol === "http/json"
-        ? new OTLPTraceExporterJson({ url: endpoint, headers: { ...config.tracesHeaders } })
-        : new OTLPTraceExporterProto({ url: endpoint, headers: { ...config.tracesHeaders } });
+        ? new OTLPTraceExporterJson(upstreamOptions(endpoint, config))
+        : new OTLPTraceExporterProto(upstreamOptions(endpoint, config));
   const recorder = new KeptSpanRecorder(otlp);
   const endOrder = new EndOrder();
   const telltale: TelltaleSdk = start({ ...telltaleOptions, traceExporter: recorder, spanProcessors: [endOrder] });
