@@ -120,22 +120,34 @@ function toolOptions(name: string, data: Fields, options: TelltaleAgentsOptions)
  * starting its span, and the idempotency key (F8) comes from them. Anything that needs the span earlier starts it.
  */
 function toolEntry(span: AgentsSpan, parent: SpanEntry, options: TelltaleAgentsOptions): SpanEntry {
-  const data = span.spanData;
-  const name = stringOf(data.name) ?? "tool";
-  let tool: ToolSpan | undefined;
-  const start = (): ToolSpan => (tool ??= startToolSpan(name, toolOptions(name, data, options), parent.context));
-  queueMicrotask(start);
-  return {
-    kind: "tool",
-    get context() {
-      return start().context;
-    },
-    get span() {
-      return start();
-    },
-    workflow: workflowOf(parent),
-    close: (_partial, output) => start().end(output),
-  };
+  const entry = new ToolEntry(span.spanData, parent, options);
+  queueMicrotask(entry.start);
+  return entry;
+}
+
+/** A class, not an object literal: a literal with getters is built by the runtime, at some 20 times the cost. */
+class ToolEntry implements SpanEntry {
+  readonly kind = "tool";
+  readonly workflow: SpanEntry | undefined;
+  private tool: ToolSpan | undefined;
+  /** Starts the tool span once; a function property, handed to queueMicrotask. */
+  readonly start: () => ToolSpan;
+  readonly close: (partial: boolean, output?: unknown) => void;
+
+  constructor(data: Fields, parent: SpanEntry, options: TelltaleAgentsOptions) {
+    const name = stringOf(data.name) ?? "tool";
+    this.workflow = workflowOf(parent);
+    this.start = () => (this.tool ??= startToolSpan(name, toolOptions(name, data, options), parent.context));
+    this.close = (_partial, output) => this.start().end(output);
+  }
+
+  get context(): Context {
+    return this.start().context;
+  }
+
+  get span(): ToolSpan {
+    return this.start();
+  }
 }
 
 function entryFor(span: AgentsSpan, parent: SpanEntry, options: TelltaleAgentsOptions): SpanEntry {
