@@ -36,16 +36,16 @@ class BoundContext implements Context {
   }
 
   setValue(key: symbol, value: unknown): Context {
-    if (key === this.key1) return this.replaced(this.parent, key, value, this.key2, this.value2, this.key3, this.value3);
-    if (key === this.key2) return this.replaced(this.parent, this.key1, this.value1, key, value, this.key3, this.value3);
-    if (key === this.key3) return this.replaced(this.parent, this.key1, this.value1, this.key2, this.value2, key, value);
-    return this.replaced(this.parent.setValue(key, value), this.key1, this.value1, this.key2, this.value2, this.key3, this.value3);
+    if (key === this.key1) return new BoundContext(this.parent, key, value, this.key2, this.value2, this.key3, this.value3);
+    if (key === this.key2) return new BoundContext(this.parent, this.key1, this.value1, key, value, this.key3, this.value3);
+    if (key === this.key3) return new BoundContext(this.parent, this.key1, this.value1, this.key2, this.value2, key, value);
+    return new BoundContext(this.parent.setValue(key, value), this.key1, this.value1, this.key2, this.value2, this.key3, this.value3);
   }
 
   deleteValue(key: symbol): Context {
     // Deleting one of ours must hide the parent's value under that key too, so the parent loses it as well.
     const parent = this.parent.deleteValue(key);
-    return this.replaced(
+    return new BoundContext(
       parent,
       key === this.key1 ? NO_KEY : this.key1,
       key === this.key1 ? undefined : this.value1,
@@ -54,10 +54,6 @@ class BoundContext implements Context {
       key === this.key3 ? NO_KEY : this.key3,
       key === this.key3 ? undefined : this.value3,
     );
-  }
-
-  private replaced(parent: Context, key1: symbol, value1: unknown, key2: symbol, value2: unknown, key3: symbol, value3: unknown): Context {
-    return new BoundContext(parent, key1, value1, key2, value2, key3, value3);
   }
 }
 
