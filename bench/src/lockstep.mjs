@@ -32,17 +32,21 @@ export function runWorker(worker, options, nodeFlags = []) {
 
 /**
  * Runs `jobs` (one comparison: `{ worker, key, options, env? }` each) in lockstep: every worker is started and warmed
- * up, one at a time so that no warm-up competes with another; then `warmRounds` warm rounds (at least, and more until
+ * up, one at a time so that no warm-up competes with another, in a shuffled order; then `warmRounds` warm rounds (at least, and more until
  * `settleMs` have passed since the first: a tail sampler reaches its steady state only once its decision wait has
  * gone by), whose samples are discarded; then each round asks every worker for one sample in turn. Resolves with the
  * workers' results, in the order of `jobs`; their sample arrays are in round order.
  */
 export async function runLockstep(jobs, rep, { warmRounds = 1, settleMs = 0 } = {}) {
-  const workers = [];
+  const workers = new Array(jobs.length);
   try {
-    for (const job of jobs) {
+    // Started in an order drawn afresh every repetition: a worker started first waits idle while the others warm up,
+    // and whatever that leaves behind (a heap shrunk while idle, code compiled on a quiet core) must not always fall
+    // to the same line, or an A/A twin comes out a few percent apart from its line in every repetition.
+    for (const index of shuffled([...jobs.keys()], rep * 1000 - 1)) {
+      const job = jobs[index];
       const worker = new LockstepWorker(job.worker, { ...job.options, lockstep: true }, job.env);
-      workers.push(worker);
+      workers[index] = worker;
       const line = await worker.nextLine();
       if (line.ready !== true) throw new Error(`${job.worker} ${job.key}: expected ready, got ${JSON.stringify(line)}`);
     }
@@ -55,7 +59,7 @@ export async function runLockstep(jobs, rep, { warmRounds = 1, settleMs = 0 } = 
     for (let measured = 0; measured < rounds; measured++, round++) await runRound(workers, seed(round), "sample");
     return await Promise.all(workers.map((worker) => worker.result()));
   } finally {
-    for (const worker of workers) worker.stop();
+    for (const worker of workers) worker?.stop();
   }
 }
 

@@ -48,8 +48,8 @@ function renderMethod(results) {
       "later) to the samples around it. On a shared machine the clock charges a process for its neighbours; its CPU " +
       "time barely does.",
     "- **One process per line, in lockstep.** Every line (variant) runs in its own process. A repetition starts the " +
-      "lines of one comparison together, warms each up, then takes their samples round after round, one sample of " +
-      "each in turn, in an order shuffled every round. Ratios and differences are taken sample by sample within a " +
+      "lines of one comparison one after another, in an order drawn afresh every repetition, warms each up, then " +
+      "takes their samples round after round, one sample of each in turn, in an order shuffled every round. Ratios and differences are taken sample by sample within a " +
       "round, then the median over a repetition's rounds; a line's figure is the median over repetitions, with " +
       "the min–max over repetitions.",
     `- **Repetitions.** ${reps} per comparison in this run` +
