@@ -26,10 +26,15 @@ function pairedDifference(samples, baseSamples) {
   return { ...spread, confidence: medianConfidenceInterval(spread.reps) ?? null };
 }
 
-/** `line` against `base` on added cost, within `limit` × base's added cost. */
+/**
+ * `line` against `base` on added cost, within `limit` × base's added cost. A base that added nothing measurable (its
+ * median at or below the bare call's, which noise does to a small cost) gives no ratio and no verdict: dividing by it
+ * would turn any cost of the line into a limit met.
+ */
 function addedAgainst(line, base, limit) {
   if (!line || !base) return undefined;
-  const addedRatio = line.addedUs.median / base.addedUs.median;
+  const measurable = base.addedUs.median > 0;
+  const addedRatio = measurable ? line.addedUs.median / base.addedUs.median : null;
   return {
     line: line.variant,
     base: base.variant,
@@ -38,7 +43,7 @@ function addedAgainst(line, base, limit) {
     addedRatio,
     differenceUs: pairedDifference(line.samplesUs, base.samplesUs),
     limit,
-    met: addedRatio <= limit,
+    met: measurable && addedRatio <= limit,
   };
 }
 
@@ -138,9 +143,14 @@ const verdict = (met) => (met ? "met" : "**not met**");
 const percent = (value) => `${(value * 100).toFixed(1)} %`;
 
 function addedRow(title, target) {
+  const ratio =
+    target.addedRatio === null
+      ? `no ratio: \`${target.base}\` added nothing measurable in this run`
+      : `${fixed(target.addedRatio)}×`;
   return (
     `| ${title} | \`${target.line}\` adds ${fixed(target.lineAddedUs, 1)} µs, \`${target.base}\` ${fixed(target.baseAddedUs, 1)} µs: ` +
-    `${fixed(target.addedRatio)}× (round by round ${signed(target.differenceUs.median)} µs) | ≤ ${fixed(target.limit, 1)}× | ${verdict(target.met)} |`
+    `${ratio} (round by round ${signed(target.differenceUs.median)} µs) | ≤ ${fixed(target.limit, 1)}× | ` +
+    `${target.addedRatio === null ? "**not resolved**" : verdict(target.met)} |`
   );
 }
 const signed = (value) => (value > 0 ? `+${fixed(value, 1)}` : fixed(value, 1));

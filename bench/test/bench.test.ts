@@ -151,9 +151,10 @@ describe("pnpm bench (--quick, Telltale and the floor on openai 7)", () => {
     for (const [mode, limit] of [["plain", 1.0], ["stream", 1.1]] as const) {
       const telltale = results.llm[mode].find((line) => line.variant === "telltale@7")!;
       const floor = results.llm[mode].find((line) => line.variant === "floor@7")!;
-      const addedRatio = telltale.addedUs.median / floor.addedUs.median;
+      // A floor that added nothing measurable (noise, in a run this short) gives no ratio and no verdict.
+      const addedRatio = floor.addedUs.median > 0 ? telltale.addedUs.median / floor.addedUs.median : null;
       expect(results.targets[mode === "plain" ? "perCall" : "streamed"]).toEqual([
-        expect.objectContaining({ line: "telltale@7", base: "floor@7", addedRatio, limit, met: addedRatio <= limit }),
+        expect.objectContaining({ line: "telltale@7", base: "floor@7", addedRatio, limit, met: addedRatio !== null && addedRatio <= limit }),
       ]);
     }
     expect(markdown).toContain("## Targets");
@@ -337,7 +338,7 @@ describe("pnpm bench (--quick, the lines of the workflow and metrics targets)", 
     for (const variant of ["telltale+workflow@7", "floor+spans@7"]) expect(line(variant).spansPerCall).toBe(3);
     const workflow = line("telltale+workflow@7").addedUs.median;
     const floor = line("floor+spans@7").addedUs.median;
-    expect(results.targets.workflow).toMatchObject({ line: "telltale+workflow@7", base: "floor+spans@7", addedRatio: workflow / floor, limit: 1 });
+    expect(results.targets.workflow).toMatchObject({ line: "telltale+workflow@7", base: "floor+spans@7", addedRatio: floor > 0 ? workflow / floor : null, limit: 1 });
   });
 
   it("runs Telltale with a real MeterProvider and reports the metrics' share of its added cost", () => {
@@ -347,5 +348,35 @@ describe("pnpm bench (--quick, the lines of the workflow and metrics targets)", 
     const without = line("telltale@6").addedUs.median;
     expect(results.targets.metrics).toMatchObject({ line: "telltale+metrics@6", base: "telltale@6", limit: 0.1 });
     expectNear(results.targets.metrics!.share, (withMetrics - without) / without);
+  });
+});
+
+describe("the targets' verdicts", () => {
+  const line = (variant: string, addedUs: number) => ({
+    variant,
+    instrumentation: variant.split("@")[0],
+    addedUs: { median: addedUs, min: addedUs, max: addedUs, reps: [addedUs] },
+    samplesUs: [[100 + addedUs]],
+  });
+
+  it("gives no ratio and no verdict against a floor that added nothing measurable, and renders it as not resolved", async () => {
+    const { evaluateTargets, renderTargets } = (await import("../src/targets.mjs")) as {
+      evaluateTargets(results: unknown): { streamed: Array<{ addedRatio: number | null; met: boolean }> };
+      renderTargets(results: unknown, labels: Record<string, string>): string[];
+    };
+    const results = { llm: { plain: [], stream: [line("telltale@7", 98.4), line("floor@7", -23.3)] } };
+    const targets = evaluateTargets(results);
+    expect(targets.streamed).toEqual([expect.objectContaining({ addedRatio: null, met: false })]);
+    const table = renderTargets({ ...results, targets }, {}).join("\n");
+    expect(table).toContain("no ratio: `floor@7` added nothing measurable in this run");
+    expect(table).toContain("**not resolved**");
+  });
+
+  it("judges a floor that added a cost by the ratio of the added costs", async () => {
+    const { evaluateTargets } = (await import("../src/targets.mjs")) as {
+      evaluateTargets(results: unknown): { streamed: Array<{ addedRatio: number | null; met: boolean }> };
+    };
+    const targets = evaluateTargets({ llm: { plain: [], stream: [line("telltale@7", 105), line("floor@7", 100)] } });
+    expect(targets.streamed).toEqual([expect.objectContaining({ addedRatio: 1.05, met: true })]);
   });
 });
