@@ -5,13 +5,10 @@
  * (no 404, so @telltale/node prints no warning) and passes the GenAI metrics on through its `metrics/app` pipeline
  * (to a file here instead of Prometheus).
  */
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { startMockLlm, type MockLlm } from "@telltale/mock-llm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { goBinaries, pollUntil, REPO_ROOT, startJaeger, startSamplingCollector, type RunningJaeger, type SamplingCollector } from "../support/index.js";
+import { goBinaries, pollUntil, runTelltaleApp, startJaeger, startSamplingCollector, type AppRun, type RunningJaeger, type SamplingCollector } from "../support/index.js";
 
-const NODE_PACKAGE = path.join(REPO_ROOT, "packages/node");
 const SERVICE = "metrics-e2e-app";
 
 let jaeger: RunningJaeger | undefined;
@@ -31,21 +28,8 @@ afterAll(async () => {
   await jaeger?.stop();
 });
 
-function runApp(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const baseEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !key.startsWith("OTEL_") && !key.startsWith("TELLTALE_")),
-  ) as Record<string, string>;
-  // Run from the package so `@telltale/node/register` resolves as it does in an app that installed it.
-  const child = spawn(process.execPath, ["--import", "@telltale/node/register", "test/fixtures/app-esm.mjs"], {
-    cwd: NODE_PACKAGE,
-    env: { ...baseEnv, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
+function runApp(env: Record<string, string>): Promise<AppRun> {
+  return runTelltaleApp("test/fixtures/app-esm.mjs", env);
 }
 
 describe("app -> collector (deploy/collector/tail-sampling.yaml): metrics", () => {

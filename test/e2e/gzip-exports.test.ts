@@ -4,13 +4,10 @@
  * straight to Jaeger, and Jaeger's query API returns it with its attributes. (The collector's receiver takes the same
  * default bodies in app-metrics.test.ts and mcp.test.ts.)
  */
-import { spawn } from "node:child_process";
-import path from "node:path";
 import { ATTR_GEN_AI_AGENT_NAME, ATTR_GEN_AI_OPERATION_NAME, ATTR_TELLTALE_SAMPLING_REASONS } from "@telltale/core/attributes";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { goBinaries, pollUntil, REPO_ROOT, startJaeger, type RunningJaeger } from "../support/index.js";
+import { goBinaries, pollUntil, runTelltaleApp, startJaeger, type AppRun, type RunningJaeger } from "../support/index.js";
 
-const NODE_PACKAGE = path.join(REPO_ROOT, "packages/node");
 const SERVICE = "gzip-to-jaeger-app";
 
 let jaeger: RunningJaeger | undefined;
@@ -25,18 +22,8 @@ afterAll(async () => {
 });
 
 /** One failing workflow (kept by the in-process sampler for its error), exported with the defaults. */
-function runFailingApp(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const baseEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !key.startsWith("OTEL_") && !key.startsWith("TELLTALE_")),
-  ) as Record<string, string>;
-  const child = spawn(process.execPath, ["--import", "@telltale/node/register", "test/fixtures/error-app.mjs"], {
-    cwd: NODE_PACKAGE,
-    env: { ...baseEnv, MESSAGE_BYTES: "100", ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stderr })));
+function runFailingApp(env: Record<string, string>): Promise<AppRun> {
+  return runTelltaleApp("test/fixtures/error-app.mjs", { MESSAGE_BYTES: "100", ...env });
 }
 
 describe("app -> Jaeger, gzip by default", () => {

@@ -13,6 +13,7 @@ import { createBaselineSampler } from "@telltale/sampler/conformance";
 import { parsePolicy, parsePolicyText, renderCollectorConfig } from "@telltale/sampler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  environmentWithoutTelemetry,
   goBinaries,
   pollUntil,
   REPO_ROOT,
@@ -47,13 +48,11 @@ beforeAll(async () => {
   goBinaries();
   jaeger = await startJaeger();
   collector = await startSamplingCollector({ name: "collector-mcp", jaeger, tailSampling: { ...renderCollectorConfig(testPolicy) } });
-  // Only our variables: an OTEL_* from the developer's shell must not change what the children do.
-  const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("OTEL_") && !key.startsWith("TELLTALE_")));
   const { stdout } = await run(process.execPath, ["--import", "@telltale/node/register", AGENT_SCRIPT, String(HEALTHY_RUNS)], {
     cwd: TEST_DIR,
     timeout: 120_000,
     env: {
-      ...baseEnv,
+      ...environmentWithoutTelemetry(),
       OTEL_SERVICE_NAME: AGENT,
       E2E_MCP_SERVER_SERVICE: SERVER,
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttpUrl,

@@ -8,7 +8,7 @@
  * rule file this test loads (a copy of alerts.yaml with only `for:` changed): expressions, windows and thresholds
  * are the shipped ones.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -29,9 +29,11 @@ import {
   pollUntil,
   postOtlpJson,
   REPO_ROOT,
+  runTelltaleApp,
   startJaeger,
   startPrometheus,
   startSamplingCollector,
+  type AppRun,
   type RunningJaeger,
   type RunningPrometheus,
   type SamplingCollector,
@@ -39,7 +41,6 @@ import {
 import { dashboardQueryChecks } from "../support/dashboard.js";
 
 const runFile = promisify(execFile);
-const NODE_PACKAGE = path.join(REPO_ROOT, "packages/node");
 const TOOL_SERVICE = "metrics-e2e-tools";
 const APP_SERVICE = "metrics-e2e-app";
 const TEST_FOR = "3s";
@@ -144,25 +145,14 @@ const toolQuantile = (quantile: number, tool: string) =>
 const toolCalls = (tool: string) =>
   `sum(traces_span_metrics_calls_total{service_name="${TOOL_SERVICE}", span_name="execute_tool ${tool}"})`;
 
-function runApp(scenario: string): Promise<{ code: number | null; stderr: string }> {
-  const baseEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !key.startsWith("OTEL_") && !key.startsWith("TELLTALE_")),
-  ) as Record<string, string>;
-  const child = spawn(process.execPath, ["--import", "@telltale/node/register", "test/fixtures/app-esm.mjs"], {
-    cwd: NODE_PACKAGE,
-    env: {
-      ...baseEnv,
-      MOCK_LLM_URL: mock!.url,
-      SCENARIO: scenario,
-      OTEL_SERVICE_NAME: APP_SERVICE,
-      OTEL_EXPORTER_OTLP_ENDPOINT: collector!.otlpHttpUrl,
-      TELLTALE_SAMPLING: "collector",
-    },
-    stdio: ["ignore", "ignore", "pipe"],
+function runApp(scenario: string): Promise<AppRun> {
+  return runTelltaleApp("test/fixtures/app-esm.mjs", {
+    MOCK_LLM_URL: mock!.url,
+    SCENARIO: scenario,
+    OTEL_SERVICE_NAME: APP_SERVICE,
+    OTEL_EXPORTER_OTLP_ENDPOINT: collector!.otlpHttpUrl,
+    TELLTALE_SAMPLING: "collector",
   });
-  let stderr = "";
-  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stderr })));
 }
 
 describe("alert rules", () => {

@@ -1,5 +1,6 @@
 export { goBinaries, REPO_ROOT, type GoBinaries } from "./go-binaries.js";
 export { delay, freePort, freePorts, ManagedProcess, pollUntil, waitUntilHealthy } from "./processes.js";
+export { environmentWithoutTelemetry, runTelltaleApp, type AppRun } from "./node-app.js";
 export {
   startCollector,
   validateCollectorConfig,
