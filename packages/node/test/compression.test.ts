@@ -104,21 +104,14 @@ describe("OTLP compression", () => {
     });
   });
 
-  it("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION=none wins over a general gzip: traces uncompressed, metrics gzipped", async () => {
-    const env = { OTEL_EXPORTER_OTLP_COMPRESSION: "gzip", OTEL_EXPORTER_OTLP_TRACES_COMPRESSION: "none" };
-    await withProtoReceiver({ OTEL_SERVICE_NAME: "traces-uncompressed-app", ...env }, (receiver) => {
-      expect(encodingsOf(receiver.requests, "/v1/traces")).toEqual(["identity"]);
-      expect(encodingsOf(receiver.requests, "/v1/metrics")).toEqual(["gzip"]);
-      expectWorkflowSpan(receiver);
-      expect(receiver.metricNames).toContain(METRIC_TELLTALE_SAMPLER_KEPT);
-    });
-  });
-
-  it("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION=none wins over a general gzip: metrics uncompressed, traces gzipped", async () => {
-    const env = { OTEL_EXPORTER_OTLP_COMPRESSION: "gzip", OTEL_EXPORTER_OTLP_METRICS_COMPRESSION: "none" };
-    await withProtoReceiver({ OTEL_SERVICE_NAME: "metrics-uncompressed-app", ...env }, (receiver) => {
-      expect(encodingsOf(receiver.requests, "/v1/traces")).toEqual(["gzip"]);
-      expect(encodingsOf(receiver.requests, "/v1/metrics")).toEqual(["identity"]);
+  it.each([
+    { variable: "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", service: "traces-uncompressed-app", traces: "identity", metrics: "gzip" },
+    { variable: "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", service: "metrics-uncompressed-app", traces: "gzip", metrics: "identity" },
+  ])("$variable=none wins over a general gzip: traces $traces, metrics $metrics", async ({ variable, service, traces, metrics }) => {
+    const env = { OTEL_EXPORTER_OTLP_COMPRESSION: "gzip", [variable]: "none" };
+    await withProtoReceiver({ OTEL_SERVICE_NAME: service, ...env }, (receiver) => {
+      expect(encodingsOf(receiver.requests, "/v1/traces")).toEqual([traces]);
+      expect(encodingsOf(receiver.requests, "/v1/metrics")).toEqual([metrics]);
       expectWorkflowSpan(receiver);
       expect(receiver.metricNames).toContain(METRIC_TELLTALE_SAMPLER_KEPT);
     });
