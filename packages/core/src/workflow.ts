@@ -83,10 +83,9 @@ export interface StartedWorkflow {
   readonly ctx: Context;
   readonly run: RunContext;
   readonly span: Span;
-  readonly scope: WorkflowScope;
+  readonly scope: RunningWorkflow;
   readonly outer: WorkflowScope | undefined;
   readonly startedAt: number;
-  readonly timer: LongTimer | undefined;
 }
 
 function spanAttributes(name: string | undefined, options: Partial<WorkflowOptions>, expectedSteps: ReadonlySet<string>, budget: BudgetOptions | undefined): Attributes {
@@ -113,10 +112,14 @@ function deadlineOf(options: Partial<WorkflowOptions>, outer: WorkflowScope | un
  * The scope of a running workflow. Its abort signal is made when something first reads it: most workflows never
  * hand it to anything (a nested one would pay `AbortSignal.any` for it). It is aborted by the workflow's deadline or
  * by the outer workflow's signal; read after the deadline passed, it is already aborted with the deadline's reason.
+ * The deadline's timer is armed with the signal, since the signal is all it acts on while the workflow runs: what
+ * the deadline means for the spans (the time left, `telltale.deadline.exceeded`, the keep mark) is judged from the
+ * clock when each span starts and ends. A timer per workflow, armed and cleared, costs more than the rest of the
+ * deadline's bookkeeping.
  * A class, not an object literal: a literal with a getter is built by the runtime, not cloned from a boilerplate,
  * and costs some 20 times as much.
  */
-class RunningWorkflow implements WorkflowScope {
+export class RunningWorkflow implements WorkflowScope {
   readonly completedSteps = new Set<string>();
   readonly undeclaredSteps = new Set<string>();
   ended = false;
@@ -126,6 +129,7 @@ class RunningWorkflow implements WorkflowScope {
   private combined: AbortSignal | undefined;
   private abortReason: unknown;
   private aborted = false;
+  private deadlineTimer: LongTimer | undefined;
 
   constructor(
     readonly name: string,
@@ -134,6 +138,8 @@ class RunningWorkflow implements WorkflowScope {
     readonly expectedSteps: ReadonlySet<string>,
     readonly budget: Readonly<BudgetOptions> | undefined,
     readonly deadlineAt: number | undefined,
+    /** The deadline as the workflow was given it (ms), for the error its signal aborts with. */
+    private readonly deadlineMs: number | undefined,
     readonly trace: TraceState,
     private readonly outer: WorkflowScope | undefined,
   ) {}
@@ -144,7 +150,30 @@ class RunningWorkflow implements WorkflowScope {
     if (this.aborted) controller.abort(this.abortReason);
     this.controller = controller;
     this.combined = this.outer === undefined ? controller.signal : AbortSignal.any([controller.signal, this.outer.signal]);
+    this.watchDeadline();
     return this.combined;
+  }
+
+  /** Stops watching the deadline (the workflow ended). */
+  stopWatchingDeadline(): void {
+    this.deadlineTimer?.cancel();
+    this.deadlineTimer = undefined;
+  }
+
+  /** Aborts the signal at the deadline: now if it has passed, else from a timer that never keeps the process alive. */
+  private watchDeadline(): void {
+    const deadlineAt = this.deadlineAt;
+    if (deadlineAt === undefined || this.ended || this.aborted) return;
+    const pass = (): void => safely("workflow deadline", () => this.passDeadline());
+    if (Date.now() >= deadlineAt) pass();
+    else this.deadlineTimer = callAt(deadlineAt, pass, false);
+  }
+
+  private passDeadline(): void {
+    this.deadlineExceeded = true;
+    this.span.setAttribute(ATTR_TELLTALE_DEADLINE_EXCEEDED, true);
+    markKeep(this.span, "deadline_exceeded");
+    this.abort(new DeadlineExceededError(this.deadlineMs ?? 0));
   }
 
   abort(reason: unknown): void {
@@ -186,31 +215,15 @@ export function startWorkflow(name: string | undefined, options: Partial<Workflo
   const deadlineAt = deadlineOf(options, outer, now);
   const traceState: TraceState = outer?.traceId === traceId ? outer.trace : traceStateFor(traceId);
   traceState.activeWorkflows += 1;
-  const scope = new RunningWorkflow(name ?? "", traceId, span, expectedSteps, budget, deadlineAt, traceState, outer);
+  const remaining = deadlineAt === undefined ? undefined : deadlineAt - now;
+  const scope = new RunningWorkflow(name ?? "", traceId, span, expectedSteps, budget, deadlineAt, options.deadlineMs ?? remaining, traceState, outer);
   if (outer !== undefined && !outer.ended) outer.pending += 1;
-
-  let timer: LongTimer | undefined;
-  if (deadlineAt !== undefined) {
-    const remaining = deadlineAt - now;
-    span.setAttribute(ATTR_TELLTALE_DEADLINE_REMAINING_MS, Math.max(0, Math.round(remaining)));
-    // The deadline never keeps the process alive on its own.
-    timer = callAt(
-      deadlineAt,
-      () =>
-        safely("workflow deadline", () => {
-          scope.deadlineExceeded = true;
-          span.setAttribute(ATTR_TELLTALE_DEADLINE_EXCEEDED, true);
-          markKeep(span, "deadline_exceeded");
-          scope.abort(new DeadlineExceededError(options.deadlineMs ?? remaining));
-        }),
-      false,
-    );
-  }
+  if (remaining !== undefined) span.setAttribute(ATTR_TELLTALE_DEADLINE_REMAINING_MS, Math.max(0, Math.round(remaining)));
 
   const state = coreState();
   const ctx = contextWithCoreSpan(parent, span, state.coreSpanKey, state.workflowKey, scope);
   const run = new WorkflowRun(span, scope);
-  return { ctx, run, span, scope, outer: outer !== undefined && !outer.ended ? outer : undefined, startedAt: performance.now(), timer };
+  return { ctx, run, span, scope, outer: outer !== undefined && !outer.ended ? outer : undefined, startedAt: performance.now() };
 }
 
 function recordManifest(span: Span, scope: WorkflowScope, failed: boolean, stated: StatedOutcome | undefined): void {
@@ -241,7 +254,7 @@ function recordPendingWork(span: Span, scope: WorkflowScope): void {
 export function endWorkflow(started: StartedWorkflow, error: unknown, failed: boolean, stated?: StatedOutcome): void {
   const { span, scope, ctx } = started;
   if (started.outer !== undefined) started.outer.pending -= 1;
-  started.timer?.cancel();
+  scope.stopWatchingDeadline();
   scope.ended = true;
   recordManifest(span, scope, failed, stated);
   recordPendingWork(span, scope);

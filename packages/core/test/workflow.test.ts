@@ -317,6 +317,36 @@ describe("deadlines (F10)", () => {
     expect((seen as { reason: unknown }).reason).toBeInstanceOf(DeadlineExceededError);
   });
 
+  it("arms the deadline's timer only for a signal someone reads, and marks a workflow that ran past it either way", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now: 4_000_000 });
+    let timersBefore = vi.getTimerCount();
+    let timersArmedUnwatched = -1;
+    await workflow("unwatched", { deadlineMs: 100 }, () => {
+      timersArmedUnwatched = vi.getTimerCount() - timersBefore;
+      vi.advanceTimersByTime(150);
+    });
+    let timersArmedByRead = -1;
+    const watched = await workflow("watched", { deadlineMs: 100 }, (wf) => {
+      timersBefore = vi.getTimerCount();
+      const signal = wf.signal;
+      timersArmedByRead = vi.getTimerCount() - timersBefore;
+      return signal;
+    });
+    vi.advanceTimersByTime(150);
+
+    expect(timersArmedUnwatched).toBe(0);
+    expect(timersArmedByRead).toBe(1);
+    // The workflow ended before its deadline: its timer went with it.
+    expect(watched.aborted).toBe(false);
+    expect(otel.span("invoke_agent unwatched").attributes).toMatchObject({
+      [ATTR_TELLTALE_DEADLINE_EXCEEDED]: true,
+      [ATTR_TELLTALE_KEEP]: true,
+      [ATTR_TELLTALE_KEEP_REASONS]: ["deadline_exceeded"],
+      [ATTR_TELLTALE_WORKFLOW_OUTCOME]: "ok",
+    });
+    expect(otel.span("invoke_agent watched").attributes[ATTR_TELLTALE_DEADLINE_EXCEEDED]).toBeUndefined();
+  });
+
   it("aborts an inner workflow's signal, first read after the outer deadline passed", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now: 3_000_000 });
     let outerReason: unknown;
