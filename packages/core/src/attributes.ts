@@ -120,11 +120,11 @@ export const ATTR_TELLTALE_STEP_NAME = "telltale.step.name";
  * failure, and the run goes on when resumed, possibly in another process (F14). */
 export const ATTR_TELLTALE_INTERRUPTED = "telltale.interrupted";
 
-/** int. The workflow's token limit. */
+/** int. The workflow's token limit: on the workflow span, on the span where the budget was crossed, and on a span that continues the workflow in another process (an MCP server span); not on every LLM call, which carries the running totals. */
 export const ATTR_TELLTALE_BUDGET_TOKENS_LIMIT = "telltale.budget.tokens.limit";
 /** int. Tokens used so far in the trace when this span ended (running total); not on an LLM call that is its own trace. */
 export const ATTR_TELLTALE_BUDGET_TOKENS_USED = "telltale.budget.tokens.used";
-/** double. The workflow's cost limit in US dollars. */
+/** double. The workflow's cost limit in US dollars, on the same spans as the token limit. */
 export const ATTR_TELLTALE_BUDGET_COST_USD_LIMIT = "telltale.budget.cost_usd.limit";
 /** double. Cost in US dollars so far in the trace when this span ended (running total); not on an LLM call that is its own trace. */
 export const ATTR_TELLTALE_BUDGET_COST_USD_USED = "telltale.budget.cost_usd.used";

@@ -70,14 +70,25 @@ export function budgetCheck(ctx: Context = context.active()): BudgetExceededErro
   }
 }
 
-/** Writes the budget limits and running totals of `ctx`'s trace on `span`. */
-export function writeBudgetTotals(span: Span, ctx: Context): void {
+/**
+ * Writes the running totals of `ctx`'s trace on `span`, and the budget's limits when `withLimits`. The limits belong
+ * where the budget is declared (the workflow span, which gets them when it starts), where it was crossed (see
+ * {@link addUsage}) and on a span that stands for the workflow in a process of its own (the server side of a call
+ * that carried the workflow over). An LLM call carries the totals only: repeating the limits on every call adds
+ * nothing a reader needs, and pushes a call's span past the attribute count at which V8 stops keeping the span's
+ * attribute object in its fast form, which every later write and read of the span pays for.
+ */
+export function writeBudgetTotals(span: Span, ctx: Context, withLimits = false): void {
   const target = budgetTarget(ctx);
   if (target === undefined) return;
   span.setAttribute(ATTR_TELLTALE_BUDGET_TOKENS_USED, target.trace.tokensUsed);
   span.setAttribute(ATTR_TELLTALE_BUDGET_COST_USD_USED, target.trace.costUsd);
-  if (target.budget?.tokens !== undefined) span.setAttribute(ATTR_TELLTALE_BUDGET_TOKENS_LIMIT, target.budget.tokens);
-  if (target.budget?.costUsd !== undefined) span.setAttribute(ATTR_TELLTALE_BUDGET_COST_USD_LIMIT, target.budget.costUsd);
+  if (withLimits && target.budget !== undefined) writeBudgetLimits(span, target.budget);
+}
+
+function writeBudgetLimits(span: Span, budget: Readonly<BudgetOptions>): void {
+  if (budget.tokens !== undefined) span.setAttribute(ATTR_TELLTALE_BUDGET_TOKENS_LIMIT, budget.tokens);
+  if (budget.costUsd !== undefined) span.setAttribute(ATTR_TELLTALE_BUDGET_COST_USD_LIMIT, budget.costUsd);
 }
 
 /** Adds one LLM call's usage to its trace; where the total first crosses the limit, marks `span` and the workflow. */
@@ -91,6 +102,7 @@ export function addUsage(ctx: Context, span: Span, tokens: number, costUsd: numb
   if (exceeded === undefined) return;
   target.trace.exceeded = true;
   span.setAttribute(ATTR_TELLTALE_BUDGET_EXCEEDED, true);
+  writeBudgetLimits(span, target.budget);
   span.addEvent(EVENT_TELLTALE_BUDGET_EXCEEDED, {
     [exceeded.limitKind === "tokens" ? ATTR_TELLTALE_BUDGET_TOKENS_USED : ATTR_TELLTALE_BUDGET_COST_USD_USED]:
       exceeded.used,

@@ -63,10 +63,14 @@ describe("budgets (F9)", () => {
     expect(callSpan("a").attributes).toMatchObject({ [ATTR_TELLTALE_BUDGET_TOKENS_USED]: 400 });
     expect(callSpan("b").attributes).toMatchObject({ [ATTR_TELLTALE_BUDGET_TOKENS_USED]: 900 });
     expect(callSpan("b").attributes[ATTR_TELLTALE_BUDGET_EXCEEDED]).toBeUndefined();
+    // The limits are the workflow's: on its span, and on the call that crossed one, not on every call.
+    expect(callSpan("b").attributes[ATTR_TELLTALE_BUDGET_TOKENS_LIMIT]).toBeUndefined();
+    expect(callSpan("b").attributes[ATTR_TELLTALE_BUDGET_COST_USD_LIMIT]).toBeUndefined();
     const crossing = callSpan("c");
     expect(crossing.attributes).toMatchObject({
       [ATTR_TELLTALE_BUDGET_TOKENS_USED]: 1_200,
       [ATTR_TELLTALE_BUDGET_TOKENS_LIMIT]: 1_000,
+      [ATTR_TELLTALE_BUDGET_COST_USD_LIMIT]: 10,
       [ATTR_TELLTALE_BUDGET_EXCEEDED]: true,
       [ATTR_TELLTALE_KEEP_REASONS]: ["budget_exceeded"],
     });

@@ -142,7 +142,8 @@ class ServerCall {
       const caller = trace.getSpanContext(this.parent);
       markLateResult(span, Date.now() - this.cancelledAt, caller?.isRemote ? caller : undefined);
     }
-    if (inWorkflow(this.parent)) writeBudgetTotals(span, this.parent);
+    // In this process the server span stands for the workflow that carried the call over: it gets the limits too.
+    if (inWorkflow(this.parent)) writeBudgetTotals(span, this.parent, true);
     markDeadlineAtEnd(span, this.parent);
     if (telemetry.metricsEnabled) telemetry.serverOperationDuration.record((performance.now() - this.startedAt) / 1000, metricAttributes(recorded));
     span.end();
