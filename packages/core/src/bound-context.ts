@@ -1,4 +1,5 @@
 import { ROOT_CONTEXT, trace, INVALID_SPAN_CONTEXT, type Context, type Span } from "@opentelemetry/api";
+import type { CoreSpanEntry } from "./state.js";
 
 /**
  * `parent` with `value` under `key`, as one small object in front of it. `parent.setValue(key, value)` copies the
@@ -75,13 +76,14 @@ export function contextWithSpan(parent: Context, span: Span): Context {
 }
 
 /**
- * `parent` with `span` active and held under `spanKey` (core's key for the spans it starts), and `value` under `key`
- * when given: `trace.setSpan(parent, span).setValue(spanKey, span).setValue(key, value)` in one object.
+ * `parent` with `entry.span` active and `entry` held under `spanKey` (core's key for the spans it starts), and `value`
+ * under `key` when given: `trace.setSpan(parent, entry.span).setValue(spanKey, entry).setValue(key, value)` in one
+ * object.
  */
-export function contextWithCoreSpan(parent: Context, span: Span, spanKey: symbol, key?: symbol, value?: unknown): Context {
+export function contextWithCoreSpan(parent: Context, entry: CoreSpanEntry, spanKey: symbol, key?: symbol, value?: unknown): Context {
   if (!SPAN_KEY_HOLDS) {
-    const withSpan = trace.setSpan(parent, span).setValue(spanKey, span);
+    const withSpan = trace.setSpan(parent, entry.span).setValue(spanKey, entry);
     return key === undefined ? withSpan : withSpan.setValue(key, value);
   }
-  return new BoundContext(parent, SPAN_KEY, span, spanKey, span, key ?? NO_KEY, key === undefined ? undefined : value);
+  return new BoundContext(parent, SPAN_KEY, entry.span, spanKey, entry, key ?? NO_KEY, key === undefined ? undefined : value);
 }

@@ -182,12 +182,12 @@ export function startRetrySpan(name: string, parent?: Context): RetrySpan {
   const start = readStart("startRetrySpan", name, undefined, NO_OPTIONS_SCHEMA, parent);
   const from = start.from;
   const retryName = start.name ?? "operation";
-  const { span, ctx } = openRetrySpan(retryName, from);
+  const { span, tracked, ctx } = openRetrySpan(retryName, from);
   if (span === undefined) return Object.assign(untraced(from), { attempt: () => undefined });
   const log = new RetryLog(retryName);
   let lastEndedAt: number | undefined;
   const manual = settledOnce<undefined>("retry", { span, ctx, run: { signal: NEVER_ABORTED } }, (settlement) =>
-    log.finish(span, settlement.failed, settlement.failed ? settlement.error : undefined, undefined),
+    log.finish(tracked, settlement.failed, settlement.failed ? settlement.error : undefined, undefined),
   );
   const settle = manual.end;
   return Object.assign(manual, {

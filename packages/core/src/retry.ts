@@ -10,7 +10,7 @@ import { NEVER_ABORTED, tracer } from "./run.js";
 import { safely } from "./safe.js";
 import { coreState, workflowScopeOf } from "./state.js";
 import { abortableWait } from "./timers.js";
-import { endTracked } from "./work.js";
+import { endTracked, TrackedSpan } from "./work.js";
 
 /** How {@link retry} retries. */
 export interface RetryPolicy {
@@ -73,14 +73,15 @@ export class RetryLog implements AttemptHost {
     addAttempt(this, span, { statusCode: 0, errorClass, waitMs, durationMs: Math.max(0, Math.round(durationMs)), fingerprint });
   }
 
-  finish(span: Span | undefined, failed: boolean, error: unknown, classification: ErrorClassification | undefined, cutWaitMs?: number): void {
-    if (span === undefined) return;
+  finish(tracked: TrackedSpan | undefined, failed: boolean, error: unknown, classification: ErrorClassification | undefined, cutWaitMs?: number): void {
+    if (tracked === undefined) return;
+    const span = tracked.span;
     if (failed) {
       flushFirstAttempt(this, span);
       recordError(span, error, classification);
     }
     writeAttempts(this, span, false, cutWaitMs);
-    endTracked(span);
+    endTracked(tracked);
   }
 
   retryMetric(): AttemptMetric {
@@ -89,13 +90,15 @@ export class RetryLog implements AttemptHost {
 }
 
 /** Starts the `retry {name}` span under `parent`, and the context its attempts run in; no span when starting failed. */
-export function openRetrySpan(name: string, parent: Context): { span: Span | undefined; ctx: Context } {
+export function openRetrySpan(name: string, parent: Context): { span: Span | undefined; tracked: TrackedSpan | undefined; ctx: Context } {
   const span = safely(
     "retry start",
     () => tracer().startSpan(`retry ${name}`, { kind: SpanKind.INTERNAL, attributes: { [ATTR_TELLTALE_RETRY_NAME]: name } }, parent),
     undefined,
   );
-  return { span, ctx: span === undefined ? parent : contextWithCoreSpan(parent, span, coreState().coreSpanKey) };
+  if (span === undefined) return { span, tracked: undefined, ctx: parent };
+  const tracked = new TrackedSpan(span);
+  return { span, tracked, ctx: contextWithCoreSpan(parent, tracked, coreState().coreSpanKey) };
 }
 
 /**
@@ -111,10 +114,10 @@ export async function retry<T>(fn: (attempt: RetryAttempt) => T | PromiseLike<T>
   const parent = context.active();
   const maxAttempts = policy.maxAttempts ?? 3;
   const signal = policy.signal ?? workflowScopeOf(parent)?.signal ?? NEVER_ABORTED;
-  const { span, ctx } = openRetrySpan(name, parent);
+  const { span, tracked, ctx } = openRetrySpan(name, parent);
   const log = new RetryLog(name);
   const finish = (failed: boolean, error?: unknown, classification?: ErrorClassification, cutWaitMs?: number): void =>
-    safely("retry end", () => log.finish(span, failed, error, classification, cutWaitMs));
+    safely("retry end", () => log.finish(tracked, failed, error, classification, cutWaitMs));
 
   let waitMs = 0;
   for (let number = 1; ; number += 1) {

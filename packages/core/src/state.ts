@@ -51,13 +51,26 @@ export interface WorkflowScope {
   pending: number;
 }
 
+/**
+ * A span core started (workflow, step, tool, spawn, retry), as the work started under it finds it in the context:
+ * the span, and when it ended (epoch ms; undefined while it runs). Work that ends after it is late (F11). The end
+ * time lives on this object, which core owns anyway, rather than in a map keyed by the span: a `WeakMap` entry per
+ * span costs far more than the span's other bookkeeping, most of it in the garbage collector.
+ */
+export interface CoreSpanEntry {
+  readonly span: Span;
+  endedAt: number | undefined;
+}
+
 /** Process-wide state, shared by the ESM and CJS copies of core (see "Dual package hazard" in ARCHITECTURE.md). */
 export interface CoreState {
   readonly workflowKey: symbol;
-  /** The nearest span core created (workflow, step, tool, spawn), used as the origin for late detection. */
+  /** The nearest span core created, as a {@link CoreSpanEntry}: the origin for late detection. (An older copy of
+   * core sharing this state puts the span itself there, which has no `endedAt`: work under it is not judged late.) */
   readonly coreSpanKey: symbol;
   readonly keepReasons: WeakMap<Span, Set<KeepReason>>;
-  /** End times (epoch ms) of the spans core created: a child that ends later is late (F11). */
+  /** End times of the spans an older copy of core created, which that copy writes and reads; this copy keeps them
+   * on its {@link CoreSpanEntry}s. */
   readonly spanEnds: WeakMap<Span, number>;
   /** Trace states by trace id, bounded by `maxTraces` and by the idempotency keys they hold (oldest evicted first). */
   readonly traces: Map<string, TraceState>;

@@ -10,7 +10,7 @@ import { ATTR_GEN_AI_OPERATION_NAME, ATTR_GEN_AI_TOOL_NAME, GEN_AI_OPERATION_NAM
 import { classifyAgainstDeadline } from "./deadline.js";
 import type { ErrorClassification } from "./errors.js";
 import { recordSideEffect } from "./idempotency.js";
-import { coreState, workflowScopeOf } from "./state.js";
+import { coreState, workflowScopeOf, type CoreSpanEntry } from "./state.js";
 
 /** The `execute_tool` span a call runs directly in. */
 export interface EnclosingToolSpan {
@@ -41,7 +41,7 @@ export function enclosingToolSpan(ctx: Context): EnclosingToolSpan | undefined {
   return {
     span,
     toolName: typeof toolName === "string" ? toolName : undefined,
-    core: ctx.getValue(coreState().coreSpanKey) === span,
+    core: (ctx.getValue(coreState().coreSpanKey) as CoreSpanEntry | undefined)?.span === span,
     attributes: readable,
   };
 }

@@ -6,16 +6,16 @@ import { deadlineRemainingMs, markDeadlineAtEnd, markDeadlineAtStart } from "./d
 import { markKeep, recordError } from "./keep.js";
 import { record } from "./metrics.js";
 import { classifyInScope, NEVER_ABORTED, recordDuration, tracer, type RunContext } from "./run.js";
-import { coreState, workflowScopeOf, type WorkflowScope } from "./state.js";
+import { coreState, workflowScopeOf, type CoreSpanEntry, type WorkflowScope } from "./state.js";
 import { callAt, type LongTimer } from "./timers.js";
 
-export interface StartedWork {
+export interface StartedWork extends CoreSpanEntry {
   readonly ctx: Context;
   readonly run: RunContext;
   readonly span: Span;
   readonly scope: WorkflowScope | undefined;
   /** The core span the work was started under: if it ends first, this work's result is late. */
-  readonly origin: Span | undefined;
+  readonly origin: CoreSpanEntry | undefined;
   readonly startedAt: number;
   /** Counted in `scope.pending` (started while its workflow ran). */
   readonly counted: boolean;
@@ -40,7 +40,7 @@ function timeoutSignal(work: StartedWork, timeoutMs: number, outer: AbortSignal 
 export function startWork(spanName: string, attributes: Attributes, parent: Context, timeoutMs?: number): StartedWork {
   const state = coreState();
   const scope = workflowScopeOf(parent);
-  const origin = parent.getValue(state.coreSpanKey) as Span | undefined;
+  const origin = parent.getValue(state.coreSpanKey) as CoreSpanEntry | undefined;
   const span = tracer().startSpan(spanName, { kind: SpanKind.INTERNAL, attributes }, parent);
   if (scope === undefined) {
     span.setAttribute(ATTR_TELLTALE_ORPHAN, true);
@@ -49,27 +49,37 @@ export function startWork(spanName: string, attributes: Attributes, parent: Cont
   const counted = scope !== undefined && !scope.ended;
   if (counted) scope.pending += 1;
   markDeadlineAtStart(span, parent);
-  return new UnitOfWork(contextWithCoreSpan(parent, span, state.coreSpanKey), span, scope, origin, counted, parent, timeoutMs);
+  return new UnitOfWork(span, scope, origin, counted, parent, timeoutMs, state.coreSpanKey);
 }
 
 /** Classes, not object literals: a literal with a getter (the run's signal) is built by the runtime, not cloned from
  * a boilerplate, and costs some 20 times as much. */
 class UnitOfWork implements StartedWork {
+  readonly ctx: Context;
   readonly run: RunContext;
   readonly startedAt = performance.now();
+  endedAt: number | undefined = undefined;
   timeout: LongTimer | undefined = undefined;
 
   constructor(
-    readonly ctx: Context,
     readonly span: Span,
     readonly scope: WorkflowScope | undefined,
-    readonly origin: Span | undefined,
+    readonly origin: CoreSpanEntry | undefined,
     readonly counted: boolean,
     parent: Context,
     timeoutMs: number | undefined,
+    coreSpanKey: symbol,
   ) {
+    this.ctx = contextWithCoreSpan(parent, this, coreSpanKey);
     this.run = new WorkRun(this, parent, timeoutMs);
   }
+}
+
+/** A span core started that has no other object of core's to carry its end time (a retry span). */
+export class TrackedSpan implements CoreSpanEntry {
+  endedAt: number | undefined = undefined;
+
+  constructor(readonly span: Span) {}
 }
 
 class WorkRun implements RunContext {
@@ -109,16 +119,17 @@ export function markLateResult(span: Span, lateByMs: number, caller?: SpanContex
 
 /** Late detection (F11): the span ends after the core span it was started under had ended. */
 function markLate(work: StartedWork, now: number): void {
-  if (work.origin === undefined) return;
-  const originEnd = coreState().spanEnds.get(work.origin);
-  if (originEnd === undefined || now <= originEnd) return;
-  markLateResult(work.span, now - originEnd, work.origin.spanContext());
+  const origin = work.origin;
+  // Undefined while the origin runs (and on a span an older copy of core put in the context).
+  const originEnd = origin?.endedAt;
+  if (origin === undefined || originEnd === undefined || now <= originEnd) return;
+  markLateResult(work.span, now - originEnd, origin.span.spanContext());
 }
 
 /** Ends a span core created and remembers when, so that children ending later are found late (F11). */
-export function endTracked(span: Span): void {
-  coreState().spanEnds.set(span, Date.now());
-  span.end();
+export function endTracked(entry: CoreSpanEntry, now: number = Date.now()): void {
+  entry.endedAt = now;
+  entry.span.end();
 }
 
 /** Ends a unit of work: error, deadline and late marks, the duration metric when asked, the span. */
@@ -131,5 +142,5 @@ export function endWork(work: StartedWork, error: unknown, failed: boolean, metr
   markDeadlineAtEnd(work.span, work.ctx);
   markLate(work, now);
   if (metricAttributes !== undefined) recordDuration(work.startedAt, metricAttributes, errorType);
-  endTracked(work.span);
+  endTracked(work, now);
 }

@@ -130,6 +130,8 @@ export class RunningWorkflow implements WorkflowScope {
   private abortReason: unknown;
   private aborted = false;
   private deadlineTimer: LongTimer | undefined;
+  /** When the workflow span ended (epoch ms): the workflow is the core span its direct children started under. */
+  endedAt: number | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -221,7 +223,7 @@ export function startWorkflow(name: string | undefined, options: Partial<Workflo
   if (remaining !== undefined) span.setAttribute(ATTR_TELLTALE_DEADLINE_REMAINING_MS, Math.max(0, Math.round(remaining)));
 
   const state = coreState();
-  const ctx = contextWithCoreSpan(parent, span, state.coreSpanKey, state.workflowKey, scope);
+  const ctx = contextWithCoreSpan(parent, scope, state.coreSpanKey, state.workflowKey, scope);
   const run = new WorkflowRun(span, scope);
   return { ctx, run, span, scope, outer: outer !== undefined && !outer.ended ? outer : undefined, startedAt: performance.now() };
 }
@@ -281,5 +283,5 @@ export function endWorkflow(started: StartedWorkflow, error: unknown, failed: bo
   if (scope.name !== "") metricAttributes[ATTR_GEN_AI_AGENT_NAME] = scope.name;
   recordDuration(started.startedAt, metricAttributes, errorType);
   releaseTraceState(scope.trace);
-  endTracked(span);
+  endTracked(scope);
 }

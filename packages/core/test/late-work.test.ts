@@ -1,8 +1,10 @@
 // Late work keeps its trace (F11): a workflow that ends while work it started is still running says so on its
 // span (telltale.workflow.pending_tasks) and marks the trace kept (reason late) at the moment a tail sampler decides,
 // so that the late span, which ends after that decision, joins a kept trace.
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { context, trace } from "@opentelemetry/api";
 import {
+  retry,
   spawn,
   step,
   tool,
@@ -12,12 +14,16 @@ import {
   ATTR_TELLTALE_KEEP,
   ATTR_TELLTALE_KEEP_REASONS,
   ATTR_TELLTALE_LATE,
+  ATTR_TELLTALE_LATE_BY_MS,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
   ATTR_TELLTALE_WORKFLOW_PENDING_TASKS,
 } from "@telltale/core/attributes";
 import { parentId, setupOtel, spanId, traceId } from "./otel.js";
 
 const otel = setupOtel();
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
   let resolve!: () => void;
@@ -82,5 +88,39 @@ describe("work still running when its workflow ends (F11)", () => {
     const root = otel.span("invoke_agent tidy");
     expect(root.attributes[ATTR_TELLTALE_WORKFLOW_PENDING_TASKS]).toBeUndefined();
     expect(root.attributes[ATTR_TELLTALE_KEEP]).toBeUndefined();
+  });
+
+  it("is late when it outlives the retry span it started under", async () => {
+    otel.reset();
+    vi.useFakeTimers({ toFake: ["Date"], now: 7_000 });
+    const release = deferred();
+    let running: Promise<unknown> | undefined;
+    await workflow("retrying", () =>
+      retry(() => {
+        running = spawn("follow-up", () => release.promise);
+        return "ok";
+      }, { name: "send" }),
+    );
+    vi.setSystemTime(7_120);
+    release.resolve();
+    await running;
+    const late = otel.span("spawn follow-up");
+    expect(parentId(late)).toBe(spanId(otel.span("retry send")));
+    expect(late.attributes).toMatchObject({ [ATTR_TELLTALE_LATE]: true, [ATTR_TELLTALE_LATE_BY_MS]: 120 });
+    expect(late.links.map((link) => link.context.spanId)).toEqual([spanId(otel.span("retry send"))]);
+  });
+
+  it("is not judged late under a span an older copy of core put in the context, and still ends", async () => {
+    otel.reset();
+    // An older copy of core sharing the process state held the span itself under core's context key.
+    const coreSpanKey = Symbol.for("telltale.core.span");
+    await workflow("mixed", async () => {
+      const foreign = trace.getTracer("older-core").startSpan("step from an older copy");
+      foreign.end();
+      await context.with(context.active().setValue(coreSpanKey, foreign), () => step("after", () => "done"));
+    });
+    const after = otel.span("step after");
+    expect(after.attributes[ATTR_TELLTALE_LATE]).toBeUndefined();
+    expect(traceId(after)).toBe(traceId(otel.span("invoke_agent mixed")));
   });
 });
