@@ -20,7 +20,8 @@ export function deadlineRemainingMs(ctx: Context, now: number = Date.now()): num
   return deadlineAt === undefined ? undefined : deadlineAt - now;
 }
 
-function markExceeded(span: Span): void {
+/** `telltale.deadline.exceeded` on `span`, and the keep mark it earns. */
+export function markDeadlineExceeded(span: Span): void {
   span.setAttribute(ATTR_TELLTALE_DEADLINE_EXCEEDED, true);
   markKeep(span, "deadline_exceeded");
 }
@@ -30,14 +31,14 @@ export function markDeadlineAtStart(span: Span, ctx: Context): number | undefine
   const remaining = deadlineRemainingMs(ctx);
   if (remaining === undefined) return undefined;
   span.setAttribute(ATTR_TELLTALE_DEADLINE_REMAINING_MS, Math.max(0, Math.round(remaining)));
-  if (remaining <= 0) markExceeded(span);
+  if (remaining <= 0) markDeadlineExceeded(span);
   return remaining;
 }
 
 /** Marks `span` `telltale.deadline.exceeded` when it ends (now, or at `endedAt`, epoch ms) after the workflow deadline. */
 export function markDeadlineAtEnd(span: Span, ctx: Context, endedAt?: number): void {
   const remaining = deadlineRemainingMs(ctx, endedAt);
-  if (remaining !== undefined && remaining < 0) markExceeded(span);
+  if (remaining !== undefined && remaining < 0) markDeadlineExceeded(span);
 }
 
 /**

@@ -7,7 +7,6 @@ import {
   ATTR_TELLTALE_BUDGET_EXCEEDED,
   ATTR_TELLTALE_BUDGET_MODE,
   ATTR_TELLTALE_BUDGET_TOKENS_LIMIT,
-  ATTR_TELLTALE_DEADLINE_EXCEEDED,
   ATTR_TELLTALE_DEADLINE_REMAINING_MS,
   ATTR_TELLTALE_INTERRUPTED,
   ATTR_TELLTALE_WORKFLOW_OUTCOME,
@@ -21,6 +20,7 @@ import {
 } from "./attributes.js";
 import { contextWithCoreSpan } from "./bound-context.js";
 import { BUDGET_SCHEMA, writeBudgetTotals } from "./budget.js";
+import { markDeadlineExceeded } from "./deadline.js";
 import { DeadlineExceededError } from "./errors.js";
 import { markKeep, recordError } from "./keep.js";
 import { rules, defineSchema } from "./options.js";
@@ -173,8 +173,7 @@ export class RunningWorkflow implements WorkflowScope {
 
   private passDeadline(): void {
     this.deadlineExceeded = true;
-    this.span.setAttribute(ATTR_TELLTALE_DEADLINE_EXCEEDED, true);
-    markKeep(this.span, "deadline_exceeded");
+    markDeadlineExceeded(this.span);
     this.abort(new DeadlineExceededError(this.deadlineMs ?? 0));
   }
 
@@ -276,8 +275,7 @@ export function endWorkflow(started: StartedWorkflow, error: unknown, failed: bo
   // with its own timer may fail the run a moment before this one fires).
   if (scope.deadlineAt !== undefined && (failedOfDeadline || Date.now() > scope.deadlineAt)) {
     scope.deadlineExceeded = true;
-    span.setAttribute(ATTR_TELLTALE_DEADLINE_EXCEEDED, true);
-    markKeep(span, "deadline_exceeded");
+    markDeadlineExceeded(span);
   }
   const metricAttributes: Attributes = { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION_NAME_VALUE_INVOKE_AGENT };
   if (scope.name !== "") metricAttributes[ATTR_GEN_AI_AGENT_NAME] = scope.name;
