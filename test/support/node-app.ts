@@ -1,6 +1,6 @@
 /** A fixture app of `@telltale/node` run as a user runs one: the one-line setup, our variables only. */
-import { spawn } from "node:child_process";
 import path from "node:path";
+import { runNode, type ChildRun } from "@telltale/test-utils/child-process";
 import { REPO_ROOT } from "./go-binaries.js";
 
 const NODE_PACKAGE = path.join(REPO_ROOT, "packages/node");
@@ -13,25 +13,12 @@ export function environmentWithoutTelemetry(): Record<string, string> {
   ) as Record<string, string>;
 }
 
-export interface AppRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type AppRun = ChildRun;
 
 /**
  * Runs `fixture` (a path under packages/node) with `node --import @telltale/node/register` from that package, so the
  * register hook resolves as it does in an app that installed it, with `env` over {@link environmentWithoutTelemetry}.
  */
 export function runTelltaleApp(fixture: string, env: Record<string, string>): Promise<AppRun> {
-  const child = spawn(process.execPath, ["--import", "@telltale/node/register", fixture], {
-    cwd: NODE_PACKAGE,
-    env: { ...environmentWithoutTelemetry(), ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
+  return runNode(["--import", "@telltale/node/register", fixture], { cwd: NODE_PACKAGE, env: { ...environmentWithoutTelemetry(), ...env } });
 }

@@ -1,43 +1,30 @@
-// Runs a fixture in a child Node process with only the variables a test gives (an OTEL_* or TELLTALE_* from the
-// developer's shell must not change what the child does), and records when each stdout line and the exit arrived.
-import { spawn } from "node:child_process";
+// Runs a fixture in a child Node process with only the variables a test gives (an OTEL_*, TELLTALE_* or OPENAI_* from
+// the developer's shell must not change what the child does), and records when each stdout line and the exit arrived.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runNode, type ChildRun } from "@telltale/test-utils/child-process";
 
 export const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const fixtures = path.join(packageDir, "test", "fixtures");
 
-export interface ChildResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** Date.now() when the child exited. */
-  exitedAt: number;
-}
+export type ChildResult = ChildRun;
 
 export interface ChildControl {
   /** Called with all stdout so far whenever more arrives. */
   onStdout?: (stdout: string, kill: (signal: NodeJS.Signals) => void) => void;
 }
 
-export function runChild(args: string[], env: Record<string, string>, control: ChildControl = {}): Promise<ChildResult> {
-  const baseEnv = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([key]) => !key.startsWith("OTEL_") && !key.startsWith("TELLTALE_") && key !== "ANTHROPIC_OPEN_TELEMETRY",
-    ),
-  ) as Record<string, string>;
-  const child = spawn(process.execPath, args, { cwd: packageDir, env: { ...baseEnv, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (text: string) => {
-    stdout += text;
-    control.onStdout?.(stdout, (signal) => child.kill(signal));
-  });
-  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  return new Promise((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr, exitedAt: Date.now() })),
-  );
+/** `env` over the parent's environment without those variables; a variable given as `undefined` is left unset. */
+export function runChild(args: string[], env: Record<string, string | undefined>, control: ChildControl = {}): Promise<ChildResult> {
+  const childEnv: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !/^(OTEL_|TELLTALE_|OPENAI_)/.test(key) && key !== "ANTHROPIC_OPEN_TELEMETRY") childEnv[key] = value;
+  }
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined) delete childEnv[key];
+    else childEnv[key] = value;
+  }
+  return runNode(args, { cwd: packageDir, env: childEnv, onStdout: control.onStdout });
 }
 
 /** The JSON lines a fixture printed. */

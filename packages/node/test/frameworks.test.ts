@@ -1,15 +1,12 @@
 // @telltale/node registers the LangChain handler and the Agents SDK processor by itself: real child processes under
 // `node --import @telltale/node/register`, the real frameworks against @telltale/mock-llm, spans read back from a
 // loopback OTLP/HTTP JSON receiver.
-import { spawn } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { startMockLlm, type MockLlm } from "@telltale/mock-llm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixtures, runChild, type ChildResult } from "./child-process.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./otlp-receiver.js";
 
-const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const fixtures = path.join(packageDir, "test", "fixtures");
 
 let mock: MockLlm;
 let receiver: OtlpReceiver;
@@ -24,29 +21,16 @@ afterAll(async () => {
   await receiver.close();
 });
 
-function runApp(fixture: string, serviceName: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  // Only our variables: no OTEL_*, TELLTALE_* or OPENAI_API_KEY from the developer's shell, and not vitest's NODE_ENV
-  // (the Agents SDK turns its tracing off under NODE_ENV=test).
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !/^(OTEL_|TELLTALE_|OPENAI_)/.test(key) && key !== "NODE_ENV"),
-  ) as Record<string, string>;
-  const child = spawn(process.execPath, ["--import", "@telltale/node/register", path.join(fixtures, fixture)], {
-    cwd: packageDir,
-    env: {
-      ...env,
-      MOCK_LLM_URL: mock.url,
-      OTEL_SERVICE_NAME: serviceName,
-      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-      TELLTALE_SAMPLING: "off",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+function runApp(fixture: string, serviceName: string): Promise<ChildResult> {
+  // Not vitest's NODE_ENV either: the Agents SDK turns its tracing off under NODE_ENV=test.
+  return runChild(["--import", "@telltale/node/register", path.join(fixtures, fixture)], {
+    NODE_ENV: undefined,
+    MOCK_LLM_URL: mock.url,
+    OTEL_SERVICE_NAME: serviceName,
+    OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+    TELLTALE_SAMPLING: "off",
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
 }
 
 function spansOf(serviceName: string): ReceivedSpan[] {

@@ -3,14 +3,12 @@
 // `require("@telltale/node/register")` (1.x) export both sides of each tool call in one trace; a bundled-style app
 // without the loader hook uses McpInstrumentation.manuallyInstrument(). Spans are read back from a loopback OTLP
 // receiver, after the in-process tail sampler decided.
-import { spawn } from "node:child_process";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { fixtures, runChild as runFixture, type ChildResult } from "./child-process.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./otlp-receiver.js";
 
-const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const fixture = (name: string): string => path.join(packageDir, "test", "fixtures", name);
+const fixture = (name: string): string => path.join(fixtures, name);
 
 let receiver: OtlpReceiver;
 beforeAll(async () => {
@@ -21,18 +19,8 @@ beforeEach(() => {
   receiver.spans.length = 0;
 });
 
-function runChild(args: string[], serviceName: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("OTEL_") && !key.startsWith("TELLTALE_")));
-  const child = spawn(process.execPath, args, {
-    cwd: packageDir,
-    env: { ...baseEnv, OTEL_SERVICE_NAME: serviceName, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
-  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
-  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, stdout, stderr })));
+function runChild(args: string[], serviceName: string): Promise<ChildResult> {
+  return runFixture(args, { OTEL_SERVICE_NAME: serviceName, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" });
 }
 
 /** The client and server span of one tool call: two spans of that name, the server's parent being the client's. */
