@@ -345,6 +345,8 @@ function summariseLlm(runs, variants) {
         spansPerCall: first.spansPerCall,
         spanNames: first.spanNames,
         spanShapes: first.spanShapes,
+        // What the GenAI histograms held at the end of the first repetition (lines with a real MeterProvider).
+        histograms: first.histograms ?? null,
         // Every sample, [repetition][round], so that the paired figures can be computed again from the JSON.
         samplesUs: samples.map((rounds) => rounds.map((value) => Number(value.toPrecision(5)))),
       };

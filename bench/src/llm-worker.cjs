@@ -19,12 +19,12 @@ async function main() {
   const stream = options.mode === "stream";
 
   const { provider, tracer } = setupTracing();
-  const meterProvider = spec.metrics ? setupMetrics() : undefined;
+  const metricsSetup = spec.metrics ? setupMetrics() : undefined;
   // The instrumentation is enabled before the SDK is required, as its README tells users to.
   const instrumentation = enableInstrumentation(spec.instrumentation, provider);
   const OpenAI = requireSdk(spec.sdk);
   const client = new OpenAI({ apiKey: "sk-bench", baseURL: "https://api.openai.com/v1", fetch: cannedFetch, maxRetries: 2 });
-  const call = buildCall(spec, client, tracer, stream);
+  const call = buildCall(spec, client, tracer, stream, metricsSetup);
 
   // Sanity: a call returns the canned answer (so the instrumentation did not change what the SDK returns).
   const probe = await call();
@@ -57,9 +57,13 @@ async function main() {
     spanShapes: Object.fromEntries([...countingExporter.shapes].sort(([left], [right]) => left.localeCompare(right))),
     heapUsedMb: process.memoryUsage().heapUsed / 1048576,
   };
+  if (metricsSetup) {
+    await metricsSetup.meterProvider.forceFlush();
+    result.histograms = metricsSetup.histograms();
+  }
   if (instrumentation && typeof instrumentation.disable === "function") instrumentation.disable();
   await provider.shutdown();
-  await meterProvider?.shutdown();
+  await metricsSetup?.meterProvider.shutdown();
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
@@ -85,20 +89,39 @@ async function stopAllocationSampling({ session, post }, file) {
 
 /**
  * A real MeterProvider as the global one (the instrumentation takes the global), collected every second by a reader
- * whose exporter only drops: the histograms are recorded, aggregated and collected as a user's would be.
+ * whose exporter keeps only the last collection: the histograms are recorded, aggregated and collected as a user's
+ * would be. `histograms()` says what they hold: per histogram, its measurements and the attribute keys of each point.
  */
 function setupMetrics() {
   const { metrics } = require("@opentelemetry/api");
   const { AggregationTemporality, MeterProvider, PeriodicExportingMetricReader } = require("@opentelemetry/sdk-metrics");
+  let last;
   const exporter = {
-    export: (_metrics, resultCallback) => resultCallback({ code: 0 }),
+    export: (resourceMetrics, resultCallback) => {
+      last = resourceMetrics;
+      resultCallback({ code: 0 });
+    },
     selectAggregationTemporality: () => AggregationTemporality.CUMULATIVE,
     forceFlush: async () => {},
     shutdown: async () => {},
   };
   const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 1000 })] });
   metrics.setGlobalMeterProvider(meterProvider);
-  return meterProvider;
+  const histograms = () => {
+    const found = {};
+    for (const scope of last?.scopeMetrics ?? []) {
+      for (const metric of scope.metrics) {
+        if (!metric.descriptor.name.startsWith("gen_ai.")) continue;
+        const points = metric.dataPoints.map((point) => ({ keys: Object.keys(point.attributes).sort(), count: point.value.count }));
+        found[metric.descriptor.name] = {
+          measurements: points.reduce((sum, point) => sum + point.count, 0),
+          attributeKeys: [...new Set(points.map((point) => point.keys.join(",")))].sort(),
+        };
+      }
+    }
+    return found;
+  };
+  return { meterProvider, histograms };
 }
 
 function requireSdk(packageName) {
@@ -113,7 +136,7 @@ function sdkVersion(packageName) {
 
 const messages = [{ role: "user", content: "What is the capital of France?" }];
 
-function buildCall(spec, client, tracer, stream) {
+function buildCall(spec, client, tracer, stream, metricsSetup) {
   const plainCall = async () => {
     const completion = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 64, temperature: 0 });
     return completion.choices[0].message.content;
@@ -138,7 +161,7 @@ function buildCall(spec, client, tracer, stream) {
   };
   const sdkCall = stream ? streamCall : plainCall;
   if (spec.instrumentation === "floor") {
-    const call = floorCall(client, tracer, stream);
+    const call = floorCall(client, tracer, stream, metricsSetup ? handMadeHistograms() : undefined);
     return spec.wrap === "spans" ? inTwoPlainSpans(tracer, call) : call;
   }
   if (spec.wrap === "workflow") {
@@ -164,9 +187,10 @@ function inTwoPlainSpans(tracer, call) {
 
 /**
  * The floor for any span-per-call design: one CLIENT span per call, made by hand at the call site, with the GenAI
- * attributes the instrumentations write (request, response and usage), and nothing else.
+ * attributes the instrumentations write (request, response and usage), and nothing else. With `histograms`, it also
+ * records the GenAI client histograms by hand, as the conventions ask: what a call's metrics cost at least.
  */
-function floorCall(client, tracer, stream) {
+function floorCall(client, tracer, stream, histograms) {
   const { context, trace, SpanKind } = require("@opentelemetry/api");
   const core = require("@telltale/core/attributes");
   const requestAttributes = {
@@ -179,7 +203,7 @@ function floorCall(client, tracer, stream) {
     [core.ATTR_SERVER_ADDRESS]: "api.openai.com",
     [core.ATTR_SERVER_PORT]: 443,
   };
-  const recordResponse = (span, id, model, finishReasons, usage) => {
+  const recordResponse = (span, startedAt, id, model, finishReasons, usage) => {
     span.setAttribute(core.ATTR_GEN_AI_RESPONSE_ID, id);
     span.setAttribute(core.ATTR_GEN_AI_RESPONSE_MODEL, model);
     span.setAttribute(core.ATTR_GEN_AI_RESPONSE_FINISH_REASONS, finishReasons);
@@ -187,14 +211,16 @@ function floorCall(client, tracer, stream) {
       span.setAttribute(core.ATTR_GEN_AI_USAGE_INPUT_TOKENS, usage.prompt_tokens);
       span.setAttribute(core.ATTR_GEN_AI_USAGE_OUTPUT_TOKENS, usage.completion_tokens);
     }
+    histograms?.record(startedAt, model, usage, undefined);
   };
   return async () => {
     const span = tracer.startSpan(`chat ${MODEL}`, { kind: SpanKind.CLIENT, attributes: requestAttributes });
+    const startedAt = performance.now();
     try {
       return await context.with(trace.setSpan(context.active(), span), async () => {
         if (!stream) {
           const completion = await client.chat.completions.create({ model: MODEL, messages, max_tokens: 64, temperature: 0 });
-          recordResponse(span, completion.id, completion.model, completion.choices.map((choice) => choice.finish_reason), completion.usage);
+          recordResponse(span, startedAt, completion.id, completion.model, completion.choices.map((choice) => choice.finish_reason), completion.usage);
           return completion.choices[0].message.content;
         }
         const chunks = await client.chat.completions.create({
@@ -218,15 +244,46 @@ function floorCall(client, tracer, stream) {
           if (choice?.finish_reason) finishReasons.push(choice.finish_reason);
           first ??= choice?.delta?.content;
         }
-        recordResponse(span, id, model, finishReasons, usage);
+        recordResponse(span, startedAt, id, model, finishReasons, usage);
         return first;
       });
     } catch (error) {
       span.recordException(error);
+      histograms?.record(startedAt, undefined, undefined, error);
       throw error;
     } finally {
       span.end();
     }
+  };
+}
+
+/**
+ * The GenAI client histograms (`gen_ai.client.operation.duration`, `gen_ai.client.token.usage`) on the same
+ * instruments Telltale creates, recorded by hand with the attributes the conventions give them: three records a call.
+ */
+function handMadeHistograms() {
+  const { metrics } = require("@opentelemetry/api");
+  const { createLlmMetrics } = require("@telltale/core/instrumentation");
+  const core = require("@telltale/core/attributes");
+  const instruments = createLlmMetrics(metrics.getMeter("bench-floor"));
+  const base = {
+    [core.ATTR_GEN_AI_OPERATION_NAME]: "chat",
+    [core.ATTR_GEN_AI_PROVIDER_NAME]: "openai",
+    [core.ATTR_GEN_AI_REQUEST_MODEL]: MODEL,
+    [core.ATTR_SERVER_ADDRESS]: "api.openai.com",
+    [core.ATTR_SERVER_PORT]: 443,
+  };
+  return {
+    record(startedAt, responseModel, usage, error) {
+      const attributes = { ...base };
+      if (responseModel !== undefined) attributes[core.ATTR_GEN_AI_RESPONSE_MODEL] = responseModel;
+      const tokenAttributes = { ...attributes };
+      if (error !== undefined) attributes[core.ATTR_ERROR_TYPE] = error?.constructor?.name ?? "_OTHER";
+      instruments.operationDuration.record((performance.now() - startedAt) / 1000, attributes);
+      if (usage === undefined) return;
+      instruments.tokenUsage.record(usage.prompt_tokens, { ...tokenAttributes, [core.ATTR_GEN_AI_TOKEN_TYPE]: "input" });
+      instruments.tokenUsage.record(usage.completion_tokens, { ...tokenAttributes, [core.ATTR_GEN_AI_TOKEN_TYPE]: "output" });
+    },
   };
 }
 

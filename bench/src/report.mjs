@@ -107,7 +107,7 @@ function renderLlm(llm) {
     "",
     "`client.chat.completions.create` against an in-process `fetch` that returns canned bodies (no network), a " +
       "3.x `TracerProvider` with a `BatchSpanProcessor` and a no-op exporter for every line, no meter provider " +
-      "(metrics are no-ops for every line, except the one that says so): the cost of the instrumentation itself, without the export. Each other " +
+      "(metrics are no-ops for every line, except the two that say so): the cost of the instrumentation itself, without the export. Each other " +
       "OpenTelemetry instrumentation of `openai` runs on the newest `openai` major it supports, and is compared with the bare call on that same major. The " +
       "*floor* is one CLIENT span made by hand at the call site with the GenAI attributes the instrumentations write. " +
       "*Added* is the line's CPU minus the bare call's in the same round; the ratios are taken round by round too " +

@@ -87,6 +87,23 @@ function metricsTarget(plain) {
     share,
     limit: LIMITS.metricsShare,
     met: share < LIMITS.metricsShare,
+    handMade: handMadeMetrics(line("floor+metrics@6"), line("floor@6"), without),
+  };
+}
+
+/**
+ * The same three histogram records made by hand on the floor: what the metrics SDK charges for them whoever records
+ * them, and that as a share of Telltale's added cost per call (the share the limit is about).
+ */
+function handMadeMetrics(withMetrics, without, telltale) {
+  if (!withMetrics || !without) return null;
+  const metricsUs = withMetrics.addedUs.median - without.addedUs.median;
+  return {
+    line: withMetrics.variant,
+    base: without.variant,
+    metricsUs,
+    differenceUs: pairedDifference(withMetrics.samplesUs, without.samplesUs),
+    shareOfTelltale: metricsUs / telltale.addedUs.median,
   };
 }
 
@@ -195,6 +212,7 @@ export function renderTargets(results, labels) {
     ...targetsHead(),
     ...rows,
     ...cpuFloor(targets.pipeline),
+    ...metricsFloor(targets.metrics),
     ...bytesBreakdown(results.pipeline, targets.pipeline),
     ...unresolved(results),
   ];
@@ -217,6 +235,27 @@ function cpuFloor(target) {
         : `here, above the ${fixed(target.cpuLimit, 1)}× limit: on this load no line can meet that limit, telemetry or not. ` +
           `What an instrumentation controls is its cost above the agent's, where Telltale's is ` +
           `${target.addedCpuRatio === null ? "not measured in this run" : `${fixed(target.addedCpuRatio)}× the other's`}.`),
+  ];
+}
+
+/**
+ * What the GenAI histograms cost when recorded by hand: the metrics SDK hashes every record's attributes, and the
+ * conventions give each call three records (a duration, input and output tokens) with five to seven attributes
+ * each. When that alone is at or above the limit, no instrumentation that records them meets it.
+ */
+function metricsFloor(target) {
+  const handMade = target?.handMade;
+  if (!handMade) return [];
+  const reachable = handMade.shareOfTelltale < target.limit;
+  return [
+    "",
+    `The same three histogram records made by hand on the floor (\`${handMade.line}\` against \`${handMade.base}\`) add ` +
+      `${fixed(handMade.metricsUs, 1)} µs (round by round ${signed(handMade.differenceUs.median)} µs): ` +
+      `${percent(handMade.shareOfTelltale)} of Telltale's added cost per call, ` +
+      (reachable
+        ? `under the ${percent(target.limit)} limit: the limit leaves room for Telltale's own part of the metrics.`
+        : `at or above the ${percent(target.limit)} limit: what the metrics SDK charges for the records the conventions ask for is ` +
+          "already more than the limit allows, whoever records them."),
   ];
 }
 

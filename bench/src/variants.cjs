@@ -16,6 +16,13 @@ const LLM_VARIANTS = {
     metrics: true,
     bare: "bare@6",
   },
+  "floor+metrics@6": {
+    label: "the floor with the GenAI histograms recorded by hand (a real MeterProvider)",
+    sdk: "openai-v6",
+    instrumentation: "floor",
+    metrics: true,
+    bare: "bare@6",
+  },
   "telltale+workflow@7": {
     label: "Telltale, each call in workflow() + step() with budget + deadline",
     sdk: "openai-v7",

@@ -29,6 +29,7 @@ interface LlmLine {
   samplesUs: number[][];
   spansPerCall: number;
   spanNames: string[];
+  histograms: Record<string, { measurements: number; attributeKeys: string[] }> | null;
 }
 
 interface Results {
@@ -312,13 +313,21 @@ describe("pnpm bench (--quick, the lines of the workflow and metrics targets)", 
   let results: Results & {
     targets: {
       workflow?: { line: string; base: string; addedRatio: number; limit: number; met: boolean };
-      metrics?: { line: string; base: string; share: number; metricsUs: number; limit: number; met: boolean };
+      metrics?: {
+        line: string;
+        base: string;
+        share: number;
+        metricsUs: number;
+        limit: number;
+        met: boolean;
+        handMade: { line: string; base: string; metricsUs: number; shareOfTelltale: number } | null;
+      };
     };
   };
 
   beforeAll(async () => {
     outDir = mkdtempSync(path.join(tmpdir(), "telltale-bench-"));
-    const variants = "telltale@6,telltale+metrics@6,telltale+workflow@7,floor+spans@7";
+    const variants = "telltale@6,telltale+metrics@6,floor@6,floor+metrics@6,telltale+workflow@7,floor+spans@7";
     await promisify(execFile)(
       process.execPath,
       [runScript, "--quick", "--sections", "llm", "--modes", "plain", "--variants", variants, "--aa", "none", "--reps", "1", "--out", outDir],
@@ -348,6 +357,26 @@ describe("pnpm bench (--quick, the lines of the workflow and metrics targets)", 
     const without = line("telltale@6").addedUs.median;
     expect(results.targets.metrics).toMatchObject({ line: "telltale+metrics@6", base: "telltale@6", limit: 0.1 });
     expectNear(results.targets.metrics!.share, (withMetrics - without) / without);
+  });
+
+  it("records the same GenAI histograms by hand on the floor, and reports what they cost against Telltale's", () => {
+    const line = (variant: string) => results.llm.plain.find((entry) => entry.variant === variant)!;
+    const telltale = line("telltale+metrics@6").histograms!;
+    const handMade = line("floor+metrics@6").histograms!;
+    // Every call: one duration and two token records, with the attributes the conventions give them.
+    const durationKeys = "gen_ai.operation.name,gen_ai.provider.name,gen_ai.request.model,gen_ai.response.model,server.address,server.port";
+    const tokenKeys = "gen_ai.operation.name,gen_ai.provider.name,gen_ai.request.model,gen_ai.response.model,gen_ai.token.type,server.address,server.port";
+    for (const histograms of [telltale, handMade]) {
+      expect(histograms["gen_ai.client.operation.duration"]!.attributeKeys).toEqual([durationKeys]);
+      expect(histograms["gen_ai.client.token.usage"]!.attributeKeys).toEqual([tokenKeys]);
+      expect(histograms["gen_ai.client.token.usage"]!.measurements).toBe(2 * histograms["gen_ai.client.operation.duration"]!.measurements);
+    }
+    expect(handMade["gen_ai.client.operation.duration"]!.measurements).toBe(telltale["gen_ai.client.operation.duration"]!.measurements);
+    expect(line("floor@6").histograms).toBeNull();
+    const handMadeUs = line("floor+metrics@6").addedUs.median - line("floor@6").addedUs.median;
+    expect(results.targets.metrics!.handMade).toMatchObject({ line: "floor+metrics@6", base: "floor@6" });
+    expectNear(results.targets.metrics!.handMade!.metricsUs, handMadeUs);
+    expectNear(results.targets.metrics!.handMade!.shareOfTelltale, handMadeUs / line("telltale@6").addedUs.median);
   });
 });
 
