@@ -82,51 +82,66 @@ export function observeStream<S extends StainlessStream<unknown>>(stream: S, obs
   abandonedStreams.register(stream, watch.onAbandoned, watch);
   const originalIterator = stream.iterator;
   const observedIterator = function observedIterator(this: unknown): AsyncIterator<Chunk> {
-    const inner = originalIterator.call(this) as AsyncIterator<Chunk>;
-    const observed: AsyncIterator<Chunk> & AsyncIterable<Chunk> & { readonly source: S } = {
-      // Holding the stream keeps it alive (and its span open) as long as anyone holds this iterator.
-      source: stream,
-      // Not `async`: chaining on the inner promise saves one promise and one microtask per chunk. No rest
-      // parameter either (an array per chunk): a value is passed on only when one was given.
-      next(value?: unknown): Promise<IteratorResult<Chunk>> {
-        watch.readsInFlight += 1;
-        let reading: PromiseLike<IteratorResult<Chunk>>;
-        try {
-          reading = arguments.length === 0 ? inner.next() : inner.next(value);
-        } catch (err) {
-          watch.readsInFlight -= 1;
-          watch.finish(watch.endedBy(err));
-          return Promise.reject(err);
-        }
-        return Promise.resolve(reading).then(watch.onResult, watch.onReadError);
-      },
-      async return(value?: unknown): Promise<IteratorResult<Chunk>> {
-        if (!watch.ended) watch.stopping = true;
-        try {
-          if (typeof inner.return === "function") return await inner.return(value);
-          return { done: true, value: value as Chunk };
-        } finally {
-          watch.finish({ kind: "stopped" });
-        }
-      },
-      async throw(error?: unknown): Promise<IteratorResult<Chunk>> {
-        try {
-          if (typeof inner.throw === "function") return await inner.throw(error);
-          throw error;
-        } catch (err) {
-          watch.finish(watch.endedBy(err));
-          throw err;
-        }
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
-    return observed;
+    return new ObservedIterator<Chunk, S>(originalIterator.call(this) as AsyncIterator<Chunk>, stream, watch);
   };
   (observedIterator as { [OBSERVED]?: boolean })[OBSERVED] = true;
   stream.iterator = observedIterator;
   return stream;
+}
+
+/**
+ * What the consumer iterates: the SDK's own iterator, with every read and ending seen by the stream's watch. A class,
+ * not an object literal: V8 builds a literal with a computed (symbol) key through a runtime call, about 0.45 µs
+ * against 30 ns for an instance (micro-benchmark).
+ */
+class ObservedIterator<Chunk, S> implements AsyncIterator<Chunk>, AsyncIterable<Chunk> {
+  constructor(
+    private readonly inner: AsyncIterator<Chunk>,
+    /** Holding the stream keeps it alive (and its span open) as long as anyone holds this iterator. */
+    readonly source: S,
+    private readonly watch: StreamWatch<Chunk>,
+  ) {}
+
+  // Not `async`: chaining on the inner promise saves one promise and one microtask per chunk. No rest parameter
+  // either (an array per chunk): a value is passed on only when one was given.
+  next(value?: unknown): Promise<IteratorResult<Chunk>> {
+    const watch = this.watch;
+    watch.readsInFlight += 1;
+    let reading: PromiseLike<IteratorResult<Chunk>>;
+    try {
+      reading = arguments.length === 0 ? this.inner.next() : this.inner.next(value);
+    } catch (err) {
+      watch.readsInFlight -= 1;
+      watch.finish(watch.endedBy(err));
+      return Promise.reject(err);
+    }
+    return Promise.resolve(reading).then(watch.onResult, watch.onReadError);
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<Chunk>> {
+    const watch = this.watch;
+    if (!watch.ended) watch.stopping = true;
+    try {
+      if (typeof this.inner.return === "function") return await this.inner.return(value);
+      return { done: true, value: value as Chunk };
+    } finally {
+      watch.finish({ kind: "stopped" });
+    }
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<Chunk>> {
+    try {
+      if (typeof this.inner.throw === "function") return await this.inner.throw(error);
+      throw error;
+    } catch (err) {
+      this.watch.finish(this.watch.endedBy(err));
+      throw err;
+    }
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }
 
 /**
