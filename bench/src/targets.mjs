@@ -240,7 +240,7 @@ function cpuFloor(target) {
 
 /**
  * What the GenAI histograms cost when recorded by hand: the metrics SDK hashes every record's attributes, and the
- * conventions give each call three records (a duration, input and output tokens) with five to seven attributes
+ * conventions give each call three records (a duration, input and output tokens) with six or seven attributes
  * each. When that alone is at or above the limit, no instrumentation that records them meets it.
  */
 function metricsFloor(target) {
