@@ -2,17 +2,15 @@
 // the developer's shell must not change what the child does), and records when each stdout line and the exit arrived.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { runNode, type ChildRun } from "@telltale/test-utils/child-process";
+import { runNode, type ChildRun, type RunNodeOptions } from "@telltale/test-utils/child-process";
 
 export const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const fixtures = path.join(packageDir, "test", "fixtures");
 
 export type ChildResult = ChildRun;
 
-export interface ChildControl {
-  /** Called with all stdout so far whenever more arrives. */
-  onStdout?: (stdout: string, kill: (signal: NodeJS.Signals) => void) => void;
-}
+/** What a test may do while the child runs: watch its stdout, and kill it. */
+export type ChildControl = Pick<RunNodeOptions, "onStdout">;
 
 /** `env` over the parent's environment without those variables; a variable given as `undefined` is left unset. */
 export function runChild(args: string[], env: Record<string, string | undefined>, control: ChildControl = {}): Promise<ChildResult> {

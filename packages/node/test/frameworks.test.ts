@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixtures, runChild, type ChildResult } from "./child-process.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./otlp-receiver.js";
 
-
 let mock: MockLlm;
 let receiver: OtlpReceiver;
 
